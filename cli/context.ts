@@ -1,0 +1,44 @@
+/** What every command starts with: the validated config (flags > env > file > defaults) and output settings. */
+import { CONFIG_META, type ConfigKey, loadConfig, type LoadedConfig } from "../lib/config.ts";
+import { log } from "../lib/log.ts";
+
+export interface GlobalOptions {
+  home?: string;
+  url?: string;
+  token?: string;
+  json?: boolean;
+  color?: boolean;
+  logLevel?: string;
+  logFormat?: string;
+  [flag: string]: unknown;
+}
+
+export interface Context {
+  loaded: LoadedConfig;
+  json: boolean;
+  color: boolean;
+}
+
+/** Commander option names are the config keys in camelCase, so flags map onto settings one to one. */
+export function contextFrom(opts: GlobalOptions): Context {
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const key of Object.keys(CONFIG_META) as ConfigKey[]) {
+    const v = opts[key];
+    if (CONFIG_META[key].flag && (typeof v === "string" || typeof v === "number")) flags[key] = String(v);
+  }
+  const loaded = loadConfig({ flags });
+  log.configure({ level: loaded.config.logLevel, format: loaded.config.logFormat });
+  log.redact(loaded.config.token);
+  log.redact(loaded.config.telegramBotToken);
+  return { loaded, json: opts.json === true, color: wantColor(opts) };
+}
+
+function wantColor(opts: GlobalOptions): boolean {
+  if (opts.color === false) return false;
+  if (Deno.env.get("NO_COLOR")) return false;
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}

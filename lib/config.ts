@@ -1,0 +1,340 @@
+/**
+ * Every setting in one strict zod schema. Values come from flags, then the environment, then an optional
+ * `$STRATAVORE_HOME/config.json`, then defaults; each value is validated where it came from, so a wrong
+ * one is reported with its setting name, its problem and its source.
+ */
+import { z } from "zod";
+import { AppError } from "./errors.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { parseListen } from "./listen.ts";
+
+const listen = z.string().refine((v) => parseListen(v) !== undefined, {
+  message: 'expected host:port such as "127.0.0.1:7890"',
+});
+
+/** Durations accept "10s"-style text (or a number of milliseconds in config.json) and hold milliseconds. */
+const duration = (min: number) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = typeof v === "number" ? v : parseDuration(v);
+    if (ms === undefined || !Number.isFinite(ms)) {
+      ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "10s", "2m" or "1h"' });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: "custom", message: `must be at least ${min}ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const urlWithScheme = (schemes: string[], example: string) =>
+  z.string().refine((v) => {
+    try {
+      return schemes.includes(new URL(v).protocol.replace(/:$/, ""));
+    } catch {
+      return false;
+    }
+  }, { message: `expected a URL such as "${example}"` });
+
+const integer = (min: number, max: number) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = typeof v === "number" ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `expected a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const bool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+  if (typeof v === "boolean") return v;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  ctx.addIssue({ code: "custom", message: "expected true or false" });
+  return z.NEVER;
+});
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export const configSchema = z.strictObject({
+  home: z.string().min(1),
+  listen: listen,
+  metricsListen: listen,
+  databaseUrl: urlWithScheme(["postgres", "postgresql"], "postgres://user@127.0.0.1:5432/stratavore")
+    .optional(),
+  amqpUrl: urlWithScheme(["amqp", "amqps"], "amqp://guest:guest@127.0.0.1:5672").optional(),
+  telegramBotToken: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, "expected a bot token such as 123456:ABC-DEF")
+    .optional(),
+  telegramChatId: z.string().regex(
+    /^(-?\d+|@[A-Za-z0-9_]{5,})$/,
+    "expected a numeric chat id or @channelname",
+  )
+    .optional(),
+  telegramApiRoot: urlWithScheme(["http", "https"], "https://api.telegram.org").optional(),
+  url: urlWithScheme(["http", "https"], "http://127.0.0.1:7890").optional(),
+  token: z.string().min(16, "expected the API token (at least 16 characters)").optional(),
+  logLevel: z.enum(LOG_LEVELS),
+  logFormat: z.enum(["auto", "json", "text"]),
+  heartbeatInterval: duration(100),
+  heartbeatTtl: duration(500),
+  reconcileInterval: duration(100),
+  requestTimeout: duration(100),
+  shutdownTimeout: duration(100),
+  outboxMaxAttempts: integer(1, 1000),
+  outboxRetention: duration(1000),
+  outboxPollInterval: duration(10),
+  outboxLease: duration(500),
+  budgetTimezone: z.string().refine((tz) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' }),
+  notifyMinPriority: z.enum(["min", "low", "default", "high", "urgent"]),
+  notifyBotCommands: bool,
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigKey = keyof Config;
+
+interface Meta {
+  env?: string;
+  flag?: string;
+  secret?: "full" | "url";
+  help: string;
+}
+
+/** Where each setting may come from; the schema above stays the one source of what is valid. */
+export const CONFIG_META: Record<ConfigKey, Meta> = {
+  home: { env: "STRATAVORE_HOME", flag: "home", help: "where data, logs and tokens live" },
+  listen: { env: "STRATAVORE_LISTEN", flag: "listen", help: "API listen address" },
+  metricsListen: {
+    env: "STRATAVORE_METRICS_LISTEN",
+    flag: "metrics-listen",
+    help: "Prometheus listen address",
+  },
+  databaseUrl: {
+    env: "DATABASE_URL",
+    flag: "database-url",
+    secret: "url",
+    help: "PostgreSQL server (unset: embedded PGlite)",
+  },
+  amqpUrl: { env: "AMQP_URL", flag: "amqp-url", secret: "url", help: "RabbitMQ (unset: in-process events)" },
+  telegramBotToken: { env: "TELEGRAM_BOT_TOKEN", secret: "full", help: "Telegram bot token" },
+  telegramChatId: { env: "TELEGRAM_CHAT_ID", help: "Telegram chat to notify" },
+  telegramApiRoot: { env: "TELEGRAM_API_ROOT", help: "Bot API server (default https://api.telegram.org)" },
+  url: { env: "STRATAVORE_URL", flag: "url", help: "daemon URL for the CLI and agent" },
+  token: { env: "STRATAVORE_TOKEN", flag: "token", secret: "full", help: "API token for the CLI and agent" },
+  logLevel: { env: "STRATAVORE_LOG_LEVEL", flag: "log-level", help: "debug, info, warn or error" },
+  logFormat: { env: "STRATAVORE_LOG_FORMAT", flag: "log-format", help: "auto, json or text" },
+  heartbeatInterval: { env: "STRATAVORE_HEARTBEAT_INTERVAL", help: "how often agents heartbeat" },
+  heartbeatTtl: { env: "STRATAVORE_HEARTBEAT_TTL", help: "silence after which a runner is failed" },
+  reconcileInterval: { env: "STRATAVORE_RECONCILE_INTERVAL", help: "how often stale runners are looked for" },
+  requestTimeout: { env: "STRATAVORE_REQUEST_TIMEOUT", help: "API request timeout" },
+  shutdownTimeout: { env: "STRATAVORE_SHUTDOWN_TIMEOUT", help: "graceful shutdown limit before exit" },
+  outboxMaxAttempts: {
+    env: "STRATAVORE_OUTBOX_MAX_ATTEMPTS",
+    help: "publish attempts before dead-lettering",
+  },
+  outboxRetention: { env: "STRATAVORE_OUTBOX_RETENTION", help: "how long published events are kept" },
+  outboxPollInterval: { env: "STRATAVORE_OUTBOX_POLL_INTERVAL", help: "relay backstop poll interval" },
+  outboxLease: { env: "STRATAVORE_OUTBOX_LEASE", help: "how long a claimed event is reserved" },
+  budgetTimezone: { env: "STRATAVORE_BUDGET_TIMEZONE", help: "time zone of budget periods" },
+  notifyMinPriority: { env: "STRATAVORE_NOTIFY_MIN_PRIORITY", help: "lowest priority sent to Telegram" },
+  notifyBotCommands: {
+    env: "STRATAVORE_NOTIFY_BOT_COMMANDS",
+    help: "answer /status and /runners in the chat",
+  },
+};
+
+const DURATION_KEYS = new Set<ConfigKey>([
+  "heartbeatInterval",
+  "heartbeatTtl",
+  "reconcileInterval",
+  "requestTimeout",
+  "shutdownTimeout",
+  "outboxRetention",
+  "outboxPollInterval",
+  "outboxLease",
+]);
+
+type RawDefaults = { [K in ConfigKey]?: z.input<typeof configSchema>[K] };
+
+function defaults(env: Record<string, string | undefined>, os: string): RawDefaults {
+  const userHome = os === "windows" ? (env.USERPROFILE ?? env.HOME) : (env.HOME ?? env.USERPROFILE);
+  return {
+    home: userHome ? joinPath(userHome, ".stratavore", os) : ".stratavore",
+    listen: "127.0.0.1:7890",
+    metricsListen: "127.0.0.1:9091",
+    logLevel: "info",
+    logFormat: "auto",
+    heartbeatInterval: "10s",
+    heartbeatTtl: "30s",
+    reconcileInterval: "30s",
+    requestTimeout: "30s",
+    shutdownTimeout: "10s",
+    outboxMaxAttempts: 10,
+    outboxRetention: "7d",
+    outboxPollInterval: "1s",
+    outboxLease: "30s",
+    budgetTimezone: "UTC",
+    notifyMinPriority: "default",
+    notifyBotCommands: false,
+  };
+}
+
+function joinPath(dir: string, name: string, os: string): string {
+  const sep = os === "windows" ? "\\" : "/";
+  return dir.endsWith("/") || dir.endsWith("\\") ? dir + name : dir + sep + name;
+}
+
+export interface ConfigSources {
+  /** Flag values by config key (commander's parsed options, already mapped). */
+  flags?: Partial<Record<ConfigKey, string | number | boolean | undefined>>;
+  env?: Record<string, string | undefined>;
+  /** Reads a file's text or returns undefined when it does not exist. */
+  readFile?: (path: string) => string | undefined;
+  os?: string;
+}
+
+export type ConfigSource = "flag" | "environment" | "config file" | "default";
+
+export interface LoadedConfig {
+  config: Config;
+  sources: Record<ConfigKey, ConfigSource>;
+  file: string;
+}
+
+function describeSource(key: ConfigKey, source: ConfigSource, file: string): string {
+  const meta = CONFIG_META[key];
+  switch (source) {
+    case "flag":
+      return `flag --${meta.flag ?? key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+    case "environment":
+      return `environment variable ${meta.env}`;
+    case "config file":
+      return `${file}, key "${key}"`;
+    default:
+      return "the default";
+  }
+}
+
+function shown(value: unknown, key: ConfigKey): string {
+  if (CONFIG_META[key].secret) return "(hidden)";
+  return JSON.stringify(value);
+}
+
+/** Resolve every setting; throws AppError("config_invalid") with one line naming setting, problem and source. */
+export function loadConfig(src: ConfigSources = {}): LoadedConfig {
+  const env = src.env ?? Deno.env.toObject();
+  const os = src.os ?? Deno.build.os;
+  const flags = src.flags ?? {};
+  const raw: Record<string, unknown> = {};
+  const sources = {} as Record<ConfigKey, ConfigSource>;
+  const keys = Object.keys(CONFIG_META) as ConfigKey[];
+
+  const take = (key: ConfigKey, value: unknown, source: ConfigSource) => {
+    if (value === undefined || value === "" || key in raw) return;
+    raw[key] = value;
+    sources[key] = source;
+  };
+
+  for (const key of keys) take(key, flags[key], "flag");
+  for (const key of keys) {
+    const name = CONFIG_META[key].env;
+    if (name) take(key, env[name], "environment");
+  }
+
+  // The home decides where config.json lives, so it is resolved before the file is read.
+  const dflt = defaults(env, os);
+  const home = (raw.home as string | undefined) ?? (dflt.home as string);
+  const file = joinPath(home, "config.json", os);
+  const text = (src.readFile ?? readTextIfExists)(file);
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new AppError("config_invalid", `invalid config file ${file}: ${(e as Error).message}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new AppError("config_invalid", `invalid config file ${file}: expected a JSON object of settings`);
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!(key in CONFIG_META)) {
+        throw new AppError(
+          "config_invalid",
+          `unknown setting "${key}" in ${file}: remove it or use one of ${keys.join(", ")}`,
+        );
+      }
+      if (key === "home") {
+        throw new AppError(
+          "config_invalid",
+          `setting "home" cannot be set in ${file}: use STRATAVORE_HOME or --home`,
+        );
+      }
+      take(key as ConfigKey, value, "config file");
+    }
+  }
+  for (const key of keys) take(key, dflt[key], "default");
+
+  const shape = configSchema.shape;
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (!(key in raw)) continue;
+    const r = shape[key].safeParse(raw[key]);
+    if (!r.success) {
+      const problem = r.error.issues[0]?.message ?? "invalid value";
+      const name = sources[key] === "environment" ? CONFIG_META[key].env : key;
+      throw new AppError(
+        "config_invalid",
+        `invalid setting ${name}=${shown(raw[key], key)} (from ${
+          describeSource(key, sources[key], file)
+        }): ${problem}`,
+      );
+    }
+    out[key] = r.data;
+  }
+  // Outputs are valid inputs (durations as milliseconds), so the whole object is checked once more.
+  return { config: configSchema.parse(out), sources, file };
+}
+
+function readTextIfExists(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new AppError("config_invalid", `cannot read config file ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The effective settings with secrets masked, for `stratavore config`. */
+export function describeConfig(loaded: LoadedConfig): { key: string; value: string; source: string }[] {
+  return (Object.keys(CONFIG_META) as ConfigKey[]).map((key) => {
+    const value = loaded.config[key];
+    const meta = CONFIG_META[key];
+    let text: string;
+    if (value === undefined) text = "";
+    else if (meta.secret === "full") text = "********";
+    else if (meta.secret === "url") text = maskUrl(String(value));
+    else if (DURATION_KEYS.has(key)) text = formatDuration(value as number);
+    else text = String(value);
+    return {
+      key,
+      value: text,
+      source: loaded.sources[key] ? describeSource(key, loaded.sources[key], loaded.file) : "",
+    };
+  });
+}
+
+export function maskUrl(text: string): string {
+  try {
+    const u = new URL(text);
+    if (u.password) u.password = "****";
+    return u.toString();
+  } catch {
+    return "********";
+  }
+}

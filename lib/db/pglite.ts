@@ -1,0 +1,40 @@
+/** The embedded default: PostgreSQL compiled to WASM, persisted in a folder, one connection. */
+import { PGlite } from "@electric-sql/pglite";
+import type { Db, Queryable } from "./types.ts";
+
+type Tx = { query: PGlite["query"]; exec: PGlite["exec"] };
+
+function wrap(q: Tx): Queryable {
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      const r = await q.query<T>(sql, params);
+      return r.rows;
+    },
+    async exec(script: string) {
+      await q.exec(script);
+    },
+  };
+}
+
+export async function openPglite(dataDir: string): Promise<Db> {
+  await Deno.mkdir(dataDir, { recursive: true });
+  const pg = await PGlite.create(dataDir);
+  const base = wrap(pg);
+  return {
+    kind: "embedded",
+    location: dataDir,
+    query: base.query,
+    exec: base.exec,
+    // PGlite has one connection and serialises transactions with other queries, so a transaction
+    // here is also a mutual-exclusion section: advisory locks are granted at once and cost nothing.
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onMessage, onListen) {
+      const unsub = await pg.listen(channel, onMessage);
+      onListen?.();
+      return async () => {
+        await unsub();
+      };
+    },
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,57 @@
+/** A real PostgreSQL server through postgres.js: a small pool plus one listening connection. */
+import postgres from "postgres";
+import { maskUrl } from "../config.ts";
+import type { Db, Queryable } from "./types.ts";
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+function wrap(sql: Sql): Queryable {
+  return {
+    async query<T>(text: string, params: unknown[] = []) {
+      // Prepared statements: the daemon runs a small set of statements very often (heartbeats).
+      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+      return Array.from(rows) as unknown as T[]; // a plain array, like PGlite
+    },
+    async exec(script: string) {
+      await sql.unsafe(script);
+    },
+  };
+}
+
+export interface PostgresOptions {
+  max?: number;
+  /** Name shown in pg_stat_activity, so operators (and tests) can find the daemon's connections. */
+  applicationName?: string;
+}
+
+export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
+  const sql = postgres(url, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+    idle_timeout: 60,
+    connect_timeout: 10,
+    connection: { application_name: opts.applicationName ?? "stratavore" },
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (x: unknown) => String(x),
+        parse: (x: string) => Number(x),
+      },
+    },
+  });
+  const base = wrap(sql);
+  return {
+    kind: "postgres",
+    location: maskUrl(url),
+    query: base.query,
+    exec: base.exec,
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => sql.begin((tx) => fn(wrap(tx))) as Promise<T>,
+    async listen(channel, onMessage, onListen) {
+      // postgres.js keeps a dedicated connection for LISTEN and re-subscribes after it reconnects.
+      const sub = await sql.listen(channel, (payload) => onMessage(payload), () => onListen?.());
+      return () => sub.unlisten();
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

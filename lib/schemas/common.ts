@@ -1,0 +1,31 @@
+/** Small shapes every schema shares. */
+import { z } from "zod";
+
+export const PROJECT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export const projectName = z.string().regex(
+  PROJECT_NAME_RE,
+  "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
+);
+
+/** Timestamps travel as ISO 8601 strings. */
+export const timestamp = z.string();
+
+export const runnerId = z.coerce.number().int().positive();
+
+export const tokenCounts = z.strictObject({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  cacheCreation: z.number().int().nonnegative(),
+  cacheRead: z.number().int().nonnegative(),
+});
+export type TokenCounts = z.infer<typeof tokenCounts>;
+
+export const apiErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof apiErrorBody>;

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { projectName, timestamp } from "./common.ts";
+
+const path = z.string().min(1, "must not be empty").max(4096);
+const description = z.string().max(2000);
+const maxRunners = z.number().int().min(0).max(10_000);
+const command = z.string().min(1).max(1024);
+const commandArgs = z.array(z.string().max(8192)).max(256);
+
+export const projectCreate = z.strictObject({
+  name: projectName,
+  path,
+  description: description.optional(),
+  maxRunners: maxRunners.optional(),
+  command: command.optional(),
+  commandArgs: commandArgs.optional(),
+});
+export type ProjectCreate = z.infer<typeof projectCreate>;
+
+export const projectPatch = z.strictObject({
+  path: path.optional(),
+  description: description.optional(),
+  maxRunners: maxRunners.optional(),
+  command: command.optional(),
+  commandArgs: commandArgs.optional(),
+});
+export type ProjectPatch = z.infer<typeof projectPatch>;
+
+export const project = z.object({
+  id: z.number(),
+  name: z.string(),
+  path: z.string(),
+  description: z.string(),
+  maxRunners: z.number(),
+  command: z.string(),
+  commandArgs: z.array(z.string()),
+  activeRunners: z.number(),
+  tokensThisPeriod: z.number(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Project = z.infer<typeof project>;
+
+export const projectList = z.object({ projects: z.array(project) });

@@ -1,0 +1,114 @@
+import { z } from "zod";
+import { projectName, timestamp, tokenCounts } from "./common.ts";
+
+export const RUNNER_STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
+export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
+export const runnerState = z.enum(RUNNER_STATES);
+export type RunnerState = z.infer<typeof runnerState>;
+
+export const ACTIVITIES = ["busy", "waiting_for_input", "idle"] as const;
+export const activity = z.enum(ACTIVITIES);
+export type Activity = z.infer<typeof activity>;
+
+export const runnerMode = z.enum(["interactive", "headless", "pty"]);
+export type RunnerMode = z.infer<typeof runnerMode>;
+
+const labels = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, "label names are 1-63 of A-Z a-z 0-9 _ . -"),
+  z.string().max(256),
+)
+  .refine((v) => Object.keys(v).length <= 32, "at most 32 labels");
+
+export const launchRequest = z.strictObject({
+  project: projectName,
+  command: z.string().min(1).max(1024).optional(),
+  args: z.array(z.string().max(8192)).max(256).optional(),
+  cwd: z.string().min(1).max(4096).optional(),
+  labels: labels.optional(),
+  mode: runnerMode.optional(),
+  prompt: z.string().max(100_000).optional(),
+  /** Start the agent on the daemon's machine (detached); otherwise the caller runs the agent itself. */
+  spawn: z.boolean().optional(),
+});
+export type LaunchRequest = z.infer<typeof launchRequest>;
+
+export const runner = z.object({
+  id: z.number(),
+  project: z.string(),
+  state: runnerState,
+  activity: activity.nullable(),
+  mode: runnerMode,
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string(),
+  labels: z.record(z.string(), z.string()),
+  prompt: z.string().nullable(),
+  host: z.string().nullable(),
+  pid: z.number().nullable(),
+  exitCode: z.number().nullable(),
+  exitSignal: z.string().nullable(),
+  reason: z.string().nullable(),
+  stopRequested: z.boolean(),
+  sessionId: z.string().nullable(),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  endedAt: timestamp.nullable(),
+  lastHeartbeatAt: timestamp.nullable(),
+  heartbeatCount: z.number(),
+  cpuPercent: z.number().nullable(),
+  rssBytes: z.number().nullable(),
+  tokens: tokenCounts,
+});
+export type Runner = z.infer<typeof runner>;
+
+export const runnerList = z.object({ runners: z.array(runner) });
+
+export const launchResponse = z.object({ runner, token: z.string() });
+export type LaunchResponse = z.infer<typeof launchResponse>;
+
+/** One model's cumulative usage in one session, as counted by the agent since the runner started. */
+export const usageTotal = z.strictObject({
+  sessionId: z.string().min(1).max(200),
+  model: z.string().max(200),
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  cacheCreation: z.number().int().nonnegative(),
+  cacheRead: z.number().int().nonnegative(),
+  messages: z.number().int().nonnegative().optional(),
+});
+export type UsageTotal = z.infer<typeof usageTotal>;
+
+export const heartbeatRequest = z.strictObject({
+  pid: z.number().int().positive().optional(),
+  /** CPU and memory of the child's process tree; null when the platform cannot tell. */
+  cpuPercent: z.number().nonnegative().max(100_000).nullable().optional(),
+  rssBytes: z.number().int().nonnegative().nullable().optional(),
+  sessionId: z.string().min(1).max(200).optional(),
+  tokens: tokenCounts.optional(),
+  usage: z.array(usageTotal).max(1000).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
+
+export const heartbeatResponse = z.object({
+  state: runnerState,
+  stopRequested: z.boolean(),
+  /** How often the daemon wants heartbeats, in milliseconds. */
+  intervalMs: z.number(),
+});
+export type HeartbeatResponse = z.infer<typeof heartbeatResponse>;
+
+export const startedRequest = z.strictObject({
+  pid: z.number().int().positive(),
+  host: z.string().min(1).max(255),
+  sessionId: z.string().min(1).max(200).optional(),
+});
+export type StartedRequest = z.infer<typeof startedRequest>;
+
+export const exitedRequest = z.strictObject({
+  exitCode: z.number().int().min(-2_147_483_648).max(4_294_967_295).nullable(),
+  signal: z.string().max(32).nullable().optional(),
+  reason: z.string().max(2000).optional(),
+});
+export type ExitedRequest = z.infer<typeof exitedRequest>;
+
+export const stopRequest = z.strictObject({ reason: z.string().max(2000).optional() }).optional();

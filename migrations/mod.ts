@@ -1,0 +1,15 @@
+/**
+ * The migrations, imported as text so `deno compile` embeds them. Add a file, add a line: never edit a
+ * migration that has shipped (the daemon refuses to start when an applied one changed).
+ */
+import m001 from "./001_init.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: "001_init", sql: m001 },
+];

@@ -1,0 +1,130 @@
+/** A real daemon subprocess on loopback port 0 in a temp home, for API, CLI and agent tests. */
+import { readDaemonInfo } from "../../lib/home.ts";
+import { stratavoreCommand } from "./cli.ts";
+import { freshPgliteDir } from "./db.ts";
+import { copyDir, removeDir, tempDir } from "./fs.ts";
+
+export interface DaemonOptions {
+  home?: string;
+  /** PostgreSQL URL; without it the daemon uses PGlite in its home (seeded from the test template). */
+  databaseUrl?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  denoFlags?: string[];
+  /** Keep the home after stop() (for restart tests). */
+  keepHome?: boolean;
+}
+
+export interface DaemonHandle {
+  url: string;
+  token: string;
+  home: string;
+  pid: number;
+  process: Deno.ChildProcess;
+  logs(): string[];
+  /** Sends a signal (default SIGTERM) and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  exited: Promise<Deno.CommandStatus>;
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
+  const home = opts.home ?? await tempDir("stratavore-home-");
+  if (!opts.databaseUrl) {
+    try {
+      await Deno.stat(`${home}/data/PG_VERSION`);
+    } catch {
+      const seeded = await freshPgliteDir();
+      await copyDir(seeded, `${home}/data`);
+      await removeDir(seeded);
+    }
+  }
+  const env: Record<string, string> = {
+    STRATAVORE_HOME: home,
+    STRATAVORE_LISTEN: "127.0.0.1:0",
+    STRATAVORE_METRICS_LISTEN: "127.0.0.1:0",
+    STRATAVORE_LOG_FORMAT: "json",
+    STRATAVORE_LOG_LEVEL: "debug",
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    ...opts.env,
+  };
+  const child = stratavoreCommand(["daemon", ...(opts.args ?? [])], { env, denoFlags: opts.denoFlags })
+    .spawn();
+  const lines: string[] = [];
+  const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        for (const w of [...watchers]) {
+          if (w.re.test(line)) {
+            watchers.splice(watchers.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
+      }
+    }
+    if (buf) lines.push(buf);
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await pumps;
+    return s;
+  });
+  let done = false;
+  exited.then(() => (done = true));
+
+  const deadline = Date.now() + 60_000;
+  let info = readDaemonInfo(home);
+  while (!info || info.pid !== child.pid) {
+    if (done) throw new Error(`daemon exited during start:\n${lines.join("\n")}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`daemon did not start in 60 s:\n${lines.join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    info = readDaemonInfo(home);
+  }
+  const token = Deno.readTextFileSync(`${home}/api-token`).trim();
+  return {
+    url: info.url,
+    token,
+    home,
+    pid: child.pid,
+    process: child,
+    logs: () => lines,
+    exited,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      if (!done) {
+        try {
+          child.kill(signal);
+        } catch { /* gone */ }
+      }
+      const s = await exited;
+      if (!opts.keepHome && !opts.home) await removeDir(home);
+      return s.code;
+    },
+    waitForLog(re: RegExp, timeoutMs = 10_000) {
+      const hit = lines.find((l) => re.test(l));
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const w = { re, resolve };
+        watchers.push(w);
+        setTimeout(() => {
+          const i = watchers.indexOf(w);
+          if (i >= 0) {
+            watchers.splice(i, 1);
+            reject(
+              new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${lines.slice(-30).join("\n")}`),
+            );
+          }
+        }, timeoutMs);
+      });
+    },
+  };
+}
