@@ -1,42 +1,170 @@
 /** `stratavore daemon`: open the database → migrate → start servers and loops → wait → shut down in order. */
 import { contextFrom, type GlobalOptions } from "../cli/context.ts";
+import type { Config } from "../lib/config.ts";
 import { AppError } from "../lib/errors.ts";
-import { lockHome } from "../lib/home.ts";
+import { ensureApiToken, homePath, lockHome, removeDaemonInfo, writeDaemonInfo } from "../lib/home.ts";
+import { isLoopback, listenUrl, parseListen } from "../lib/listen.ts";
 import { log } from "../lib/log.ts";
 import { migrate } from "../lib/db/migrate.ts";
-import { openDb } from "../lib/db/open.ts";
+import { openDb, openTelemetryDb } from "../lib/db/open.ts";
 import type { Db } from "../lib/db/types.ts";
 import { onStopSignal } from "../lib/signals.ts";
+import { VERSION } from "../lib/version.ts";
+import { buildApp } from "./app.ts";
+import { HeartbeatBatcher } from "./heartbeats.ts";
+import type { Loop } from "./loop.ts";
+import { startReconciler } from "./reconciler.ts";
+import type { Services } from "./services.ts";
+import { emit } from "./store/outbox.ts";
+import { AgentTokenCache } from "./store/tokens.ts";
 
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const { loaded } = contextFrom(opts);
   const config = loaded.config;
+  const listen = parseListen(config.listen)!;
   const lock = await lockHome(config.home);
-  const db = await openDatabase(config);
-  const describe = db.kind === "embedded"
-    ? `embedded PGlite in ${db.location}`
-    : `PostgreSQL at ${db.location}`;
-  log.info(`stratavore daemon ready; data: ${describe}`, { home: config.home });
+  const adminToken = ensureApiToken(config.home);
+  log.redact(adminToken);
+  if (!isLoopback(listen.hostname)) {
+    log.warn("the API listens beyond this machine; every call needs the admin token or a runner token", {
+      listen: config.listen,
+    });
+  }
 
-  const signal = await new Promise<Deno.Signal>((resolve) => {
+  const db = await openDatabase(config);
+  const telemetryDb = await openTelemetryDb(config, db);
+  const startedAt = new Date();
+  const services: Services = {
+    db,
+    config,
+    log,
+    daemonId: daemonId(config.home),
+    startedAt,
+    url: "",
+    host: Deno.hostname(),
+    adminToken,
+    tokens: new AgentTokenCache(),
+    heartbeats: new HeartbeatBatcher(telemetryDb),
+    broker: { kind: "embedded", location: "in-process" },
+  };
+
+  const shutdown = new AbortController();
+  const app = buildApp(services);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: listen.hostname,
+      port: listen.port,
+      onListen: () => {},
+    }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
+  } catch (e) {
+    await db.close();
+    lock.close();
+    throw new AppError(
+      "failed",
+      `cannot listen on ${config.listen}: ${
+        (e as Error).message
+      } (set STRATAVORE_LISTEN or --listen to a free address)`,
+    );
+  }
+  services.url = listenUrl(server.addr);
+
+  await registerDaemon(services);
+  const loops: Loop[] = [startReconciler(services)];
+  await db.transaction((tx) =>
+    emit(tx, {
+      type: "daemon.started",
+      entityId: services.daemonId,
+      payload: { daemonId: services.daemonId, version: VERSION, url: services.url, host: services.host },
+    })
+  );
+
+  writeDaemonInfo(config.home, {
+    pid: Deno.pid,
+    url: services.url,
+    version: VERSION,
+    startedAt: startedAt.toISOString(),
+    home: config.home,
+    database: db.kind,
+  });
+  const where = db.kind === "embedded" ? `embedded PGlite in ${db.location}` : `PostgreSQL at ${db.location}`;
+  log.info(`stratavore daemon listening on ${services.url}; data: ${where}`, {
+    version: VERSION,
+    home: config.home,
+    pid: Deno.pid,
+  });
+
+  const signal = await waitForStopSignal();
+  log.info("shutting down", { signal });
+  const watchdog = setTimeout(() => {
+    log.error("shutdown took too long; exiting now", { limitMs: config.shutdownTimeout });
+    removeDaemonInfo(config.home);
+    Deno.exit(1);
+  }, config.shutdownTimeout);
+  const forced = onStopSignal(() => {
+    log.warn("second stop signal: exiting now");
+    removeDaemonInfo(config.home);
+    Deno.exit(130);
+  });
+
+  shutdown.abort();
+  await server.shutdown();
+  await Promise.all(loops.map((l) => l.stop()));
+  await services.heartbeats.drain();
+  try {
+    await db.transaction((tx) =>
+      emit(tx, {
+        type: "daemon.stopped",
+        entityId: services.daemonId,
+        payload: { daemonId: services.daemonId, version: VERSION, signal },
+      })
+    );
+  } catch (e) {
+    log.warn("could not record the daemon.stopped event", { error: e as Error });
+  }
+  if (telemetryDb !== db) await telemetryDb.close();
+  await db.close();
+  removeDaemonInfo(config.home);
+  lock.close();
+  forced();
+  clearTimeout(watchdog);
+  log.info("stopped");
+}
+
+function waitForStopSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
     const off = onStopSignal((sig) => {
       off();
       resolve(sig);
     });
   });
-  log.info("shutting down", { signal });
-  const watchdog = setTimeout(() => {
-    log.error("shutdown took too long; exiting", { limitMs: config.shutdownTimeout });
-    Deno.exit(1);
-  }, config.shutdownTimeout);
-  await db.close();
-  lock.close();
-  clearTimeout(watchdog);
-  log.info("stopped");
 }
 
-export async function openDatabase(config: { databaseUrl?: string; home: string }): Promise<Db> {
-  let db: Db;
+/** A stable id per home, so a restarted daemon recognises its own leftovers (outbox leases). */
+function daemonId(home: string): string {
+  const path = homePath(home, "daemon-id");
+  try {
+    const id = Deno.readTextFileSync(path).trim();
+    if (id) return id;
+  } catch { /* first start */ }
+  const id = `${Deno.hostname().replace(/[^A-Za-z0-9.-]/g, "-").slice(0, 40)}-${
+    crypto.randomUUID().slice(0, 8)
+  }`;
+  Deno.writeTextFileSync(path, id + "\n");
+  return id;
+}
+
+async function registerDaemon(s: Services): Promise<void> {
+  await s.db.query(
+    `INSERT INTO daemons (id, url, host, version, started_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, now())
+     ON CONFLICT (id) DO UPDATE SET url = excluded.url, host = excluded.host, version = excluded.version,
+       started_at = excluded.started_at, last_seen_at = now()`,
+    [s.daemonId, s.url, s.host, VERSION, s.startedAt],
+  );
+}
+
+export async function openDatabase(config: Pick<Config, "databaseUrl" | "home">): Promise<Db> {
+  let db: Db | undefined;
   try {
     db = await openDb(config, "stratavore-daemon");
     const result = await migrate(db);
@@ -45,8 +173,11 @@ export async function openDatabase(config: { databaseUrl?: string; home: string 
     }
     return db;
   } catch (e) {
+    await db?.close().catch(() => {});
     if (e instanceof AppError) throw e;
-    const where = config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : "the embedded database";
+    const where = config.databaseUrl
+      ? "PostgreSQL (DATABASE_URL)"
+      : `the embedded database in ${config.home}`;
     throw new AppError("failed", `cannot open ${where}: ${(e as Error).message}`);
   }
 }

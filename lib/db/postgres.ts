@@ -22,6 +22,11 @@ export interface PostgresOptions {
   max?: number;
   /** Name shown in pg_stat_activity, so operators (and tests) can find the daemon's connections. */
   applicationName?: string;
+  /**
+   * false: commits do not wait for the WAL flush. Only for telemetry (heartbeats), where losing the last
+   * few milliseconds in a server crash is harmless because the next heartbeat rewrites the same row.
+   */
+  synchronousCommit?: boolean;
 }
 
 export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
@@ -30,7 +35,10 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
     onnotice: () => {},
     idle_timeout: 60,
     connect_timeout: 10,
-    connection: { application_name: opts.applicationName ?? "stratavore" },
+    connection: {
+      application_name: opts.applicationName ?? "stratavore",
+      ...(opts.synchronousCommit === false ? { synchronous_commit: "off" } : {}),
+    },
     types: {
       bigint: {
         to: 20,

@@ -11,7 +11,12 @@ export const projectName = z.string().regex(
 /** Timestamps travel as ISO 8601 strings. */
 export const timestamp = z.string();
 
-export const runnerId = z.coerce.number().int().positive();
+/** A runner id as it appears in a path or on the command line. */
+export const runnerIdText = z.string().regex(
+  /^[1-9]\d{0,14}$/,
+  "expected a runner id (a positive whole number)",
+)
+  .transform(Number);
 
 export const tokenCounts = z.strictObject({
   input: z.number().int().nonnegative(),

@@ -3,7 +3,7 @@ import { projectName, timestamp } from "./common.ts";
 
 const path = z.string().min(1, "must not be empty").max(4096);
 const description = z.string().max(2000);
-const maxRunners = z.number().int().min(0).max(10_000);
+const maxRunners = z.number().int().min(0).max(1_000_000);
 const command = z.string().min(1).max(1024);
 const commandArgs = z.array(z.string().max(8192)).max(256);
 

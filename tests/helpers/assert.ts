@@ -92,16 +92,16 @@ export async function assertRejects<E extends Error = Error>(
 
 /** Polls until fn returns a truthy value (bounded in time), returning it. */
 export async function eventually<T>(
-  fn: () => Promise<T> | T,
+  fn: () => T,
   timeoutMs = 10_000,
   what = "condition",
-): Promise<T> {
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<Awaited<T>>;
       last = v;
     } catch (e) {
       last = e;

@@ -128,3 +128,59 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     },
   };
 }
+
+import { StratavoreClient } from "../../lib/client.ts";
+import { type BackendName, freshPostgres } from "./db.ts";
+import { SKIP_PG } from "./env.ts";
+
+export interface DaemonTest {
+  daemon: DaemonHandle;
+  client: StratavoreClient;
+  backend: BackendName;
+  /** PostgreSQL URL (postgres backend), for direct checks and second daemons. */
+  databaseUrl?: string;
+  /** Starts another daemon on the same storage (after stop(), for restart tests). */
+  restart(extra?: Partial<DaemonOptions>): Promise<DaemonHandle>;
+}
+
+export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "home"> {
+  ignore?: boolean;
+  /** Register the test for one backend only (e.g. when it reads PostgreSQL directly). */
+  only?: BackendName;
+}
+
+/** Registers `name [pglite]` and `name [postgres]`, each against a real daemon subprocess. */
+export function eachDaemon(
+  name: string,
+  fn: (t: DaemonTest) => Promise<void>,
+  opts: EachDaemonOptions = {},
+): void {
+  for (const backend of ["pglite", "postgres"] as const) {
+    if (opts.only && opts.only !== backend) continue;
+    Deno.test({
+      name: `${name} [${backend}]`,
+      ignore: opts.ignore || (backend === "postgres" && SKIP_PG),
+      sanitizeOps: false,
+      sanitizeResources: false,
+      async fn() {
+        const pg = backend === "postgres" ? await freshPostgres() : undefined;
+        const home = await tempDir("stratavore-home-");
+        const handles: DaemonHandle[] = [];
+        const start = async (extra: Partial<DaemonOptions> = {}) => {
+          const d = await startDaemon({ ...opts, ...extra, home, databaseUrl: pg?.url, keepHome: true });
+          handles.push(d);
+          return d;
+        };
+        try {
+          const daemon = await start();
+          const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
+          await fn({ daemon, client, backend, databaseUrl: pg?.url, restart: start });
+        } finally {
+          for (const d of handles) await d.stop("SIGKILL").catch(() => {});
+          await pg?.drop().catch(() => {});
+          await removeDir(home);
+        }
+      },
+    });
+  }
+}

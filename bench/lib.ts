@@ -1,0 +1,76 @@
+/** Small shared pieces for the benchmarks: percentiles, RSS of a process, formatting. */
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function summarize(latenciesMs: number[]): { p50: number; p99: number; max: number } {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? NaN };
+}
+
+/** Resident memory of a process in bytes (Linux /proc; undefined elsewhere). */
+export function rssOf(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User+system CPU seconds a process has used (Linux /proc). */
+export function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export const mb = (
+  bytes: number | undefined,
+) => (bytes === undefined ? "n/a" : `${(bytes / 1048576).toFixed(1)} MB`);
+export const ms = (v: number) => `${v.toFixed(2)} ms`;
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ")).join("\n");
+}
+
+/** Runs `count` tasks with at most `concurrency` at once. */
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await task(i);
+    }
+  }));
+  return out;
+}
+
+/** CPU seconds used so far by every process whose command name is `name` (e.g. "postgres"). */
+export function cpuSecondsOfAll(name: string): number {
+  let total = 0;
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() !== name) continue;
+      total += cpuSecondsOf(Number(e.name)) ?? 0;
+    } catch { /* exited */ }
+  }
+  return total;
+}

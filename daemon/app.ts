@@ -1,0 +1,122 @@
+/**
+ * The HTTP API: hono app composed from routes/, with a request timeout, bearer auth, the audit log and one
+ * error handler that answers every failure as `{"error":{"code","message","details"}}`.
+ */
+import { Hono, type MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AppError, isAppError } from "../lib/errors.ts";
+import { AGENT_PATH, authenticate } from "./http/auth.ts";
+import { actorName, type AppEnv } from "./http/types.ts";
+import type { Services } from "./services.ts";
+import { recordAudit } from "./store/audit.ts";
+import { healthRoutes, statusRoutes } from "./routes/health.ts";
+import { projectRoutes } from "./routes/projects.ts";
+import { type RunnerRouteHooks, runnerRoutes } from "./routes/runners.ts";
+import { type AgentRouteHooks, agentRoutes } from "./routes/agent.ts";
+
+export interface AppExtensions {
+  runners?: RunnerRouteHooks;
+  agent?: AgentRouteHooks;
+  /** Further route groups mounted under /api/v1 (events, budgets, sessions…), added by later modules. */
+  mount?: (api: Hono<AppEnv>) => void;
+  /** Routes outside /api/v1 that do their own auth (web UI). */
+  mountRoot?: (app: Hono<AppEnv>) => void;
+  /** Observes every finished request (metrics). */
+  onRequest?: (route: string, method: string, status: number, seconds: number) => void;
+}
+
+/** Long-lived responses (event streams, terminals) are not subject to the request timeout. */
+const STREAMING = /\/(events|attach|pty)$|\/logs\?.*follow=/;
+
+function timeout(ms: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (STREAMING.test(c.req.path) || c.req.header("upgrade")) return await next();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AppError("timeout", `request took longer than ${Math.round(ms / 1000)}s and was abandoned`),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([next(), limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Successful mutations are audited; heartbeats are telemetry, not actions, and are left out. */
+function audit(s: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (!MUTATING.has(c.req.method) || c.res.status >= 400) return;
+    const agent = AGENT_PATH.exec(c.req.path);
+    if (agent?.[2] === "heartbeat") return;
+    const remote = c.env?.remoteAddr;
+    try {
+      await recordAudit(s.db, {
+        actor: actorName(c.get("actor")),
+        action: `${c.req.method} ${c.req.routePath}`,
+        target: c.req.path,
+        details: { status: c.res.status },
+        remoteAddr: remote && "hostname" in remote ? remote.hostname : null,
+      });
+    } catch (e) {
+      s.log.warn("could not write the audit log", { error: e as Error, path: c.req.path });
+    }
+  };
+}
+
+export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  if (ext.onRequest) {
+    const observe = ext.onRequest;
+    app.use(async (c, next) => {
+      const start = performance.now();
+      await next();
+      observe(c.req.routePath, c.req.method, c.res.status, (performance.now() - start) / 1000);
+    });
+  }
+
+  app.route("/", healthRoutes(s));
+
+  const api = new Hono<AppEnv>();
+  api.use(timeout(s.config.requestTimeout));
+  api.use(authenticate(s));
+  api.use(audit(s));
+  api.route("/status", statusRoutes(s));
+  api.route("/projects", projectRoutes(s));
+  api.route("/runners", agentRoutes(s, ext.agent));
+  api.route("/runners", runnerRoutes(s, ext.runners));
+  ext.mount?.(api);
+  app.route("/api/v1", api);
+  ext.mountRoot?.(app);
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path}` } }, 404)
+  );
+
+  app.onError((err, c) => {
+    if (isAppError(err)) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      return c.json({
+        error: { code: status === 413 ? "payload_too_large" : "bad_request", message: err.message },
+      }, status);
+    }
+    s.log.error("unexpected error in request", { method: c.req.method, path: c.req.path, error: err });
+    return c.json(
+      { error: { code: "internal", message: "internal error; the daemon log has the details" } },
+      500,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * Bearer-token auth. Admin endpoints take the admin token ($STRATAVORE_HOME/api-token); the agent
+ * endpoints of runner N take only runner N's own token. Comparisons are constant-time.
+ */
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../../lib/errors.ts";
+import type { Db } from "../../lib/db/types.ts";
+import { type AgentTokenCache, safeEqual } from "../store/tokens.ts";
+import type { AppEnv } from "./types.ts";
+
+/** Paths an agent calls with its runner token. */
+export const AGENT_PATH = /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|hook|usage|pty)$/;
+
+export function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  return m?.[1];
+}
+
+export interface AuthDeps {
+  db: Db;
+  adminToken: string;
+  tokens: AgentTokenCache;
+}
+
+export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = bearer(c.req.header("authorization")) ?? queryToken(c.req.url);
+    if (!token) {
+      throw new AppError(
+        "unauthorized",
+        "missing API token: send Authorization: Bearer <token> (the admin token is in $STRATAVORE_HOME/api-token)",
+      );
+    }
+    const agent = AGENT_PATH.exec(c.req.path);
+    if (agent) {
+      const runnerId = Number(agent[1]);
+      const check = await deps.tokens.check(deps.db, runnerId, token);
+      if (check === "ok") {
+        c.set("actor", { kind: "runner", runnerId });
+      } else if (check === "other_runner") {
+        throw new AppError("forbidden", `this token belongs to another runner, not runner ${runnerId}`);
+      } else if (safeEqual(token, deps.adminToken)) {
+        throw new AppError("forbidden", "agent endpoints take the runner's own token, not the admin token");
+      } else {
+        throw new AppError("unauthorized", `invalid token for runner ${runnerId}`);
+      }
+    } else if (safeEqual(token, deps.adminToken)) {
+      c.set("actor", { kind: "admin" });
+    } else if (await deps.tokens.owner(deps.db, token) !== undefined) {
+      throw new AppError("forbidden", "a runner token can only call its own runner's agent endpoints");
+    } else {
+      throw new AppError("unauthorized", "invalid API token: use the one in $STRATAVORE_HOME/api-token");
+    }
+    await next();
+  };
+}
+
+/**
+ * Browsers cannot set headers on EventSource or WebSocket requests, so those may carry the token as
+ * `?access_token=`; nothing else reads it from the URL.
+ */
+function queryToken(url: string): string | undefined {
+  const u = new URL(url);
+  const t = u.searchParams.get("access_token");
+  return t && /\/(events|attach|pty)(\/|$)/.test(u.pathname) ? t : undefined;
+}

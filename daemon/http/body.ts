@@ -1,0 +1,99 @@
+/**
+ * Reading request input: bodies up to 1 MiB, JSON only, checked against a strict zod schema; path and
+ * query values checked too. Every failure is an AppError that the error handler turns into a 4xx JSON body.
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function tooLarge(): AppError {
+  return new AppError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes (1 MiB)`);
+}
+
+async function readText(req: Request): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+  } catch {
+    throw new AppError("invalid_json", "request body is not valid UTF-8");
+  }
+}
+
+export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+}
+
+function describeIssues(details: { path: string; message: string }[]): string {
+  return details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join("; ");
+}
+
+/** Parses and validates the JSON body; an empty body is `undefined` when the schema allows it. */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const text = await readText(c.req.raw);
+  let value: unknown = undefined;
+  if (text.trim() !== "") {
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/(.+\+)?json\b/i.test(type)) {
+      throw new AppError(
+        "unsupported_media_type",
+        `request body must be JSON (Content-Type: application/json), not "${type || "none"}"`,
+      );
+    }
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new AppError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const details = zodDetails(r.error);
+    const message = value === undefined
+      ? "request body is required (JSON)"
+      : `invalid request body: ${describeIssues(details)}`;
+    throw new AppError("invalid_body", message, { details });
+  }
+  return r.data;
+}
+
+/** Validates a path or query value (e.g. a runner id) against a schema, naming it when it is wrong. */
+export function readParam<S extends z.ZodType>(
+  what: string,
+  value: string | undefined,
+  schema: S,
+): z.output<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new AppError(
+      "bad_request",
+      `invalid ${what} ${JSON.stringify(value ?? "")}: ${r.error.issues[0]?.message}`,
+      {
+        details: zodDetails(r.error),
+      },
+    );
+  }
+  return r.data;
+}

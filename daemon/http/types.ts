@@ -1,0 +1,12 @@
+/** Hono environment shared by every route: who is calling, and from where. */
+export type Actor = { kind: "admin" } | { kind: "runner"; runnerId: number };
+
+export interface AppEnv {
+  Bindings: { remoteAddr?: Deno.Addr };
+  Variables: { actor: Actor };
+}
+
+export function actorName(a: Actor | undefined): string {
+  if (!a) return "anonymous";
+  return a.kind === "admin" ? "admin" : `runner:${a.runnerId}`;
+}

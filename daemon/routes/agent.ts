@@ -1,0 +1,108 @@
+/** The calls an agent makes about its own runner, authorised by the runner's token. */
+import { Hono } from "hono";
+import { AppError } from "../../lib/errors.ts";
+import { runnerIdText } from "../../lib/schemas/common.ts";
+import {
+  exitedRequest,
+  heartbeatRequest,
+  type HeartbeatResponse,
+  startedRequest,
+} from "../../lib/schemas/runner.ts";
+import { readBody, readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import { getRunner, runnerNotFound, transition } from "../store/runners.ts";
+import { isActive } from "../runner_states.ts";
+
+export interface AgentRouteHooks {
+  /** Records per-model usage totals that came with a heartbeat (the budgets issue wires it). */
+  recordUsage?: (
+    runnerId: number,
+    usage: NonNullable<import("../../lib/schemas/runner.ts").HeartbeatRequest["usage"]>,
+  ) => Promise<void>;
+}
+
+export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post("/:id/started", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, startedRequest);
+    const runner = await s.db.transaction(async (tx) => {
+      const current = await getRunner(tx, id, true);
+      if (current.state === "starting") {
+        return await transition(tx, id, "running", {
+          pid: body.pid,
+          host: body.host,
+          sessionId: body.sessionId,
+        });
+      }
+      if (current.state === "running" || current.state === "stopping") {
+        // A retried report (or a stop requested before the start): record the process, keep the state.
+        await tx.query("UPDATE runners SET pid = $2, host = $3, updated_at = now() WHERE id = $1", [
+          id,
+          body.pid,
+          body.host,
+        ]);
+        return await getRunner(tx, id);
+      }
+      throw notActive(id, current.state, current.reason);
+    });
+    return c.json(runner);
+  });
+
+  app.post("/:id/heartbeat", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, heartbeatRequest);
+    const result = await s.heartbeats.submit(id, body);
+    if (!result) throw runnerNotFound(id);
+    if (!result.accepted) throw notActive(id, result.state, result.reason);
+    if (body.usage?.length && hooks.recordUsage) await hooks.recordUsage(id, body.usage);
+    const reply: HeartbeatResponse = {
+      state: result.state,
+      stopRequested: result.stopRequested,
+      intervalMs: s.config.heartbeatInterval,
+    };
+    return c.json(reply);
+  });
+
+  app.post("/:id/exited", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, exitedRequest);
+    const runner = await s.db.transaction(async (tx) => {
+      const current = await getRunner(tx, id, true);
+      const patch = { exitCode: body.exitCode, exitSignal: body.signal ?? null };
+      if (!isActive(current.state)) {
+        // Already ended (killed, or failed by the reconciler): keep the verdict, record how it exited.
+        await tx.query(
+          "UPDATE runners SET exit_code = coalesce(exit_code, $2), exit_signal = coalesce(exit_signal, $3) WHERE id = $1",
+          [id, body.exitCode, body.signal ?? null],
+        );
+        return await getRunner(tx, id);
+      }
+      const asked = current.state === "stopping";
+      const clean = body.exitCode === 0;
+      const to = asked || clean ? "stopped" : "failed";
+      const reason = body.reason ??
+        (asked
+          ? current.reason ?? "stopped on request"
+          : clean
+          ? "exited normally"
+          : body.signal
+          ? `ended by signal ${body.signal}`
+          : `exited with code ${body.exitCode}`);
+      return await transition(tx, id, to, { ...patch, reason });
+    });
+    return c.json(runner);
+  });
+
+  return app;
+}
+
+function notActive(id: number, state: string, reason: string | null): AppError {
+  return new AppError(
+    "runner_not_active",
+    `runner ${id} is ${state}${reason ? ` (${reason})` : ""} and no longer accepts reports from its agent`,
+    { details: { state, reason } },
+  );
+}

@@ -1,0 +1,111 @@
+/** /api/v1/runners: launch, list, show, stop, kill (admin). */
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError, isAppError } from "../../lib/errors.ts";
+import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
+import { launchRequest, runnerState, stopRequest } from "../../lib/schemas/runner.ts";
+import { readBody, readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import { emit } from "../store/outbox.ts";
+import { getRunner, type LaunchContext, launchRunner, listRunners, transition } from "../store/runners.ts";
+import { isActive } from "../runner_states.ts";
+
+const allFlag = z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1");
+const limit = z.string().regex(/^\d{1,5}$/, "expected a whole number up to 99999").transform(Number)
+  .optional();
+
+export interface RunnerRouteHooks {
+  /** Starts the agent on this machine for detached launches (the agent issue wires it). */
+  spawnAgent?: (runnerId: number, token: string) => Promise<void>;
+  admit?: LaunchContext["admit"];
+}
+
+export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/", async (c) => {
+    const project = c.req.query("project")
+      ? readParam("project", c.req.query("project"), projectName)
+      : undefined;
+    const state = c.req.query("state") ? readParam("state", c.req.query("state"), runnerState) : undefined;
+    const all = readParam("all flag", c.req.query("all"), allFlag);
+    const max = readParam("limit", c.req.query("limit"), limit);
+    return c.json({ runners: await listRunners(s.db, { project, state, all, limit: max }) });
+  });
+
+  app.post("/", async (c) => {
+    const body = await readBody(c, launchRequest);
+    let launched;
+    try {
+      launched = await s.db.transaction((tx) =>
+        launchRunner(tx, body, { host: body.spawn ? s.host : null, daemonId: s.daemonId, admit: hooks.admit })
+      );
+    } catch (e) {
+      if (isAppError(e) && (e.code === "quota_exceeded" || e.code === "budget_exceeded")) {
+        // The refusal is an event too (Telegram, metrics), written outside the rolled-back launch.
+        const type = e.code === "quota_exceeded" ? "project.quota_exceeded" : "budget.launch_refused";
+        await s.db.transaction((tx) =>
+          emit(tx, {
+            type,
+            entityId: body.project,
+            project: body.project,
+            payload: { message: e.message, ...(e.details as Record<string, unknown>) },
+          })
+        );
+      }
+      throw e;
+    }
+    if (body.spawn) {
+      if (!hooks.spawnAgent) {
+        throw new AppError("bad_request", "this daemon cannot start agents itself");
+      }
+      try {
+        await hooks.spawnAgent(launched.runner.id, launched.token);
+      } catch (e) {
+        const reason = `could not start the agent: ${(e as Error).message}`;
+        await s.db.transaction((tx) => transition(tx, launched.runner.id, "failed", { reason }));
+        throw new AppError("failed", reason);
+      }
+    }
+    return c.json(launched, 201);
+  });
+
+  app.get("/:id", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    return c.json(await getRunner(s.db, id));
+  });
+
+  app.post("/:id/stop", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, stopRequest);
+    const runner = await s.db.transaction(async (tx) => {
+      const current = await getRunner(tx, id, true);
+      if (current.state === "stopping") return current;
+      if (!isActive(current.state)) {
+        throw new AppError("invalid_transition", `runner ${id} has already ended (${current.state})`, {
+          details: { from: current.state, to: "stopping" },
+        });
+      }
+      return await transition(tx, id, "stopping", { reason: body?.reason ?? "stop requested" });
+    });
+    return c.json(runner);
+  });
+
+  app.post("/:id/kill", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, stopRequest);
+    const runner = await s.db.transaction(async (tx) => {
+      const current = await getRunner(tx, id, true);
+      if (!isActive(current.state)) {
+        throw new AppError("invalid_transition", `runner ${id} has already ended (${current.state})`, {
+          details: { from: current.state, to: "killed" },
+        });
+      }
+      return await transition(tx, id, "killed", { reason: body?.reason ?? "killed" });
+    });
+    return c.json(runner);
+  });
+
+  return app;
+}

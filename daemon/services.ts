@@ -1,0 +1,21 @@
+/** What the daemon's routes and loops share: built once in daemon/main.ts. */
+import type { Config } from "../lib/config.ts";
+import type { Db } from "../lib/db/types.ts";
+import type { Logger } from "../lib/log.ts";
+import type { HeartbeatBatcher } from "./heartbeats.ts";
+import type { AgentTokenCache } from "./store/tokens.ts";
+
+export interface Services {
+  db: Db;
+  config: Config;
+  log: Logger;
+  daemonId: string;
+  startedAt: Date;
+  /** The API's own URL, known once it listens. */
+  url: string;
+  host: string;
+  adminToken: string;
+  tokens: AgentTokenCache;
+  heartbeats: HeartbeatBatcher;
+  broker: { kind: "embedded" | "rabbitmq"; location: string };
+}

@@ -1,0 +1,301 @@
+/** Runners: launch under the project's advisory lock, checked transitions, and the row → API mapping. */
+import type { Queryable } from "../../lib/db/types.ts";
+import { AppError } from "../../lib/errors.ts";
+import {
+  ACTIVE_STATES,
+  type LaunchRequest,
+  type Runner,
+  type RunnerState,
+} from "../../lib/schemas/runner.ts";
+import { canTransition, EVENT_FOR } from "../runner_states.ts";
+import { emit } from "./outbox.ts";
+import { newAgentToken } from "./tokens.ts";
+
+export const ACTIVE_SQL = `(${ACTIVE_STATES.map((s) => `'${s}'`).join(", ")})`;
+
+export interface RunnerRow {
+  id: number;
+  project: string;
+  project_id: number;
+  state: RunnerState;
+  activity: Runner["activity"];
+  mode: Runner["mode"];
+  command: string;
+  args: string[];
+  cwd: string;
+  labels: Record<string, string>;
+  prompt: string | null;
+  host: string | null;
+  pid: number | null;
+  exit_code: number | null;
+  exit_signal: string | null;
+  reason: string | null;
+  stop_requested_at: Date | null;
+  session_id: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+  last_heartbeat_at: Date | null;
+  heartbeat_count: number;
+  cpu_percent: number | null;
+  rss_bytes: number | null;
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_creation: number;
+  tokens_cache_read: number;
+}
+
+export const RUNNER_SELECT =
+  "SELECT r.*, p.name AS project FROM runners r JOIN projects p ON p.id = r.project_id";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toRunner(r: RunnerRow): Runner {
+  return {
+    id: r.id,
+    project: r.project,
+    state: r.state,
+    activity: r.activity,
+    mode: r.mode,
+    command: r.command,
+    args: r.args,
+    cwd: r.cwd,
+    labels: r.labels,
+    prompt: r.prompt,
+    host: r.host,
+    pid: r.pid,
+    exitCode: r.exit_code,
+    exitSignal: r.exit_signal,
+    reason: r.reason,
+    stopRequested: r.stop_requested_at !== null,
+    sessionId: r.session_id,
+    createdAt: r.created_at.toISOString(),
+    startedAt: iso(r.started_at),
+    endedAt: iso(r.ended_at),
+    lastHeartbeatAt: iso(r.last_heartbeat_at),
+    heartbeatCount: r.heartbeat_count,
+    cpuPercent: r.cpu_percent,
+    rssBytes: r.rss_bytes,
+    tokens: {
+      input: r.tokens_input,
+      output: r.tokens_output,
+      cacheCreation: r.tokens_cache_creation,
+      cacheRead: r.tokens_cache_read,
+    },
+  };
+}
+
+export function runnerNotFound(id: number): AppError {
+  return new AppError("not_found", `no runner ${id}: list them with "stratavore runners --all"`);
+}
+
+export async function getRunner(q: Queryable, id: number, forUpdate = false): Promise<Runner> {
+  const [row] = await q.query<RunnerRow>(
+    `${RUNNER_SELECT} WHERE r.id = $1${forUpdate ? " FOR UPDATE OF r" : ""}`,
+    [
+      id,
+    ],
+  );
+  if (!row) throw runnerNotFound(id);
+  return toRunner(row);
+}
+
+export interface RunnerFilter {
+  project?: string;
+  state?: RunnerState;
+  /** Include ended runners (default: active only, unless a state is asked for). */
+  all?: boolean;
+  limit?: number;
+}
+
+export async function listRunners(q: Queryable, f: RunnerFilter = {}): Promise<Runner[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.project) {
+    params.push(f.project);
+    where.push(`p.name = $${params.length}`);
+  }
+  if (f.state) {
+    params.push(f.state);
+    where.push(`r.state = $${params.length}`);
+  } else if (!f.all) {
+    where.push(`r.state IN ${ACTIVE_SQL}`);
+  }
+  params.push(f.limit ?? 1000);
+  const rows = await q.query<RunnerRow>(
+    `${RUNNER_SELECT}${
+      where.length ? " WHERE " + where.join(" AND ") : ""
+    } ORDER BY r.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map(toRunner);
+}
+
+export interface LaunchContext {
+  host?: string | null;
+  daemonId?: string;
+  /** Checks run under the project lock after the quota (budgets add theirs here). */
+  admit?: (tx: Queryable, project: { id: number; name: string }) => Promise<void>;
+}
+
+interface LaunchProject {
+  id: number;
+  name: string;
+  path: string;
+  max_runners: number;
+  command: string;
+  command_args: string[];
+}
+
+/**
+ * One transaction: lock the project (advisory, per project) → count its active runners against the quota
+ * → admit (budgets) → insert the runner and its token hash → outbox row. N concurrent launches against
+ * quota Q admit exactly Q because every launch for a project waits for the lock.
+ */
+export async function launchRunner(
+  tx: Queryable,
+  req: LaunchRequest,
+  ctx: LaunchContext = {},
+): Promise<{ runner: Runner; token: string }> {
+  const [p] = await tx.query<LaunchProject>(
+    "SELECT id, name, path, max_runners, command, command_args FROM projects WHERE name = $1",
+    [req.project],
+  );
+  if (!p) {
+    throw new AppError(
+      "not_found",
+      `no project named "${req.project}": create it with "stratavore new ${req.project}"`,
+    );
+  }
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext($1)::bigint)", [`stratavore:project:${p.id}`]);
+  const [{ n: active }] = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runners WHERE project_id = $1 AND state IN ${ACTIVE_SQL}`,
+    [p.id],
+  );
+  if (active >= p.max_runners) {
+    const ids = (await tx.query<{ id: number }>(
+      `SELECT id FROM runners WHERE project_id = $1 AND state IN ${ACTIVE_SQL} ORDER BY id LIMIT 20`,
+      [p.id],
+    )).map((r) => r.id);
+    const message = p.max_runners === 0
+      ? `project "${p.name}" accepts no new runners (its quota is 0): raise it with "stratavore project set ${p.name} --max-runners N"`
+      : `project "${p.name}" is at its quota of ${p.max_runners} active runner(s) (active: ${ids.join(", ")}${
+        active > ids.length ? ", …" : ""
+      }): stop one, or raise the quota with "stratavore project set ${p.name} --max-runners N"`;
+    throw new AppError("quota_exceeded", message, {
+      details: { project: p.name, quota: p.max_runners, activeRunners: ids },
+    });
+  }
+  await ctx.admit?.(tx, p);
+  const command = req.command ?? p.command;
+  const args = req.args ?? (req.command ? [] : p.command_args);
+  const mode = req.mode ?? (req.prompt !== undefined ? "headless" : "interactive");
+  const [{ id }] = await tx.query<{ id: number }>(
+    `INSERT INTO runners (project_id, mode, command, args, cwd, labels, prompt, host, daemon_id)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8, $9) RETURNING id`,
+    [
+      p.id,
+      mode,
+      command,
+      args,
+      req.cwd ?? p.path,
+      req.labels ?? {},
+      req.prompt ?? null,
+      ctx.host ?? null,
+      ctx.daemonId ?? null,
+    ],
+  );
+  const token = newAgentToken();
+  await tx.query("INSERT INTO agent_tokens (runner_id, token_sha256) VALUES ($1, $2)", [id, token.sha256]);
+  const runner = await getRunner(tx, id);
+  await emit(tx, { type: EVENT_FOR.starting, entityId: id, project: p.name, payload: { runner } });
+  return { runner, token: token.token };
+}
+
+export interface TransitionPatch {
+  reason?: string | null;
+  pid?: number | null;
+  host?: string | null;
+  sessionId?: string | null;
+  exitCode?: number | null;
+  exitSignal?: string | null;
+}
+
+/**
+ * Moves a runner to `to` if the lifecycle allows it (row locked, so transitions of one runner are serial
+ * and their events are committed in order), writes the event, and returns the updated runner.
+ */
+export async function transition(
+  tx: Queryable,
+  id: number,
+  to: RunnerState,
+  patch: TransitionPatch = {},
+  extra: Record<string, unknown> = {},
+): Promise<Runner> {
+  const current = await getRunner(tx, id, true);
+  if (!canTransition(current.state, to)) {
+    throw new AppError(
+      "invalid_transition",
+      `runner ${id} is ${current.state} and cannot become ${to}`,
+      { details: { from: current.state, to } },
+    );
+  }
+  const ended = to === "stopped" || to === "failed" || to === "killed";
+  await tx.query(
+    `UPDATE runners SET
+       state = $2,
+       reason = coalesce($3, reason),
+       pid = coalesce($4, pid),
+       host = coalesce($5, host),
+       session_id = coalesce($6, session_id),
+       exit_code = coalesce($7, exit_code),
+       exit_signal = coalesce($8, exit_signal),
+       started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+       stop_requested_at = CASE WHEN $2 = 'stopping' THEN coalesce(stop_requested_at, now()) ELSE stop_requested_at END,
+       ended_at = CASE WHEN $9 THEN now() ELSE ended_at END,
+       activity = CASE WHEN $9 THEN NULL ELSE activity END,
+       last_heartbeat_at = CASE WHEN $2 = 'running' THEN coalesce(last_heartbeat_at, now()) ELSE last_heartbeat_at END,
+       updated_at = now()
+     WHERE id = $1`,
+    [
+      id,
+      to,
+      patch.reason ?? null,
+      patch.pid ?? null,
+      patch.host ?? null,
+      patch.sessionId ?? null,
+      patch.exitCode ?? null,
+      patch.exitSignal ?? null,
+      ended,
+    ],
+  );
+  const runner = await getRunner(tx, id);
+  await emit(tx, {
+    type: EVENT_FOR[to],
+    entityId: id,
+    project: runner.project,
+    payload: { runner, ...extra },
+  });
+  return runner;
+}
+
+/**
+ * Runners whose last sign of life (heartbeat, else creation) is older than the TTL become failed, each with
+ * its event, in one transaction.
+ */
+export async function markStale(tx: Queryable, ttlMs: number): Promise<Runner[]> {
+  const stale = await tx.query<{ id: number; last: Date }>(
+    `SELECT id, coalesce(last_heartbeat_at, created_at) AS last FROM runners
+     WHERE state IN ${ACTIVE_SQL} AND coalesce(last_heartbeat_at, created_at) < now() - ($1 * interval '1 millisecond')
+     ORDER BY id FOR UPDATE SKIP LOCKED`,
+    [ttlMs],
+  );
+  const out: Runner[] = [];
+  for (const s of stale) {
+    const reason = `no heartbeat for over ${
+      Math.round(ttlMs / 1000)
+    }s (last sign of life ${s.last.toISOString()})`;
+    out.push(await transition(tx, s.id, "failed", { reason }, { stale: true }));
+  }
+  return out;
+}

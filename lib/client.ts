@@ -1,0 +1,232 @@
+/**
+ * The typed client for every endpoint, used by the CLI and the agent. Responses are checked against the
+ * same zod schemas the daemon uses; failures become AppErrors carrying the API's code.
+ */
+import { z } from "zod";
+import { AppError, type ErrorCode } from "./errors.ts";
+import { apiErrorBody } from "./schemas/common.ts";
+import {
+  type Project,
+  project,
+  type ProjectCreate,
+  projectList,
+  type ProjectPatch,
+} from "./schemas/project.ts";
+import {
+  type ExitedRequest,
+  type HeartbeatRequest,
+  heartbeatResponse,
+  type LaunchRequest,
+  launchResponse,
+  runner,
+  runnerList,
+  type RunnerState,
+  type StartedRequest,
+} from "./schemas/runner.ts";
+import { status } from "./schemas/status.ts";
+
+export interface ClientOptions {
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+  /** Sent as User-Agent, so the daemon log tells the CLI from the agent. */
+  agent?: string;
+}
+
+/** An error answered by the daemon: the API's code and HTTP status. */
+export class ApiError extends AppError {
+  readonly apiCode: string;
+  readonly httpStatus: number;
+  constructor(apiCode: string, message: string, httpStatus: number, details?: unknown) {
+    super(KNOWN.has(apiCode) ? (apiCode as ErrorCode) : "failed", message, { details, status: httpStatus });
+    this.apiCode = apiCode;
+    this.httpStatus = httpStatus;
+  }
+}
+
+const KNOWN = new Set<string>([
+  "bad_request",
+  "invalid_body",
+  "invalid_json",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "quota_exceeded",
+  "budget_exceeded",
+  "invalid_transition",
+  "runner_not_active",
+  "project_busy",
+  "payload_too_large",
+  "timeout",
+]);
+
+export function daemonDown(url: string): AppError {
+  return new AppError(
+    "daemon_unreachable",
+    `stratavore daemon is not running at ${url}: start it with "stratavore daemon"`,
+  );
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export class StratavoreClient {
+  readonly url: string;
+  #token?: string;
+  #timeoutMs: number;
+  #agent: string;
+
+  constructor(opts: ClientOptions) {
+    this.url = opts.url.replace(/\/+$/, "");
+    this.#token = opts.token;
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#agent = opts.agent ?? "stratavore-cli";
+  }
+
+  /** A client for the same daemon that authenticates as a runner. */
+  withToken(token: string): StratavoreClient {
+    return new StratavoreClient({ url: this.url, token, timeoutMs: this.#timeoutMs, agent: this.#agent });
+  }
+
+  async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    opts: { body?: unknown; query?: Query; timeoutMs?: number } = {},
+  ): Promise<z.output<S>> {
+    const res = await this.raw(method, path, opts);
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new AppError(
+        "failed",
+        `the daemon at ${this.url} answered ${res.status} with something that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const err = apiErrorBody.safeParse(data);
+      if (err.success) {
+        throw new ApiError(err.data.error.code, err.data.error.message, res.status, err.data.error.details);
+      }
+      throw new AppError("failed", `the daemon answered ${res.status} ${res.statusText}`);
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      throw new AppError(
+        "failed",
+        `unexpected answer from the daemon at ${this.url} (${method} ${path}): ${
+          parsed.error.issues[0]?.message
+        }; is it the same version?`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** The underlying fetch, with auth, timeout and "daemon is down" mapping (for streams). */
+  async raw(
+    method: string,
+    path: string,
+    opts: {
+      body?: unknown;
+      query?: Query;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Response> {
+    const u = new URL(this.url + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v !== undefined) u.searchParams.set(k, String(v));
+    }
+    const headers: Record<string, string> = { "user-agent": this.#agent, ...opts.headers };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (opts.body !== undefined) headers["content-type"] = "application/json";
+    const timeout = opts.timeoutMs ?? this.#timeoutMs;
+    const signals = [
+      ...(timeout > 0 ? [AbortSignal.timeout(timeout)] : []),
+      ...(opts.signal ? [opts.signal] : []),
+    ];
+    try {
+      return await fetch(u, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (e) {
+      const err = e as Error;
+      if (err.name === "TimeoutError") {
+        throw new AppError(
+          "timeout",
+          `the daemon at ${this.url} did not answer within ${Math.round(timeout / 1000)}s`,
+        );
+      }
+      if (err.name === "AbortError") throw e;
+      throw daemonDown(this.url);
+    }
+  }
+
+  health() {
+    return this.request("GET", "/healthz", z.object({ ok: z.boolean(), version: z.string() }), {
+      timeoutMs: 5000,
+    });
+  }
+  status() {
+    return this.request("GET", "/api/v1/status", status);
+  }
+
+  // projects
+  async listProjects(): Promise<Project[]> {
+    return (await this.request("GET", "/api/v1/projects", projectList)).projects;
+  }
+  getProject(name: string) {
+    return this.request("GET", `/api/v1/projects/${encodeURIComponent(name)}`, project);
+  }
+  createProject(body: ProjectCreate) {
+    return this.request("POST", "/api/v1/projects", project, { body });
+  }
+  updateProject(name: string, body: ProjectPatch) {
+    return this.request("PATCH", `/api/v1/projects/${encodeURIComponent(name)}`, project, { body });
+  }
+  deleteProject(name: string, force = false) {
+    return this.request(
+      "DELETE",
+      `/api/v1/projects/${encodeURIComponent(name)}`,
+      z.object({ deleted: z.string(), killedRunners: z.array(z.number()) }),
+      { query: { force: force || undefined } },
+    );
+  }
+
+  // runners
+  async listRunners(f: { project?: string; state?: RunnerState; all?: boolean; limit?: number } = {}) {
+    return (await this.request("GET", "/api/v1/runners", runnerList, { query: f })).runners;
+  }
+  getRunner(id: number) {
+    return this.request("GET", `/api/v1/runners/${id}`, runner);
+  }
+  launch(body: LaunchRequest) {
+    return this.request("POST", "/api/v1/runners", launchResponse, { body });
+  }
+  stopRunner(id: number, reason?: string) {
+    return this.request("POST", `/api/v1/runners/${id}/stop`, runner, { body: reason ? { reason } : {} });
+  }
+  killRunner(id: number, reason?: string) {
+    return this.request("POST", `/api/v1/runners/${id}/kill`, runner, { body: reason ? { reason } : {} });
+  }
+
+  // agent calls (runner token)
+  started(id: number, body: StartedRequest) {
+    return this.request("POST", `/api/v1/runners/${id}/started`, runner, { body });
+  }
+  heartbeat(id: number, body: HeartbeatRequest) {
+    return this.request("POST", `/api/v1/runners/${id}/heartbeat`, heartbeatResponse, {
+      body,
+      timeoutMs: 10_000,
+    });
+  }
+  exited(id: number, body: ExitedRequest) {
+    return this.request("POST", `/api/v1/runners/${id}/exited`, runner, { body });
+  }
+}

@@ -1,0 +1,223 @@
+/** The HTTP API against a real daemon subprocess, on both storage backends. */
+import postgres from "postgres";
+import { assert, assertEquals, assertMatch, assertRejects, eventually } from "../helpers/assert.ts";
+import { eachDaemon } from "../helpers/daemon.ts";
+import { ApiError, StratavoreClient } from "../../lib/client.ts";
+
+async function launchRunning(client: StratavoreClient, project: string) {
+  const { runner, token } = await client.launch({ project });
+  const agent = client.withToken(token);
+  await agent.started(runner.id, { pid: 4242, host: "test-host" });
+  return { id: runner.id, agent, token };
+}
+
+async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  return await assertRejects(() => p, ApiError);
+}
+
+eachDaemon("api: 20 parallel launches against quota 3 admit exactly 3", async ({ client }) => {
+  await client.createProject({ name: "race", path: "/tmp", maxRunners: 3 });
+  const results = await Promise.allSettled(
+    Array.from({ length: 20 }, () => client.launch({ project: "race" })),
+  );
+  const admitted = results.filter((r) => r.status === "fulfilled");
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  assertEquals(admitted.length, 3);
+  for (const r of refused) {
+    assert(r.reason instanceof ApiError, String(r.reason));
+    assertEquals(r.reason.apiCode, "quota_exceeded");
+    assertEquals(r.reason.httpStatus, 409);
+    assertMatch(r.reason.message, /at its quota of 3 active runner/);
+  }
+  assertEquals((await client.listRunners({ project: "race" })).length, 3);
+  assertEquals((await client.getProject("race")).activeRunners, 3);
+});
+
+eachDaemon(
+  "api: lifecycle transitions are checked and exit codes decide the final state",
+  async ({ client }) => {
+    await client.createProject({ name: "life", path: "/tmp", maxRunners: 10 });
+
+    // starting → running → stopping (stop requested) → stopped, even though it exited by signal
+    const a = await launchRunning(client, "life");
+    assertEquals((await client.getRunner(a.id)).state, "running");
+    assertEquals((await a.agent.heartbeat(a.id, { cpuPercent: 12.5, rssBytes: 1000 })).stopRequested, false);
+    assertEquals((await client.stopRunner(a.id, "enough")).state, "stopping");
+    assertEquals((await client.stopRunner(a.id)).state, "stopping", "stop is idempotent");
+    const hb = await a.agent.heartbeat(a.id, {});
+    assertEquals(hb.stopRequested, true);
+    assertEquals(hb.state, "stopping");
+    const stopped = await a.agent.exited(a.id, { exitCode: null, signal: "SIGTERM" });
+    assertEquals(stopped.state, "stopped");
+    assertEquals(stopped.exitSignal, "SIGTERM");
+    assertEquals((await apiError(a.agent.heartbeat(a.id, {}))).apiCode, "runner_not_active");
+    assertEquals((await apiError(client.stopRunner(a.id))).apiCode, "invalid_transition");
+    assertEquals((await apiError(client.killRunner(a.id))).apiCode, "invalid_transition");
+    assertEquals((await apiError(a.agent.started(a.id, { pid: 1, host: "h" }))).apiCode, "runner_not_active");
+
+    // non-zero exit → failed, with the code as the reason
+    const b = await launchRunning(client, "life");
+    const failed = await b.agent.exited(b.id, { exitCode: 3 });
+    assertEquals([failed.state, failed.exitCode, failed.reason], ["failed", 3, "exited with code 3"]);
+
+    // zero exit → stopped
+    const c = await launchRunning(client, "life");
+    assertEquals((await c.agent.exited(c.id, { exitCode: 0 })).state, "stopped");
+
+    // killed: the agent's later reports are refused or recorded without changing the verdict
+    const d = await launchRunning(client, "life");
+    assertEquals((await client.killRunner(d.id)).state, "killed");
+    const hbErr = await apiError(d.agent.heartbeat(d.id, {}));
+    assertEquals([hbErr.apiCode, (hbErr.details as { state: string }).state], [
+      "runner_not_active",
+      "killed",
+    ]);
+    const afterKill = await d.agent.exited(d.id, { exitCode: 137, signal: "SIGKILL" });
+    assertEquals([afterKill.state, afterKill.exitCode], ["killed", 137]);
+
+    // stop before the agent started: it starts into "stopping" and is told to stop
+    const { runner: e, token } = await client.launch({ project: "life" });
+    assertEquals((await client.stopRunner(e.id)).state, "stopping");
+    const eAgent = client.withToken(token);
+    assertEquals((await eAgent.started(e.id, { pid: 5, host: "h" })).state, "stopping");
+    assertEquals((await eAgent.heartbeat(e.id, {})).stopRequested, true);
+
+    const all = await client.listRunners({ project: "life", all: true });
+    assertEquals(all.length, 5);
+    assertEquals((await client.listRunners({ project: "life" })).map((r) => r.id), [e.id]);
+    assertEquals((await client.listRunners({ state: "failed" })).map((r) => r.id), [b.id]);
+    const status = await client.status();
+    assertEquals(status.runners, { starting: 0, running: 0, stopping: 1, stopped: 2, failed: 1, killed: 1 });
+  },
+);
+
+eachDaemon("api: heartbeats record the latest values", async ({ client }) => {
+  await client.createProject({ name: "beat", path: "/tmp" });
+  const r = await launchRunning(client, "beat");
+  await r.agent.heartbeat(r.id, {
+    pid: 77,
+    cpuPercent: 3.5,
+    rssBytes: 123456,
+    sessionId: "11111111-2222-3333-4444-555555555555",
+    tokens: { input: 10, output: 20, cacheCreation: 30, cacheRead: 40 },
+  });
+  await r.agent.heartbeat(r.id, { cpuPercent: null, rssBytes: null });
+  const got = await client.getRunner(r.id);
+  assertEquals(got.heartbeatCount, 2);
+  assertEquals(got.pid, 77);
+  assertEquals(got.cpuPercent, null, "unknown CPU stays unknown");
+  assertEquals(got.sessionId, "11111111-2222-3333-4444-555555555555");
+  assertEquals(got.tokens, { input: 10, output: 20, cacheCreation: 30, cacheRead: 40 });
+  assert(got.lastHeartbeatAt !== null);
+});
+
+eachDaemon(
+  "api: a silent runner is failed by reconciliation, freeing its slot; its late heartbeat is refused",
+  async ({ client }) => {
+    await client.createProject({ name: "quiet", path: "/tmp", maxRunners: 1 });
+    const r = await launchRunning(client, "quiet");
+    await r.agent.heartbeat(r.id, {});
+    assertEquals((await apiError(client.launch({ project: "quiet" }))).apiCode, "quota_exceeded");
+    const failed = await eventually(
+      async () => {
+        const got = await client.getRunner(r.id);
+        return got.state === "failed" ? got : undefined;
+      },
+      10_000,
+      "runner marked failed",
+    );
+    assertMatch(failed.reason ?? "", /no heartbeat for over 1s/);
+    const late = await apiError(r.agent.heartbeat(r.id, {}));
+    assertEquals(late.apiCode, "runner_not_active");
+    assertEquals(late.httpStatus, 409);
+    assertMatch(late.message, /runner \d+ is failed \(no heartbeat/);
+    const again = await client.launch({ project: "quiet" });
+    assertEquals(again.runner.state, "starting");
+  },
+  { env: { STRATAVORE_HEARTBEAT_TTL: "1s", STRATAVORE_RECONCILE_INTERVAL: "200ms" } },
+);
+
+eachDaemon(
+  "api: projects can be created, read, changed and deleted (busy ones only with force)",
+  async ({ client }) => {
+    const created = await client.createProject({
+      name: "proj.one_2",
+      path: "/srv/one",
+      description: "first",
+    });
+    assertEquals([created.maxRunners, created.command, created.activeRunners], [5, "claude", 0]);
+    assertEquals(
+      (await apiError(client.createProject({ name: "proj.one_2", path: "/x" }))).apiCode,
+      "conflict",
+    );
+    const changed = await client.updateProject("proj.one_2", { maxRunners: 0, description: "second" });
+    assertEquals([changed.maxRunners, changed.description, changed.path], [0, "second", "/srv/one"]);
+    const zero = await apiError(client.launch({ project: "proj.one_2" }));
+    assertMatch(zero.message, /accepts no new runners/);
+    await client.updateProject("proj.one_2", { maxRunners: 2 });
+    const r = await launchRunning(client, "proj.one_2");
+    const busy = await apiError(client.deleteProject("proj.one_2"));
+    assertEquals([busy.apiCode, busy.httpStatus], ["project_busy", 409]);
+    const del = await client.deleteProject("proj.one_2", true);
+    assertEquals(del.killedRunners, [r.id]);
+    assertEquals((await apiError(client.getProject("proj.one_2"))).httpStatus, 404);
+    assertEquals(await client.listProjects(), []);
+  },
+);
+
+eachDaemon("api: health, readiness, status and unknown endpoints", async ({ daemon, client, backend }) => {
+  const health = await fetch(`${daemon.url}/healthz`);
+  assertEquals((await health.json()).ok, true);
+  const ready = await fetch(`${daemon.url}/readyz`);
+  assertEquals(await ready.json(), { ok: true, database: backend === "pglite" ? "embedded" : "postgres" });
+  const status = await client.status();
+  assertEquals(status.database.kind, backend === "pglite" ? "embedded" : "postgres");
+  assertEquals(status.url, daemon.url);
+  const missing = await fetch(`${daemon.url}/api/v1/nothing`, {
+    headers: { authorization: `Bearer ${daemon.token}` },
+  });
+  assertEquals(missing.status, 404);
+  assertEquals((await missing.json()).error.code, "not_found");
+});
+
+eachDaemon(
+  "api: restart on the same home keeps projects and runners",
+  async ({ daemon, client, restart }) => {
+    await client.createProject({ name: "keep", path: "/tmp" });
+    const r = await launchRunning(client, "keep");
+    assertEquals(await daemon.stop("SIGTERM"), 0);
+    let info = true;
+    try {
+      await Deno.stat(`${daemon.home}/daemon.json`);
+    } catch {
+      info = false;
+    }
+    assertEquals(info, false, "daemon.json removed on shutdown");
+    const second = await restart();
+    const again = new StratavoreClient({ url: second.url, token: second.token });
+    assertEquals((await again.listProjects()).map((p) => p.name), ["keep"]);
+    const runner = await again.getRunner(r.id);
+    assertEquals(runner.state, "running", "a daemon restart does not fail a live runner");
+    const agent = again.withToken(r.token);
+    assertEquals((await agent.heartbeat(r.id, {})).state, "running", "the agent's token still works");
+  },
+);
+
+eachDaemon("api: the audit log records who changed what", async ({ client, databaseUrl }) => {
+  await client.createProject({ name: "audited", path: "/tmp" });
+  const r = await launchRunning(client, "audited");
+  await r.agent.heartbeat(r.id, {});
+  await r.agent.exited(r.id, { exitCode: 0 });
+  const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`SELECT actor, action FROM audit_log ORDER BY id`;
+    assertEquals(rows.map((x) => `${x.actor} ${x.action}`), [
+      "admin POST /api/v1/projects",
+      "admin POST /api/v1/runners",
+      `runner:${r.id} POST /api/v1/runners/:id/started`,
+      `runner:${r.id} POST /api/v1/runners/:id/exited`,
+    ]);
+  } finally {
+    await sql.end();
+  }
+}, { only: "postgres" });
