@@ -21,6 +21,17 @@ import { AgentTokenCache } from "./store/tokens.ts";
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const { loaded } = contextFrom(opts);
   const config = loaded.config;
+  // Listening from the first moment: a signal during start-up must not kill the process half-way. The
+  // first signal starts a graceful shutdown, a second one ends the process at once.
+  let signals = 0;
+  const stopRequested = new Promise<Deno.Signal>((resolve) => {
+    onStopSignal((sig) => {
+      if (++signals === 1) return resolve(sig);
+      log.warn("second stop signal: exiting now");
+      removeDaemonInfo(config.home);
+      Deno.exit(130);
+    });
+  });
   const listen = parseListen(config.listen)!;
   const lock = await lockHome(config.home);
   const adminToken = ensureApiToken(config.home);
@@ -94,18 +105,13 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     pid: Deno.pid,
   });
 
-  const signal = await waitForStopSignal();
+  const signal = await stopRequested;
   log.info("shutting down", { signal });
   const watchdog = setTimeout(() => {
     log.error("shutdown took too long; exiting now", { limitMs: config.shutdownTimeout });
     removeDaemonInfo(config.home);
     Deno.exit(1);
   }, config.shutdownTimeout);
-  const forced = onStopSignal(() => {
-    log.warn("second stop signal: exiting now");
-    removeDaemonInfo(config.home);
-    Deno.exit(130);
-  });
 
   shutdown.abort();
   await server.shutdown();
@@ -126,18 +132,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   await db.close();
   removeDaemonInfo(config.home);
   lock.close();
-  forced();
   clearTimeout(watchdog);
   log.info("stopped");
-}
-
-function waitForStopSignal(): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const off = onStopSignal((sig) => {
-      off();
-      resolve(sig);
-    });
-  });
 }
 
 /** A stable id per home, so a restarted daemon recognises its own leftovers (outbox leases). */
