@@ -8,6 +8,11 @@ export function homePath(home: string, ...parts: string[]): string {
   return [home.replace(/[\\/]+$/, ""), ...parts].join(SEP);
 }
 
+/** homePath with another OS's separator: service files are generated for a target OS (and tested anywhere). */
+export function homePathFor(os: string, home: string, ...parts: string[]): string {
+  return [home.replace(/[\\/]+$/, ""), ...parts].join(os === "windows" ? "\\" : "/");
+}
+
 export const daemonInfo = z.object({
   pid: z.number(),
   url: z.string(),

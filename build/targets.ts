@@ -1,0 +1,134 @@
+/**
+ * The pure parts of `deno task build`: targets, file names, `deno compile` flags, the checksum file and
+ * recognising a denort download failure. build.ts only runs them, so they are unit tested without compiling.
+ */
+import { parseArgs } from "node:util";
+import { V8_FLAGS } from "../lib/self.ts";
+
+export const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+] as const;
+export type Target = typeof TARGETS[number];
+
+/**
+ * What the program does at run time: HTTP servers and clients (net), its home and projects (read, write),
+ * settings (env), `claude`, systemctl and itself (run), hostname and OS facts (sys). Listed rather than
+ * `-A` so a compiled binary never silently gains FFI or anything new; native add-ons add --allow-ffi below.
+ */
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+] as const;
+
+export interface BuildArgs {
+  targets: Target[];
+  out: string;
+  help: boolean;
+}
+
+/** `--target a --target b,c` and `--out dir`; no target means every target. Throws on a bad value. */
+export function parseBuildArgs(argv: string[]): BuildArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      target: { type: "string", multiple: true },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const asked = (values.target ?? []).flatMap((t) => t.split(",")).map((t) => t.trim()).filter(Boolean);
+  for (const t of asked) {
+    if (!(TARGETS as readonly string[]).includes(t)) {
+      throw new Error(`unknown target "${t}": use one of ${TARGETS.join(", ")}`);
+    }
+  }
+  const targets = asked.length ? TARGETS.filter((t) => asked.includes(t)) : [...TARGETS];
+  return { targets, out: values.out ?? "dist", help: values.help === true };
+}
+
+export function artifactName(version: string, target: Target): string {
+  return `stratavore-${version}-${target}${target.includes("windows") ? ".exe" : ""}`;
+}
+
+export interface CompileOptions {
+  target: Target;
+  output: string;
+  entry: string;
+  /** Native (.node) add-ons are in node_modules: they must be extracted to disk to be loaded. */
+  nativeAddons: boolean;
+}
+
+/**
+ * The `deno compile` arguments for one target. deno.json's `compile.exclude` is read by deno compile
+ * itself (checked: without it bintrees' test/perf/100k overflows the stack, denoland/deno#36746), so it
+ * is not repeated here; migrations are text imports, so no `--include` is needed.
+ */
+export function compileArgs(o: CompileOptions): string[] {
+  return [
+    "compile",
+    ...PERMISSIONS,
+    // Node-API add-ons (node-pty) load through process.dlopen, which Deno gates behind --allow-ffi
+    // (measured: "NotCapable: Requires ffi access"), and are dlopen()ed from a real file:
+    // --self-extracting unpacks the embedded files to disk on first run.
+    ...(o.nativeAddons ? ["--allow-ffi", "--self-extracting"] : []),
+    `--v8-flags=${V8_FLAGS.join(",")}`,
+    "--target",
+    o.target,
+    "--output",
+    o.output,
+    o.entry,
+  ];
+}
+
+/** `sha256sum` format (two spaces: text mode), sorted by name, so `sha256sum -c SHA256SUMS` checks it. */
+export function sha256sums(files: { name: string; sha256: string }[]): string {
+  return [...files].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    .map((f) => `${f.sha256}  ${f.name}\n`).join("");
+}
+
+/**
+ * One line for a failed denort download (deno compile fetches the runtime per target from dl.deno.land),
+ * or undefined for any other failure. Matches what deno 2.9 prints: "Setting up base binary" followed by
+ * "error sending request for url (https://dl.deno.land/release/vX/denort-<target>.zip)".
+ */
+export function denortFailure(stderr: string, target: string): string | undefined {
+  // deno colours its output; the escapes would break the patterns.
+  // deno-lint-ignore no-control-regex
+  const text = stderr.replace(/\x1b\[[0-9;]*m/g, "");
+  const missing = /Could not find denort at '([^']*)'/.exec(text);
+  if (missing) return `DENORT_BIN=${missing[1]} does not exist: point it at a denort binary for ${target}`;
+  if (!/Setting up base binary/.test(text) && !/denort-[\w-]+\.zip/.test(text)) return undefined;
+  const url = /https:\/\/\S+\/denort-[\w-]+\.zip/.exec(text)?.[0] ?? `denort for ${target}`;
+  return `could not fetch denort (${url}): give this machine network access to dl.deno.land, ` +
+    `or set DENORT_BIN to a denort binary for ${target}`;
+}
+
+/** Every `.node` file under node_modules/.deno/<package>/ (symlinks to other packages are not followed). */
+export function findNativeAddons(denoModules: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) walk(path);
+      else if (e.isFile && e.name.endsWith(".node")) found.push(path);
+    }
+  };
+  walk(denoModules);
+  return found.sort();
+}
