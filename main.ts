@@ -10,7 +10,6 @@ type Opts = Record<string, unknown>;
 const program = new Command("stratavore")
   .description("Control plane for AI coding-agent sessions (Claude Code)")
   .version(VERSION, "-V, --version")
-  .enablePositionalOptions()
   .showHelpAfterError('(run "stratavore --help" for usage)')
   .option("--home <dir>", "data folder (env STRATAVORE_HOME, default ~/.stratavore)")
   .option("--url <url>", "daemon URL (env STRATAVORE_URL, else $STRATAVORE_HOME/daemon.json)")
@@ -26,7 +25,7 @@ function all(cmd: { optsWithGlobals(): Opts }): Opts {
 }
 
 // ---- daemon -------------------------------------------------------------------------------------
-program.command("daemon")
+const daemon = program.command("daemon")
   .description("run the control plane (API, runner manager, event relay)")
   .option("--listen <addr>", "API address (env STRATAVORE_LISTEN, default 127.0.0.1:7890)")
   .option(
@@ -35,7 +34,64 @@ program.command("daemon")
   )
   .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL; unset: embedded PGlite)")
   .option("--amqp-url <url>", "RabbitMQ URL (env AMQP_URL; unset: in-process events)")
+  .option("--log-file <path>", "also log to this file, rotated at 10 MB (env STRATAVORE_LOG_FILE)")
   .action(async (_o, cmd) => (await import("./daemon/main.ts")).runDaemon(all(cmd)));
+
+// `stratavore daemon` alone still runs the daemon: commander calls the parent's action when no
+// subcommand is named. These set the daemon up as a login/boot service (daemon/service/).
+const service = () => import("./daemon/service/install.ts");
+daemon.command("install")
+  .description("run the daemon as a service: systemd, launchd or a Windows logon task")
+  .option("--system", "a system-wide service (root/administrator) instead of the current user's")
+  .action(async (_o, cmd) => (await service()).installCommand(all(cmd)));
+daemon.command("uninstall")
+  .description("stop the service and remove what `daemon install` wrote")
+  .option("--system", "the system-wide service")
+  .action(async (_o, cmd) => (await service()).uninstallCommand(all(cmd)));
+daemon.command("status")
+  .description("is the service installed, enabled, running, and is a daemon answering")
+  .option("--system", "the system-wide service")
+  .action(async (_o, cmd) => (await service()).statusCommand(all(cmd)));
+
+// ---- sessions -----------------------------------------------------------------------------------
+/** Commands that end with the wrapped command's exit code set this; main() exits with it. */
+let exitCode = 0;
+
+program.command("launch")
+  .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
+  .argument("<project>", "project name")
+  .argument("[args...]", "extra arguments for the command, after --")
+  .option("-d, --detach", "run headless in the background on the daemon's machine (needs --prompt)")
+  .option("-p, --prompt <text>", "the prompt for a detached run")
+  .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
+  .action(async (project, args, _o, cmd) => {
+    exitCode = await (await import("./cli/commands/launch.ts")).launchCommand(project, args, all(cmd));
+  });
+
+program.command("agent")
+  .description("wrap a command as a tracked runner: stratavore agent [--project P] -- claude …")
+  .argument("[command...]", "the command to run, after --")
+  .option("--project <name>", "project (default: the one whose folder contains the current folder)")
+  .option("--runner <id>", "an already registered runner (token in STRATAVORE_RUNNER_TOKEN)")
+  .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
+  .option("--cwd <dir>", "folder to run the command in")
+  .option("--log <file>", "run headless, keeping the command's output in this file")
+  .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s")
+  .action(async (command, _o, cmd) => {
+    exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), command);
+  });
+
+program.command("logs")
+  .description("show a detached runner's output")
+  .argument("<runner>", "runner id")
+  .option("-f, --follow", "keep printing as the runner writes")
+  .option("--raw", "print the stream-json lines as they are")
+  .action(async (id, _o, cmd) => (await import("./cli/commands/logs.ts")).logsCommand(id, all(cmd)));
+
+program.command("hook", { hidden: true })
+  .description("called by Claude Code's hooks inside a tracked session (reads the hook JSON on stdin)")
+  .argument("<event>", "session-start, session-end, user-prompt-submit, stop or notification")
+  .action(async (event) => (await import("./cli/commands/hook.ts")).hookCommand(event));
 
 // ---- settings -----------------------------------------------------------------------------------
 program.command("config")
@@ -51,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   override(program);
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return exitCode;
   } catch (e) {
     const { reportError } = await import("./cli/errors.ts");
     if (e instanceof CommanderError) {

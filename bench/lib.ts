@@ -74,3 +74,18 @@ export function cpuSecondsOfAll(name: string): number {
   }
   return total;
 }
+
+/** CPU seconds of every thread of a process, in nanosecond precision (Linux schedstat). */
+export function preciseCpuSecondsOf(pid: number): number | undefined {
+  try {
+    let ns = 0;
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0]);
+      } catch { /* thread ended */ }
+    }
+    return ns / 1e9;
+  } catch {
+    return cpuSecondsOf(pid);
+  }
+}

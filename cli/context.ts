@@ -1,6 +1,7 @@
 /** What every command starts with: the validated config (flags > env > file > defaults) and output settings. */
 import { CONFIG_META, type ConfigKey, loadConfig, type LoadedConfig } from "../lib/config.ts";
-import { log } from "../lib/log.ts";
+import { log, stderrSink } from "../lib/log.ts";
+import { RotatingFileSink, teeSink } from "../lib/log_file.ts";
 
 export interface GlobalOptions {
   home?: string;
@@ -20,14 +21,20 @@ export interface Context {
 }
 
 /** Commander option names are the config keys in camelCase, so flags map onto settings one to one. */
-export function contextFrom(opts: GlobalOptions): Context {
+export function contextFrom(opts: GlobalOptions, role: { daemon?: boolean } = {}): Context {
   const flags: Partial<Record<ConfigKey, string>> = {};
   for (const key of Object.keys(CONFIG_META) as ConfigKey[]) {
     const v = opts[key];
     if (CONFIG_META[key].flag && (typeof v === "string" || typeof v === "number")) flags[key] = String(v);
   }
   const loaded = loadConfig({ flags });
-  log.configure({ level: loaded.config.logLevel, format: loaded.config.logFormat });
+  // Only the daemon writes the log file: agents and CLI commands rotating it too would tear it apart.
+  const file = role.daemon && loaded.config.logFile
+    ? new RotatingFileSink(loaded.config.logFile, { fallback: stderrSink })
+    : undefined;
+  // As a service stderr is the journal (or launchd's file): the lines go to stderr too only on a terminal.
+  const sink = file && (stderrSink.isTerminal() ? teeSink(file, stderrSink) : file);
+  log.configure({ level: loaded.config.logLevel, format: loaded.config.logFormat, sink });
   log.redact(loaded.config.token);
   log.redact(loaded.config.telegramBotToken);
   return { loaded, json: opts.json === true, color: wantColor(opts) };

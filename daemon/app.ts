@@ -25,12 +25,15 @@ export interface AppExtensions {
   onRequest?: (route: string, method: string, status: number, seconds: number) => void;
 }
 
-/** Long-lived responses (event streams, terminals) are not subject to the request timeout. */
-const STREAMING = /\/(events|attach|pty)$|\/logs\?.*follow=/;
+/** Long-lived responses (event streams, terminals, followed logs) are not subject to the request timeout. */
+function isStreaming(url: URL): boolean {
+  return /\/(events|attach|pty)$/.test(url.pathname) ||
+    (/\/logs$/.test(url.pathname) && /^(true|1)$/.test(url.searchParams.get("follow") ?? ""));
+}
 
 function timeout(ms: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (STREAMING.test(c.req.path) || c.req.header("upgrade")) return await next();
+    if (isStreaming(new URL(c.req.url)) || c.req.header("upgrade")) return await next();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -14,12 +14,14 @@ import { buildApp } from "./app.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
 import { startReconciler } from "./reconciler.ts";
+import { logRoutes } from "./routes/logs.ts";
+import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
 import { AgentTokenCache } from "./store/tokens.ts";
 
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
-  const { loaded } = contextFrom(opts);
+  const { loaded } = contextFrom(opts, { daemon: true });
   const config = loaded.config;
   // Listening from the first moment: a signal during start-up must not kill the process half-way. The
   // first signal starts a graceful shutdown, a second one ends the process at once.
@@ -60,7 +62,10 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   };
 
   const shutdown = new AbortController();
-  const app = buildApp(services);
+  const app = buildApp(services, {
+    runners: { spawnAgent: agentSpawner(services) },
+    mount: (api) => api.route("/runners", logRoutes(services, shutdown.signal)),
+  });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({

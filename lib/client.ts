@@ -16,6 +16,7 @@ import {
   type ExitedRequest,
   type HeartbeatRequest,
   heartbeatResponse,
+  type HookRequest,
   type LaunchRequest,
   launchResponse,
   runner,
@@ -228,5 +229,8 @@ export class StratavoreClient {
   }
   exited(id: number, body: ExitedRequest) {
     return this.request("POST", `/api/v1/runners/${id}/exited`, runner, { body });
+  }
+  hook(id: number, body: HookRequest) {
+    return this.request("POST", `/api/v1/runners/${id}/hook`, runner, { body, timeoutMs: 5000 });
   }
 }

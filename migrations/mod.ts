@@ -3,6 +3,7 @@
  * migration that has shipped (the daemon refuses to start when an applied one changed).
  */
 import m001 from "./001_init.sql" with { type: "text" };
+import m002 from "./002_agent.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: "001_init", sql: m001 },
+  { version: 2, name: "002_agent", sql: m002 },
 ];

@@ -6,8 +6,12 @@ import {
   exitedRequest,
   heartbeatRequest,
   type HeartbeatResponse,
+  hookRequest,
   startedRequest,
 } from "../../lib/schemas/runner.ts";
+import type { Queryable } from "../../lib/db/types.ts";
+import { recordHook } from "../store/activity.ts";
+import { recordUsage, touchSession, type UsageDelta } from "../store/usage.ts";
 import { readBody, readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
@@ -15,11 +19,8 @@ import { getRunner, runnerNotFound, transition } from "../store/runners.ts";
 import { isActive } from "../runner_states.ts";
 
 export interface AgentRouteHooks {
-  /** Records per-model usage totals that came with a heartbeat (the budgets issue wires it). */
-  recordUsage?: (
-    runnerId: number,
-    usage: NonNullable<import("../../lib/schemas/runner.ts").HeartbeatRequest["usage"]>,
-  ) => Promise<void>;
+  /** Runs in the transaction that booked new usage (budgets count it there). */
+  afterUsage?: (tx: Queryable, deltas: UsageDelta[]) => Promise<void>;
 }
 
 export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppEnv> {
@@ -30,6 +31,12 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
     const body = await readBody(c, startedRequest);
     const runner = await s.db.transaction(async (tx) => {
       const current = await getRunner(tx, id, true);
+      if (
+        body.sessionId && current.state !== "stopped" && current.state !== "failed" &&
+        current.state !== "killed"
+      ) {
+        await touchSession(tx, body.sessionId, { id, projectId: current.projectId, cwd: current.cwd });
+      }
       if (current.state === "starting") {
         return await transition(tx, id, "running", {
           pid: body.pid,
@@ -57,7 +64,13 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
     const result = await s.heartbeats.submit(id, body);
     if (!result) throw runnerNotFound(id);
     if (!result.accepted) throw notActive(id, result.state, result.reason);
-    if (body.usage?.length && hooks.recordUsage) await hooks.recordUsage(id, body.usage);
+    if (body.usage?.length) {
+      const usage = body.usage;
+      await s.db.transaction(async (tx) => {
+        const deltas = await recordUsage(tx, id, usage);
+        if (deltas.length && hooks.afterUsage) await hooks.afterUsage(tx, deltas);
+      });
+    }
     const reply: HeartbeatResponse = {
       state: result.state,
       stopRequested: result.stopRequested,
@@ -92,6 +105,24 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
           ? `ended by signal ${body.signal}`
           : `exited with code ${body.exitCode}`);
       return await transition(tx, id, to, { ...patch, reason });
+    });
+    return c.json(runner);
+  });
+
+  app.post("/:id/hook", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, hookRequest);
+    const runner = await s.db.transaction(async (tx) => {
+      const r = await recordHook(tx, id, body);
+      if (body.sessionId) {
+        await touchSession(
+          tx,
+          body.sessionId,
+          { id, projectId: r.projectId, cwd: r.cwd },
+          !!body.transcriptPath,
+        );
+      }
+      return r;
     });
     return c.json(runner);
   });

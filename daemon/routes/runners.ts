@@ -3,7 +3,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppError, isAppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
-import { launchRequest, runnerState, stopRequest } from "../../lib/schemas/runner.ts";
+import {
+  launchRequest,
+  type LaunchResponse,
+  type Runner,
+  runnerState,
+  stopRequest,
+} from "../../lib/schemas/runner.ts";
 import { readBody, readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
@@ -17,7 +23,7 @@ const limit = z.string().regex(/^\d{1,5}$/, "expected a whole number up to 99999
 
 export interface RunnerRouteHooks {
   /** Starts the agent on this machine for detached launches (the agent issue wires it). */
-  spawnAgent?: (runnerId: number, token: string) => Promise<void>;
+  spawnAgent?: (runner: Runner, token: string) => Promise<void>;
   admit?: LaunchContext["admit"];
 }
 
@@ -36,7 +42,10 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
 
   app.post("/", async (c) => {
     const body = await readBody(c, launchRequest);
-    let launched;
+    if (body.spawn && body.prompt === undefined) {
+      throw new AppError("bad_request", 'a detached launch needs a prompt (--prompt "…")');
+    }
+    let launched: LaunchResponse;
     try {
       launched = await s.db.transaction((tx) =>
         launchRunner(tx, body, { host: body.spawn ? s.host : null, daemonId: s.daemonId, admit: hooks.admit })
@@ -61,7 +70,8 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
         throw new AppError("bad_request", "this daemon cannot start agents itself");
       }
       try {
-        await hooks.spawnAgent(launched.runner.id, launched.token);
+        await hooks.spawnAgent(launched.runner, launched.token);
+        launched = { ...launched, runner: await getRunner(s.db, launched.runner.id) };
       } catch (e) {
         const reason = `could not start the agent: ${(e as Error).message}`;
         await s.db.transaction((tx) => transition(tx, launched.runner.id, "failed", { reason }));

@@ -19,6 +19,8 @@ export interface RunnerRow {
   project_id: number;
   state: RunnerState;
   activity: Runner["activity"];
+  activity_detail: string | null;
+  activity_at: Date | null;
   mode: Runner["mode"];
   command: string;
   args: string[];
@@ -37,6 +39,7 @@ export interface RunnerRow {
   ended_at: Date | null;
   last_heartbeat_at: Date | null;
   heartbeat_count: number;
+  log_path: string | null;
   cpu_percent: number | null;
   rss_bytes: number | null;
   tokens_input: number;
@@ -54,8 +57,11 @@ export function toRunner(r: RunnerRow): Runner {
   return {
     id: r.id,
     project: r.project,
+    projectId: r.project_id,
     state: r.state,
     activity: r.activity,
+    activityDetail: r.activity_detail,
+    activityAt: iso(r.activity_at),
     mode: r.mode,
     command: r.command,
     args: r.args,
@@ -74,6 +80,7 @@ export function toRunner(r: RunnerRow): Runner {
     endedAt: iso(r.ended_at),
     lastHeartbeatAt: iso(r.last_heartbeat_at),
     heartbeatCount: r.heartbeat_count,
+    logPath: r.log_path,
     cpuPercent: r.cpu_percent,
     rssBytes: r.rss_bytes,
     tokens: {
@@ -254,6 +261,7 @@ export async function transition(
        stop_requested_at = CASE WHEN $2 = 'stopping' THEN coalesce(stop_requested_at, now()) ELSE stop_requested_at END,
        ended_at = CASE WHEN $9 THEN now() ELSE ended_at END,
        activity = CASE WHEN $9 THEN NULL ELSE activity END,
+       activity_detail = CASE WHEN $9 THEN NULL ELSE activity_detail END,
        last_heartbeat_at = CASE WHEN $2 = 'running' THEN coalesce(last_heartbeat_at, now()) ELSE last_heartbeat_at END,
        updated_at = now()
      WHERE id = $1`,

@@ -35,8 +35,12 @@ export type LaunchRequest = z.infer<typeof launchRequest>;
 export const runner = z.object({
   id: z.number(),
   project: z.string(),
+  projectId: z.number(),
   state: runnerState,
   activity: activity.nullable(),
+  /** Why: "idle_prompt", "permission_prompt"… from Claude Code's notification. */
+  activityDetail: z.string().nullable(),
+  activityAt: timestamp.nullable(),
   mode: runnerMode,
   command: z.string(),
   args: z.array(z.string()),
@@ -55,6 +59,8 @@ export const runner = z.object({
   endedAt: timestamp.nullable(),
   lastHeartbeatAt: timestamp.nullable(),
   heartbeatCount: z.number(),
+  /** Where a detached runner's output is kept (on the daemon's machine). */
+  logPath: z.string().nullable(),
   cpuPercent: z.number().nullable(),
   rssBytes: z.number().nullable(),
   tokens: tokenCounts,
@@ -73,6 +79,8 @@ export const usageTotal = z.strictObject({
   input: z.number().int().nonnegative(),
   output: z.number().int().nonnegative(),
   cacheCreation: z.number().int().nonnegative(),
+  /** The part of cacheCreation written with the 1-hour TTL (priced higher). */
+  cacheCreation1h: z.number().int().nonnegative().optional(),
   cacheRead: z.number().int().nonnegative(),
   messages: z.number().int().nonnegative().optional(),
 });
@@ -112,3 +120,23 @@ export const exitedRequest = z.strictObject({
 export type ExitedRequest = z.infer<typeof exitedRequest>;
 
 export const stopRequest = z.strictObject({ reason: z.string().max(2000).optional() }).optional();
+
+export const HOOK_EVENTS = [
+  "session-start",
+  "session-end",
+  "user-prompt-submit",
+  "stop",
+  "notification",
+] as const;
+
+/** What `stratavore hook <event>` forwards from Claude Code's hook input. */
+export const hookRequest = z.strictObject({
+  event: z.enum(HOOK_EVENTS),
+  sessionId: z.string().min(1).max(200).optional(),
+  transcriptPath: z.string().max(4096).optional(),
+  notificationType: z.string().max(100).optional(),
+  message: z.string().max(2000).optional(),
+  source: z.string().max(100).optional(),
+  reason: z.string().max(100).optional(),
+});
+export type HookRequest = z.infer<typeof hookRequest>;

@@ -16,6 +16,7 @@ const TABLES = [
   "notifications",
   "outbox",
   "projects",
+  "runner_usage",
   "runners",
   "schema_migrations",
   "sessions",

@@ -131,10 +131,29 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
 
 import { StratavoreClient } from "../../lib/client.ts";
 import { type BackendName, freshPostgres } from "./db.ts";
-import { SKIP_PG } from "./env.ts";
+import { REPO, SKIP_PG } from "./env.ts";
+
+/** The fake claude first on PATH, and a private CLAUDE_CONFIG_DIR and STRATAVORE_HOME. */
+export function fixtureEnv(home: string, claudeDir: string): Record<string, string> {
+  const sep = Deno.build.os === "windows" ? ";" : ":";
+  return {
+    STRATAVORE_HOME: home,
+    CLAUDE_CONFIG_DIR: claudeDir,
+    PATH: `${REPO}/tests/fixtures/bin${sep}${Deno.env.get("PATH") ?? ""}`,
+  };
+}
 
 export interface DaemonTest {
   daemon: DaemonHandle;
+  /** CLAUDE_CONFIG_DIR of this test (the daemon's and the agents'): fake transcripts land here. */
+  claudeDir: string;
+  /** Environment for CLI and agent subprocesses: this daemon's home, the fake claude first on PATH. */
+  env: Record<string, string>;
+  /**
+   * The fake claude's plan for runs the daemon starts itself (detached launches): FAKE_CLAUDE_PLAN of the
+   * daemon points at this file, which starts as "{}" (the fake's defaults).
+   */
+  planFile: string;
   client: StratavoreClient;
   backend: BackendName;
   /** PostgreSQL URL (postgres backend), for direct checks and second daemons. */
@@ -147,6 +166,16 @@ export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "
   ignore?: boolean;
   /** Register the test for one backend only (e.g. when it reads PostgreSQL directly). */
   only?: BackendName;
+  /** Keep one API port across restarts (agents keep the URL they were given). */
+  fixedPort?: boolean;
+}
+
+/** A loopback port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
 }
 
 /** Registers `name [pglite]` and `name [postgres]`, each against a real daemon subprocess. */
@@ -165,16 +194,41 @@ export function eachDaemon(
       async fn() {
         const pg = backend === "postgres" ? await freshPostgres() : undefined;
         const home = await tempDir("stratavore-home-");
+        const claudeDir = `${home}/claude`;
+        await Deno.mkdir(claudeDir, { recursive: true });
+        const planFile = `${home}/fake-plan.json`;
+        await Deno.writeTextFile(planFile, "{}");
+        const env = {
+          ...fixtureEnv(home, claudeDir),
+          FAKE_CLAUDE_PLAN: `@${planFile}`,
+          ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
+        };
         const handles: DaemonHandle[] = [];
         const start = async (extra: Partial<DaemonOptions> = {}) => {
-          const d = await startDaemon({ ...opts, ...extra, home, databaseUrl: pg?.url, keepHome: true });
+          const d = await startDaemon({
+            ...opts,
+            ...extra,
+            env: { ...env, ...opts.env, ...extra.env },
+            home,
+            databaseUrl: pg?.url,
+            keepHome: true,
+          });
           handles.push(d);
           return d;
         };
         try {
           const daemon = await start();
           const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
-          await fn({ daemon, client, backend, databaseUrl: pg?.url, restart: start });
+          await fn({
+            daemon,
+            client,
+            backend,
+            databaseUrl: pg?.url,
+            restart: start,
+            claudeDir,
+            env,
+            planFile,
+          });
         } finally {
           for (const d of handles) await d.stop("SIGKILL").catch(() => {});
           await pg?.drop().catch(() => {});

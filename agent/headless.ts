@@ -1,0 +1,83 @@
+/**
+ * Detached, headless runs: the child's stdout (Claude Code's stream-json) is kept verbatim in the runner's
+ * log file, and read on the way for the session id (`system/init`) and the final usage (`result`).
+ */
+
+export interface StreamFacts {
+  sessionId?: string;
+  model?: string;
+  result?: {
+    isError: boolean;
+    numTurns?: number;
+    costUsd?: number;
+    durationMs?: number;
+    usage?: { input: number; output: number; cacheCreation: number; cacheRead: number };
+  };
+}
+
+function num(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : 0;
+}
+
+/** Applies one stream-json line to the facts; returns what it revealed, for the caller to act on. */
+export function readStreamLine(line: string, facts: StreamFacts): "init" | "result" | undefined {
+  let ev: Record<string, unknown>;
+  try {
+    ev = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (ev?.type === "system" && ev.subtype === "init" && typeof ev.session_id === "string") {
+    facts.sessionId = ev.session_id;
+    if (typeof ev.model === "string") facts.model = ev.model;
+    return "init";
+  }
+  if (ev?.type === "result") {
+    const u = (ev.usage ?? {}) as Record<string, unknown>;
+    facts.result = {
+      isError: ev.is_error === true,
+      numTurns: typeof ev.num_turns === "number" ? ev.num_turns : undefined,
+      costUsd: typeof ev.total_cost_usd === "number" ? ev.total_cost_usd : undefined,
+      durationMs: typeof ev.duration_ms === "number" ? ev.duration_ms : undefined,
+      usage: {
+        input: num(u.input_tokens),
+        output: num(u.output_tokens),
+        cacheCreation: num(u.cache_creation_input_tokens),
+        cacheRead: num(u.cache_read_input_tokens),
+      },
+    };
+    if (typeof ev.session_id === "string") facts.sessionId ??= ev.session_id;
+    return "result";
+  }
+  return undefined;
+}
+
+/** Copies the stream to the log file, calling onFact as lines reveal the session and the result. */
+export async function captureStream(
+  stream: ReadableStream<Uint8Array>,
+  logPath: string,
+  facts: StreamFacts,
+  onFact: (kind: "init" | "result") => void,
+): Promise<void> {
+  const file = await Deno.open(logPath, { create: true, append: true });
+  const decoder = new TextDecoder();
+  let pending = "";
+  try {
+    for await (const chunk of stream) {
+      await file.write(chunk);
+      pending += decoder.decode(chunk, { stream: true });
+      let i;
+      while ((i = pending.indexOf("\n")) >= 0) {
+        const kind = readStreamLine(pending.slice(0, i), facts);
+        pending = pending.slice(i + 1);
+        if (kind) onFact(kind);
+      }
+    }
+    if (pending.trim()) {
+      const kind = readStreamLine(pending, facts);
+      if (kind) onFact(kind);
+    }
+  } finally {
+    file.close();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The agent's heartbeat loop. While the daemon answers it reports every interval; while it does not, the
+ * session goes on and the loop retries with backoff (never longer than the interval, so a restarted
+ * daemon sees the runner again well within its TTL).
+ */
+import { ApiError, type StratavoreClient } from "../lib/client.ts";
+import type { Logger } from "../lib/log.ts";
+import type { HeartbeatRequest, HeartbeatResponse, RunnerState } from "../lib/schemas/runner.ts";
+
+export interface HeartbeatHandlers {
+  /** The daemon asked for a graceful stop. */
+  onStopRequested(): void;
+  /** The daemon no longer accepts reports for this runner (killed, failed by the reconciler, deleted). */
+  onEnded(state: RunnerState | "gone", message: string): void;
+  /** A heartbeat was accepted (its body's usage is now booked). */
+  onAccepted?(body: HeartbeatRequest, reply: HeartbeatResponse): void;
+}
+
+export class HeartbeatLoop {
+  #client: StratavoreClient;
+  #runnerId: number;
+  #intervalMs: number;
+  #sample: () => Promise<HeartbeatRequest>;
+  #handlers: HeartbeatHandlers;
+  #log: Logger;
+  #timer?: ReturnType<typeof setTimeout>;
+  #running?: Promise<void>;
+  #stopped = false;
+  #failures = 0;
+  #ended = false;
+  #followServer: boolean;
+
+  constructor(opts: {
+    client: StratavoreClient;
+    runnerId: number;
+    intervalMs: number;
+    sample: () => Promise<HeartbeatRequest>;
+    handlers: HeartbeatHandlers;
+    log: Logger;
+    /** Take the interval the daemon asks for (unless the user chose one with --heartbeat). */
+    followServer?: boolean;
+  }) {
+    this.#client = opts.client;
+    this.#runnerId = opts.runnerId;
+    this.#intervalMs = opts.intervalMs;
+    this.#sample = opts.sample;
+    this.#handlers = opts.handlers;
+    this.#log = opts.log;
+    this.#followServer = opts.followServer ?? true;
+  }
+
+  start(firstDelayMs = this.#intervalMs): void {
+    this.#schedule(firstDelayMs);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped || this.#ended) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.beat().then((next) => {
+        this.#running = undefined;
+        this.#schedule(next);
+      });
+    }, ms);
+  }
+
+  /** Sends one heartbeat now (fields in `extra` added to the sample); returns the delay before the next one. */
+  async beat(extra: Partial<HeartbeatRequest> = {}): Promise<number> {
+    if (this.#ended) return this.#intervalMs;
+    const body = { ...await this.#sample(), ...extra };
+    try {
+      const reply = await this.#client.heartbeat(this.#runnerId, body);
+      if (this.#failures > 0) this.#log.info("daemon reachable again", { failedHeartbeats: this.#failures });
+      this.#failures = 0;
+      if (this.#followServer) this.#intervalMs = reply.intervalMs;
+      this.#handlers.onAccepted?.(body, reply);
+      if (reply.stopRequested) this.#handlers.onStopRequested();
+      return this.#intervalMs;
+    } catch (e) {
+      if (e instanceof ApiError && (e.apiCode === "runner_not_active" || e.apiCode === "not_found")) {
+        this.#ended = true;
+        const state = e.apiCode === "not_found"
+          ? "gone"
+          : ((e.details as { state?: RunnerState })?.state ?? "failed");
+        this.#handlers.onEnded(state, e.message);
+        return this.#intervalMs;
+      }
+      this.#failures++;
+      if (this.#failures === 1 || this.#failures % 10 === 0) {
+        this.#log.warn("heartbeat failed; the session keeps running and the agent retries", {
+          error: (e as Error).message,
+          failures: this.#failures,
+        });
+      }
+      return Math.min(this.#intervalMs, 500 * 2 ** Math.min(this.#failures, 6));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#running;
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * `stratavore agent [--project P] [--runner ID] -- <command> [args…]`: register → spawn → heartbeat →
+ * report the exit. Invisible when things go well: the command owns the terminal, the agent logs to a file.
+ */
+import { contextFrom, type GlobalOptions } from "../cli/context.ts";
+import { HOOK_ENV } from "../cli/commands/hook.ts";
+import { ApiError, StratavoreClient } from "../lib/client.ts";
+import { claudeConfigDirs } from "../lib/claude/paths.ts";
+import { hookSettings } from "../lib/claude/hooks.ts";
+import { clientFor, daemonUrl } from "../lib/discover.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { AppError } from "../lib/errors.ts";
+import { homePath } from "../lib/home.ts";
+import { log } from "../lib/log.ts";
+import type { Runner } from "../lib/schemas/runner.ts";
+import { selfCommand } from "../lib/self.ts";
+import { onStopSignal } from "../lib/signals.ts";
+import { which } from "../lib/which.ts";
+import { Child } from "./child.ts";
+import { isClaude, planSession, type SessionPlan } from "./claude_args.ts";
+import { fileSink } from "./file_log.ts";
+import { HeartbeatLoop } from "./heartbeat.ts";
+import { captureStream, type StreamFacts } from "./headless.ts";
+import { CpuMeter, TreeSampler } from "./stats.ts";
+import { UsageOutbox, UsageTracker } from "./usage.ts";
+import { watchHookEvents } from "./hook_events.ts";
+import { reportExit } from "./report.ts";
+
+export interface AgentOptions extends GlobalOptions {
+  project?: string;
+  runner?: string;
+  heartbeat?: string;
+  cwd?: string;
+  /** Headless: keep the command's stdout in this file (set by the daemon for detached runs). */
+  log?: string;
+  stopGrace?: string;
+  /** Foreground launches print one line before and after the session. */
+  quiet?: boolean;
+}
+
+interface Registered {
+  runner: Runner;
+  client: StratavoreClient;
+  token: string;
+}
+
+async function register(opts: AgentOptions, command: string[], cwd: string): Promise<Registered> {
+  const { config } = contextFrom(opts).loaded;
+  if (opts.runner) {
+    const token = Deno.env.get(HOOK_ENV.token);
+    if (!token) throw new AppError("usage", `--runner needs the runner's token in ${HOOK_ENV.token}`);
+    const client = new StratavoreClient({ url: daemonUrl(config), token, agent: "stratavore-agent" });
+    const runner = { id: Number(opts.runner), cwd, project: opts.project ?? "" } as Runner;
+    return { runner, client, token };
+  }
+  const admin = clientFor(config, "stratavore-agent");
+  let project = opts.project;
+  let launchCwd = opts.cwd;
+  if (!project) {
+    const norm = (p: string) => p.replace(/\\/g, "/").replace(/\/+$/, "");
+    const projects = await admin.listProjects();
+    const here = norm(cwd);
+    project = projects.sort((a, b) => b.path.length - a.path.length)
+      .find((p) => here === norm(p.path) || here.startsWith(norm(p.path) + "/"))?.name;
+    if (!project) {
+      throw new AppError(
+        "failed",
+        `no project covers ${cwd}: pass --project, or create one with "stratavore new <name> --path ${cwd}"`,
+      );
+    }
+    launchCwd ??= cwd; // found by the folder we are in: run here, not at the project's root
+  }
+  const launched = await admin.launch({
+    project,
+    command: command[0],
+    args: command.slice(1),
+    cwd: launchCwd,
+  });
+  return { runner: launched.runner, client: admin.withToken(launched.token), token: launched.token };
+}
+
+export async function runAgent(opts: AgentOptions, command: string[]): Promise<number> {
+  const ctx = contextFrom(opts);
+  const config = ctx.loaded.config;
+  if (command.length === 0) {
+    throw new AppError(
+      "usage",
+      'nothing to run: give the command after "--", e.g. stratavore agent -- claude',
+    );
+  }
+  if (!which(command[0])) {
+    throw new AppError("failed", `cannot run "${command[0]}": it is not on PATH`);
+  }
+  const userInterval = opts.heartbeat ? parseDuration(opts.heartbeat) : undefined;
+  if (opts.heartbeat && !userInterval) {
+    throw new AppError("usage", `--heartbeat ${opts.heartbeat}: expected a duration such as 10s`);
+  }
+  const grace = opts.stopGrace ? parseDuration(opts.stopGrace) ?? 10_000 : 10_000;
+
+  const { runner, client, token } = await register(opts, command, opts.cwd ?? Deno.cwd());
+  const cwd = runner.cwd || opts.cwd || Deno.cwd();
+  const runDir = homePath(config.home, "runs", String(runner.id));
+  await Deno.mkdir(runDir, { recursive: true });
+  await Deno.mkdir(homePath(config.home, "logs"), { recursive: true });
+  log.configure({ sink: fileSink(homePath(config.home, "logs", `${runner.id}.agent.log`)), format: "json" });
+  log.redact(token);
+  const rlog = log.child({ runner: runner.id, project: runner.project || undefined });
+
+  // Claude Code: pin the session, and register our hooks through a settings file of our own.
+  let plan: SessionPlan = { extraArgs: [], ownSettings: true };
+  let args = command.slice(1);
+  const eventsFile = homePath(runDir, "hook-events.jsonl");
+  await Deno.writeTextFile(eventsFile, ""); // exists from the start: polling a missing file costs more
+  if (isClaude(command[0])) {
+    plan = planSession(args);
+    const extra = [...plan.extraArgs];
+    if (!plan.ownSettings) {
+      const settings = homePath(runDir, "claude-settings.json");
+      await Deno.writeTextFile(
+        settings,
+        JSON.stringify(hookSettings([...selfCommand(), "hook"], Deno.build.os), null, 2),
+      );
+      extra.push("--settings", settings);
+    } else {rlog.warn(
+        "the command has its own --settings: busy/waiting state from hooks is off for this runner",
+      );}
+    args = [...extra, ...args];
+  }
+  const env: Record<string, string> = {
+    ...Deno.env.toObject(),
+    [HOOK_ENV.runner]: String(runner.id),
+    [HOOK_ENV.token]: token,
+    [HOOK_ENV.url]: client.url,
+    [HOOK_ENV.events]: eventsFile,
+  };
+  delete env.STRATAVORE_TOKEN; // the session never needs the admin token
+
+  const headless = opts.log !== undefined;
+  let child: Child;
+  try {
+    child = Child.spawn({ command: command[0], args, cwd, env, stdio: headless ? "capture" : "inherit" });
+  } catch (e) {
+    await reportExit(client, runner.id, { exitCode: null, reason: (e as Error).message }, rlog);
+    throw e;
+  }
+  if (!headless && !opts.quiet) {
+    console.error(`stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started`);
+  }
+
+  const tracker = new UsageTracker({
+    configDirs: claudeConfigDirs(
+      Deno.env.toObject(),
+      Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".",
+    ),
+    cwd,
+    discover: isClaude(command[0]) && !plan.sessionId,
+  });
+  if (plan.sessionId) tracker.watchSession(plan.sessionId);
+  const hookWatch = watchHookEvents(eventsFile, (h) => {
+    if (h.sessionId) tracker.watchSession(h.sessionId, h.transcriptPath);
+  });
+  const facts: StreamFacts = {};
+  const captured = headless && child.stdout
+    ? captureStream(child.stdout, opts.log!, facts, (kind) => {
+      if (kind === "init" && facts.sessionId) tracker.watchSession(facts.sessionId);
+    })
+    : Promise.resolve();
+
+  try {
+    await client.started(runner.id, { pid: child.pid, host: Deno.hostname(), sessionId: plan.sessionId });
+  } catch (e) {
+    if (e instanceof ApiError && e.apiCode === "runner_not_active") {
+      rlog.warn("the runner ended before it started; ending the command", { error: e.message });
+      await child.killTree(true);
+    } else rlog.warn("could not report the start; heartbeats will retry", { error: (e as Error).message });
+  }
+
+  const meter = new CpuMeter();
+  const sampler = new TreeSampler(child.pid);
+  meter.update(await sampler.sample());
+  const outbox = new UsageOutbox();
+  let stopping = false;
+  const loop = new HeartbeatLoop({
+    client,
+    runnerId: runner.id,
+    intervalMs: userInterval ?? config.heartbeatInterval,
+    followServer: userInterval === undefined,
+    log: rlog,
+    sample: async () => {
+      await hookWatch.poll();
+      await tracker.poll();
+      const stats = meter.update(await sampler.sample());
+      const usage = outbox.pending(tracker.totals());
+      return {
+        pid: child.pid,
+        cpuPercent: stats.cpuPercent,
+        rssBytes: stats.rssBytes,
+        sessionId: tracker.sessionId,
+        tokens: tracker.tokens(),
+        ...(usage.length ? { usage } : {}),
+      };
+    },
+    handlers: {
+      onAccepted: (body) => outbox.ack(body.usage),
+      onStopRequested: () => {
+        if (stopping) return;
+        stopping = true;
+        rlog.info("stop requested by the daemon; asking the command to stop", { graceMs: grace });
+        void child.stop(grace);
+      },
+      onEnded: (state, message) => {
+        if (state === "killed" || state === "gone") {
+          rlog.warn("runner killed; ending the command", { state });
+          void child.killTree(true);
+        } else {
+          rlog.warn("the daemon no longer tracks this runner; the session keeps running", { state, message });
+        }
+      },
+    },
+  });
+  loop.start();
+
+  const interactive = !headless && Deno.stdin.isTerminal();
+  const offSignals = onStopSignal((sig) => {
+    // In a terminal, Ctrl-C already reached the whole foreground process group, the command included:
+    // passing it on would deliver it twice (and make Claude Code exit instead of interrupting).
+    if (sig === "SIGINT" && interactive) return;
+    rlog.info("passing a signal to the command", { signal: sig });
+    child.signal(sig === "SIGBREAK" ? "SIGTERM" : sig);
+  });
+
+  const status = await child.status;
+  offSignals();
+  await loop.stop();
+  await captured.catch(() => {});
+  await hookWatch.poll();
+  await tracker.poll();
+  if (headless && facts.result?.usage && facts.sessionId && tracker.totals().length === 0) {
+    // No transcript on this machine (or not readable): the result event's usage is what there is.
+    const u = facts.result.usage;
+    await loop.beat({ usage: [{ sessionId: facts.sessionId, model: facts.model ?? "unknown", ...u }] });
+  } else if (!loop.ended && outbox.pending(tracker.totals()).length > 0) {
+    await loop.beat();
+  }
+  const reason = headless && facts.result
+    ? `${facts.result.isError ? "failed" : "completed"}: ${facts.result.numTurns ?? "?"} turn(s)${
+      facts.result.costUsd !== undefined ? `, $${facts.result.costUsd.toFixed(4)}` : ""
+    }`
+    : undefined;
+  await reportExit(client, runner.id, { exitCode: status.code, signal: status.signal, reason }, rlog);
+  await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  if (!headless && !opts.quiet) {
+    console.error(
+      `stratavore: runner ${runner.id} ended (exit ${status.code}${
+        status.signal ? `, ${status.signal}` : ""
+      })`,
+    );
+  }
+  return status.code;
+}

@@ -1,0 +1,45 @@
+/**
+ * `stratavore launch <project> [-- args]`: a tracked session in this terminal (the agent in the
+ * foreground). With --detach --prompt, the daemon runs it headless in the background.
+ */
+import { runAgent } from "../../agent/main.ts";
+import { clientFor } from "../../lib/discover.ts";
+import { AppError } from "../../lib/errors.ts";
+import { contextFrom, type GlobalOptions } from "../context.ts";
+
+export interface LaunchOptions extends GlobalOptions {
+  detach?: boolean;
+  prompt?: string;
+  heartbeat?: string;
+}
+
+export async function launchCommand(project: string, args: string[], opts: LaunchOptions): Promise<number> {
+  const ctx = contextFrom(opts);
+  const client = clientFor(ctx.loaded.config);
+  if (opts.detach) {
+    if (opts.prompt === undefined) {
+      throw new AppError(
+        "usage",
+        'a detached launch needs a prompt: stratavore launch <project> --detach --prompt "…"',
+      );
+    }
+    const { runner } = await client.launch({ project, prompt: opts.prompt, args, spawn: true });
+    if (ctx.json) console.log(JSON.stringify(runner, null, 2));
+    else {
+      console.log(`runner ${runner.id} started detached in ${runner.cwd}`);
+      console.log(`follow it with: stratavore logs ${runner.id} -f`);
+    }
+    return 0;
+  }
+  if (opts.prompt !== undefined) throw new AppError("usage", "--prompt goes with --detach");
+  const p = await client.getProject(project);
+  try {
+    if (!Deno.statSync(p.path).isDirectory) throw new Error();
+  } catch {
+    throw new AppError(
+      "failed",
+      `project ${project}'s folder ${p.path} does not exist here: fix it with "stratavore project set ${project} --path DIR"`,
+    );
+  }
+  return await runAgent({ ...opts, project }, [p.command, ...p.commandArgs, ...args]);
+}

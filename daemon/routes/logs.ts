@@ -1,0 +1,81 @@
+/**
+ * GET /api/v1/runners/:id/logs[?follow=true&offset=N]: the raw output of a detached runner (stream-json
+ * lines), kept on the daemon's machine. With follow, the stream stays open until the runner has ended
+ * and its log stops growing.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
+import { runnerIdText } from "../../lib/schemas/common.ts";
+import { readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import { getRunner } from "../store/runners.ts";
+import { isActive } from "../runner_states.ts";
+
+const flag = z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1");
+const offsetParam = z.string().regex(/^\d{1,15}$/, "expected a byte offset").transform(Number).optional();
+
+async function readFrom(path: string, offset: number): Promise<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return new Uint8Array();
+  }
+  try {
+    const size = (await file.stat()).size;
+    if (size <= offset) return new Uint8Array();
+    await file.seek(offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(size - offset);
+    let read = 0;
+    while (read < buf.length) {
+      const n = await file.read(buf.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    file.close();
+  }
+}
+
+export function logRoutes(s: Services, shutdown: AbortSignal): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/:id/logs", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const follow = readParam("follow flag", c.req.query("follow"), flag);
+    let offset = readParam("offset", c.req.query("offset"), offsetParam) ?? 0;
+    const runner = await getRunner(s.db, id);
+    if (!runner.logPath) {
+      throw new AppError(
+        "not_found",
+        `runner ${id} keeps no log: only detached runners (launch --detach) do`,
+      );
+    }
+    const path = runner.logPath;
+    const headers = { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-cache" };
+    if (!follow) return new Response(await readFrom(path, offset) as Uint8Array<ArrayBuffer>, { headers });
+    const client = c.req.raw.signal;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let quietSince = Date.now();
+        while (!client.aborted && !shutdown.aborted) {
+          const chunk = await readFrom(path, offset);
+          if (chunk.length > 0) {
+            offset += chunk.length;
+            controller.enqueue(chunk);
+            return;
+          }
+          const ended = !isActive((await getRunner(s.db, id)).state);
+          if (ended && Date.now() - quietSince > 1000) break;
+          if (!ended) quietSince = Date.now();
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        controller.close();
+      },
+    });
+    return new Response(stream, { headers });
+  });
+  return app;
+}

@@ -1,0 +1,55 @@
+/**
+ * Detached launches: the daemon starts `stratavore agent` in the background on its own machine, in a new
+ * process group so it outlives a daemon restart, with the runner's token in its environment (never on the
+ * command line, where `ps` would show it) and the command's output kept in $STRATAVORE_HOME/logs.
+ */
+import { headlessArgs } from "../agent/claude_args.ts";
+import { homePath } from "../lib/home.ts";
+import type { Runner } from "../lib/schemas/runner.ts";
+import { selfCommand } from "../lib/self.ts";
+import type { Services } from "./services.ts";
+
+export function agentSpawner(s: Services): (runner: Runner, token: string) => Promise<void> {
+  return async (runner, token) => {
+    const logs = homePath(s.config.home, "logs");
+    await Deno.mkdir(logs, { recursive: true });
+    const logPath = homePath(logs, `${runner.id}.jsonl`);
+    await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
+    const [exe, ...pre] = selfCommand();
+    const commandArgs = runner.prompt !== null
+      ? headlessArgs(runner.command, runner.prompt, runner.args)
+      : runner.args;
+    const env: Record<string, string> = {
+      ...Deno.env.toObject(),
+      STRATAVORE_HOME: s.config.home,
+      STRATAVORE_URL: s.url,
+      STRATAVORE_RUNNER_TOKEN: token,
+    };
+    delete env.STRATAVORE_TOKEN;
+    const child = new Deno.Command(exe, {
+      args: [
+        ...pre,
+        "agent",
+        "--runner",
+        String(runner.id),
+        "--project",
+        runner.project,
+        "--cwd",
+        runner.cwd,
+        "--log",
+        logPath,
+        "--",
+        runner.command,
+        ...commandArgs,
+      ],
+      cwd: runner.cwd,
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+    child.unref();
+    s.log.info("started a detached agent", { runner: runner.id, project: runner.project, pid: child.pid });
+  };
+}

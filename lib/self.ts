@@ -1,0 +1,25 @@
+/**
+ * How this program runs itself again (to spawn the agent, hook commands, services): a compiled binary is
+ * its own executable; under `deno run` it is the deno executable running main.ts with all permissions.
+ */
+
+/**
+ * V8 flags every stratavore process runs with (build.ts bakes them into the binary). The agent wakes for a
+ * moment every heartbeat for hours; V8's memory reducer then runs a full GC after each wake-up, which cost
+ * more CPU than the heartbeat itself (bench/agent.ts: 2.5 s → 0.7 s of CPU per hour).
+ */
+export const V8_FLAGS = ["--no-memory-reducer"];
+
+function isDenoExecutable(path: string): boolean {
+  return /(^|[\\/])deno(\.exe)?$/i.test(path);
+}
+
+export function selfCommand(): string[] {
+  const exe = Deno.execPath();
+  if (!isDenoExecutable(exe)) return [exe];
+  const main = new URL("../main.ts", import.meta.url);
+  const path = main.protocol === "file:"
+    ? decodeURIComponent(main.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
+    : main.href;
+  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path];
+}

@@ -1,0 +1,51 @@
+/**
+ * Finds a command on PATH the way a shell would, including Windows' PATHEXT (npm installs `claude` as
+ * claude.cmd there, which Deno cannot start directly: such scripts run through cmd.exe).
+ */
+
+export interface Resolved {
+  /** What to execute. */
+  command: string;
+  /** Arguments to put before the user's (cmd.exe's switches for a .cmd script). */
+  prefix: string[];
+  path: string;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+export function which(
+  name: string,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+  os = Deno.build.os,
+): Resolved | undefined {
+  const windows = os === "windows";
+  const sep = windows ? ";" : ":";
+  const exts = windows ? (env.PATHEXT ?? ".COM;.EXE;.BAT;.CMD").split(";").map((e) => e.toLowerCase()) : [""];
+  const hasDir = /[\\/]/.test(name);
+  const dirs = hasDir ? [""] : (env.PATH ?? env.Path ?? "").split(sep).filter(Boolean);
+  const hasExt = windows && exts.some((e) => e && name.toLowerCase().endsWith(e));
+  for (const dir of dirs) {
+    for (const ext of hasExt ? [""] : windows ? ["", ...exts] : [""]) {
+      const path = dir ? `${dir}${windows ? "\\" : "/"}${name}${ext}` : `${name}${ext}`;
+      if (!isFile(path)) continue;
+      if (!windows) {
+        try {
+          if (((Deno.statSync(path).mode ?? 0o111) & 0o111) === 0) continue;
+        } catch {
+          continue;
+        }
+      }
+      if (windows && /\.(cmd|bat)$/i.test(path)) {
+        return { command: env.ComSpec ?? "cmd.exe", prefix: ["/d", "/s", "/c", path], path };
+      }
+      return { command: path, prefix: [], path };
+    }
+  }
+  return undefined;
+}
