@@ -15,6 +15,8 @@ import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
 import { startReconciler } from "./reconciler.ts";
 import { logRoutes } from "./routes/logs.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { makePublisher, startEvents } from "./events.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
@@ -60,11 +62,17 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     heartbeats: new HeartbeatBatcher(telemetryDb),
     broker: { kind: "embedded", location: "in-process" },
   };
+  const publisher = makePublisher(services);
+  services.broker = { kind: publisher.kind, location: publisher.location };
+  const events = await startEvents(services, publisher);
 
   const shutdown = new AbortController();
   const app = buildApp(services, {
     runners: { spawnAgent: agentSpawner(services) },
-    mount: (api) => api.route("/runners", logRoutes(services, shutdown.signal)),
+    mount: (api) => {
+      api.route("/runners", logRoutes(services, shutdown.signal));
+      api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
+    },
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -74,6 +82,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       onListen: () => {},
     }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
   } catch (e) {
+    await events.stop(0);
     await db.close();
     lock.close();
     throw new AppError(
@@ -133,6 +142,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   } catch (e) {
     log.warn("could not record the daemon.stopped event", { error: e as Error });
   }
+  // Give the relay a moment to deliver what is due (daemon.stopped included); the rest waits in the outbox.
+  await events.stop(Math.min(2000, config.shutdownTimeout / 3));
   if (telemetryDb !== db) await telemetryDb.close();
   await db.close();
   removeDaemonInfo(config.home);

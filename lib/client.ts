@@ -25,6 +25,7 @@ import {
   type StartedRequest,
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
+import { deadList, eventList } from "./schemas/event.ts";
 
 export interface ClientOptions {
   url: string;
@@ -230,6 +231,18 @@ export class StratavoreClient {
   exited(id: number, body: ExitedRequest) {
     return this.request("POST", `/api/v1/runners/${id}/exited`, runner, { body });
   }
+  // events
+  async recentEvents(q: { types?: string; limit?: number } = {}) {
+    return (await this.request("GET", "/api/v1/events/recent", eventList, { query: q })).events;
+  }
+  deadEvents(limit?: number) {
+    return this.request("GET", "/api/v1/events/dead", deadList, { query: { limit } });
+  }
+  retryDead(id?: number) {
+    const path = id === undefined ? "/api/v1/events/dead/retry" : `/api/v1/events/dead/${id}/retry`;
+    return this.request("POST", path, z.object({ requeued: z.array(z.number()) }));
+  }
+
   hook(id: number, body: HookRequest) {
     return this.request("POST", `/api/v1/runners/${id}/hook`, runner, { body, timeoutMs: 5000 });
   }

@@ -85,6 +85,7 @@ export const configSchema = z.strictObject({
   outboxRetention: duration(1000),
   outboxPollInterval: duration(10),
   outboxLease: duration(500),
+  outboxRetryDelay: duration(10),
   budgetTimezone: z.string().refine((tz) => {
     try {
       new Intl.DateTimeFormat("en", { timeZone: tz });
@@ -147,6 +148,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
   outboxRetention: { env: "STRATAVORE_OUTBOX_RETENTION", help: "how long published events are kept" },
   outboxPollInterval: { env: "STRATAVORE_OUTBOX_POLL_INTERVAL", help: "relay backstop poll interval" },
   outboxLease: { env: "STRATAVORE_OUTBOX_LEASE", help: "how long a claimed event is reserved" },
+  outboxRetryDelay: {
+    env: "STRATAVORE_OUTBOX_RETRY_DELAY",
+    help: "first retry delay of a refused event (doubles)",
+  },
   budgetTimezone: { env: "STRATAVORE_BUDGET_TIMEZONE", help: "time zone of budget periods" },
   notifyMinPriority: { env: "STRATAVORE_NOTIFY_MIN_PRIORITY", help: "lowest priority sent to Telegram" },
   notifyBotCommands: {
@@ -164,6 +169,7 @@ const DURATION_KEYS = new Set<ConfigKey>([
   "outboxRetention",
   "outboxPollInterval",
   "outboxLease",
+  "outboxRetryDelay",
 ]);
 
 type RawDefaults = { [K in ConfigKey]?: z.input<typeof configSchema>[K] };
@@ -185,6 +191,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     outboxRetention: "7d",
     outboxPollInterval: "1s",
     outboxLease: "30s",
+    outboxRetryDelay: "1s",
     budgetTimezone: "UTC",
     notifyMinPriority: "default",
     notifyBotCommands: false,

@@ -4,6 +4,7 @@
  */
 import m001 from "./001_init.sql" with { type: "text" };
 import m002 from "./002_agent.sql" with { type: "text" };
+import m003 from "./003_events.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -14,4 +15,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: "001_init", sql: m001 },
   { version: 2, name: "002_agent", sql: m002 },
+  { version: 3, name: "003_events", sql: m003 },
 ];

@@ -1,6 +1,7 @@
 /** A real PostgreSQL server through postgres.js: a small pool plus one listening connection. */
 import postgres from "postgres";
 import { maskUrl } from "../config.ts";
+import { log } from "../log.ts";
 import type { Db, Queryable } from "./types.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -29,7 +30,32 @@ export interface PostgresOptions {
   synchronousCommit?: boolean;
 }
 
+/**
+ * postgres.js 3.4.9 can write to a connection whose socket is already gone (a write scheduled with
+ * setImmediate after the server closed it): a TypeError thrown from a timer, which would end the daemon
+ * (porsager/postgres#1154, #1208; fixes not released). The in-flight query has already been rejected with
+ * CONNECTION_CLOSED and the pool reconnects, so only that exact error is stopped from ending the process.
+ */
+let guardInstalled = false;
+function guardNullSocketWrites(): void {
+  if (guardInstalled) return;
+  guardInstalled = true;
+  globalThis.addEventListener("error", (event) => {
+    const e = event.error as Error | undefined;
+    if (
+      e instanceof TypeError && /reading 'write'/.test(e.message) &&
+      /postgres@[\d.]+\/node_modules\/postgres\/src\/connection\.js/.test(e.stack ?? "")
+    ) {
+      event.preventDefault();
+      log.warn(
+        "postgres.js wrote to a closed connection (upstream bug #1154); the query was already failed, continuing",
+      );
+    }
+  });
+}
+
 export function openPostgres(url: string, opts: PostgresOptions = {}): Db {
+  guardNullSocketWrites();
   const sql = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},

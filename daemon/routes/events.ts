@@ -1,0 +1,178 @@
+/**
+ * /api/v1/events: the live stream (SSE, resumable with Last-Event-ID), recent events as JSON, and the
+ * dead letters with their retry.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { Db } from "../../lib/db/types.ts";
+import { AppError } from "../../lib/errors.ts";
+import { type DeadEvent, type EventEnvelope, TYPE_FILTER_RE, typeFilter } from "../../lib/schemas/event.ts";
+import { readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { EventTail } from "../outbox/tail.ts";
+import { type OutboxRow, publishedSince, toEnvelope } from "../outbox/queue.ts";
+import { OUTBOX_CHANNEL } from "../store/outbox.ts";
+
+const types = z.string().max(500).regex(
+  TYPE_FILTER_RE,
+  "expected event types such as runner.*,budget.warning",
+)
+  .optional();
+const seqParam = z.string().regex(/^\d{1,15}$/, "expected an event id (a whole number)").transform(Number)
+  .optional();
+const limitParam = z.string().regex(/^\d{1,4}$/, "expected a whole number up to 9999").transform(Number)
+  .optional();
+const idParam = z.string().regex(/^[1-9]\d{0,14}$/, "expected an event id").transform(Number);
+
+function likePatterns(spec: string | undefined): string[] {
+  return (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean).map((p) =>
+    p.replace(/_/g, "\\_").replace(/\*/g, "%")
+  );
+}
+
+export interface EventDeps {
+  db: Db;
+  tail: EventTail;
+  shutdown: AbortSignal;
+}
+
+const enc = new TextEncoder();
+
+function sseFrame(e: EventEnvelope): Uint8Array {
+  return enc.encode(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+}
+
+export function eventRoutes(d: EventDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/", (c) => {
+    const spec = readParam("types", c.req.query("types"), types);
+    const since = readParam("Last-Event-ID", c.req.header("last-event-id") ?? c.req.query("since"), seqParam);
+    const matches = typeFilter(spec);
+    const signal = AbortSignal.any([c.req.raw.signal, d.shutdown]);
+    let cleanup = () => {};
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        let sent = since ?? d.tail.cursor;
+        let live = false;
+        const early: EventEnvelope[] = [];
+        let closed = false;
+        const send = (e: EventEnvelope) => {
+          if (closed || e.seq === null || e.seq <= sent) return;
+          sent = e.seq;
+          if (matches(e.type)) controller.enqueue(sseFrame(e));
+        };
+        const unsubscribe = d.tail.subscribe((e) => (live ? send(e) : early.push(e)));
+        const ping = setInterval(() => !closed && controller.enqueue(enc.encode(": ping\n\n")), 15_000);
+        cleanup = () => {
+          if (closed) return;
+          closed = true;
+          unsubscribe();
+          clearInterval(ping);
+          try {
+            controller.close();
+          } catch { /* already closed */ }
+        };
+        signal.addEventListener("abort", cleanup, { once: true });
+        controller.enqueue(enc.encode(`retry: 2000\n: stratavore events${spec ? ` (${spec})` : ""}\n\n`));
+        (async () => {
+          // Resume: what was published after the client's last event, then the live stream.
+          if (since !== undefined) {
+            for (;;) {
+              const rows = await publishedSince(d.db, sent, 1000);
+              for (const r of rows) send(toEnvelope(r));
+              if (rows.length < 1000) break;
+            }
+          }
+          live = true;
+          for (const e of early) send(e);
+        })().catch(() => cleanup());
+      },
+      cancel() {
+        cleanup();
+      },
+    });
+    return new Response(stream, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      },
+    });
+  });
+
+  app.get("/recent", async (c) => {
+    const spec = readParam("types", c.req.query("types"), types);
+    const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 50, 1000);
+    const patterns = likePatterns(spec);
+    const rows = await d.db.query<OutboxRow>(
+      `SELECT id, type, entity_id, project, ordering_key, payload, created_at, attempts, published_seq FROM outbox
+       WHERE published_seq IS NOT NULL AND (cardinality($2::text[]) = 0 OR type LIKE ANY($2::text[]))
+       ORDER BY published_seq DESC LIMIT $1`,
+      [limit, patterns],
+    );
+    return c.json({ events: rows.reverse().map(toEnvelope) });
+  });
+
+  app.get("/dead", async (c) => {
+    const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 100, 1000);
+    const rows = await d.db.query<
+      {
+        id: number;
+        type: string;
+        entity_id: string;
+        project: string | null;
+        attempts: number;
+        last_error: string | null;
+        created_at: Date;
+        dead_at: Date;
+      }
+    >(
+      `SELECT id, type, entity_id, project, attempts, last_error, created_at, dead_at FROM outbox
+       WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+    const [{ n }] = await d.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL",
+    );
+    const events: DeadEvent[] = rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      entityId: r.entity_id,
+      project: r.project,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at.toISOString(),
+      deadAt: r.dead_at.toISOString(),
+    }));
+    return c.json({ events, total: n });
+  });
+
+  const requeue = async (id?: number) => {
+    return await d.db.transaction(async (tx) => {
+      const rows = await tx.query<{ id: number }>(
+        `UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
+         WHERE dead_at IS NOT NULL AND ($1::bigint IS NULL OR id = $1) RETURNING id`,
+        [id ?? null],
+      );
+      if (rows.length) await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+      return rows.map((r) => r.id).sort((a, b) => a - b);
+    });
+  };
+
+  app.post("/dead/retry", async (c) => c.json({ requeued: await requeue() }));
+
+  app.post("/dead/:id/retry", async (c) => {
+    const id = readParam("event id", c.req.param("id"), idParam);
+    const requeued = await requeue(id);
+    if (requeued.length === 0) {
+      throw new AppError(
+        "not_found",
+        `event ${id} is not dead-lettered: list them with "stratavore events dead"`,
+      );
+    }
+    return c.json({ requeued });
+  });
+
+  return app;
+}
