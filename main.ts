@@ -2,12 +2,19 @@
  * stratavore: one program, three roles. This file builds the command tree and nothing else; each command's
  * module is imported only when that command runs, so `--help` never loads the database, grammy or prom-client.
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import {
+  Argument,
+  Command,
+  CommanderError,
+  type CommandUnknownOpts,
+  Option,
+} from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
 
 type Opts = Record<string, unknown>;
 
-const program = new Command("stratavore")
+/** The whole command tree (exported for `completions` and tests; running it is main()'s job). */
+export const program: CommandUnknownOpts = new Command("stratavore")
   .description("Control plane for AI coding-agent sessions (Claude Code)")
   .version(VERSION, "-V, --version")
   .showHelpAfterError('(run "stratavore --help" for usage)')
@@ -53,6 +60,45 @@ daemon.command("status")
   .option("--system", "the system-wide service")
   .action(async (_o, cmd) => (await service()).statusCommand(all(cmd)));
 
+// ---- status and projects ------------------------------------------------------------------------
+program.command("status")
+  .description("is the daemon running: version, uptime, address, storage, runners by state")
+  .action(async (_o, cmd) => (await import("./cli/commands/status.ts")).statusCommand(all(cmd)));
+
+const projects = () => import("./cli/commands/projects.ts");
+program.command("new")
+  .description("create a project (a folder whose sessions are tracked, with a runner quota)")
+  .argument("<name>", "project name: a-z, 0-9, '.', '_', '-'")
+  .option("--path <dir>", "the project's folder (default: the current folder)")
+  .option("--max-runners <n>", "how many runners may be active at once (default 5)")
+  .option("--description <text>", "what the project is")
+  .option("--command <cmd>", "what launch runs (default claude)")
+  .option("--args <args>", 'default extra arguments for the command, e.g. "--model opus"')
+  .action(async (name, _o, cmd) => (await projects()).newCommand(name, all(cmd)));
+program.command("projects")
+  .description("list projects: active runners against the quota, tokens this period")
+  .option("-q, --quiet", "only the names")
+  .action(async (_o, cmd) => (await projects()).projectsCommand(all(cmd)));
+const project = program.command("project").description("show, change or remove a project");
+project.command("show")
+  .description("every setting of a project and its active runners")
+  .argument("<project>", "project name")
+  .action(async (name, _o, cmd) => (await projects()).projectShowCommand(name, all(cmd)));
+project.command("set")
+  .description("change a project's folder, quota, description or command")
+  .argument("<project>", "project name")
+  .option("--path <dir>", "the project's folder")
+  .option("--max-runners <n>", "how many runners may be active at once")
+  .option("--description <text>", "what the project is")
+  .option("--command <cmd>", "what launch runs")
+  .option("--args <args>", 'default extra arguments for the command ("" for none)')
+  .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, all(cmd)));
+project.command("rm")
+  .description("remove a project (refused while it has active runners, unless --force)")
+  .argument("<project>", "project name")
+  .option("--force", "kill its active runners first")
+  .action(async (name, _o, cmd) => (await projects()).projectRmCommand(name, all(cmd)));
+
 // ---- sessions -----------------------------------------------------------------------------------
 /** Commands that end with the wrapped command's exit code set this; main() exits with it. */
 let exitCode = 0;
@@ -88,15 +134,73 @@ program.command("logs")
   .option("--raw", "print the stream-json lines as they are")
   .action(async (id, _o, cmd) => (await import("./cli/commands/logs.ts")).logsCommand(id, all(cmd)));
 
+const runners = () => import("./cli/commands/runners.ts");
+program.command("runners")
+  .description("list active runners (--all: ended ones too), like pm2 ls")
+  .option("--project <name>", "only this project's")
+  .addOption(
+    new Option("--state <state>", "only runners in this state")
+      .choices(["starting", "running", "stopping", "stopped", "failed", "killed"]),
+  )
+  .option("-a, --all", "include ended runners")
+  .option("-q, --quiet", "only the ids")
+  .action(async (_o, cmd) => (await runners()).runnersCommand(all(cmd)));
+program.command("runner")
+  .description("every detail of one runner")
+  .argument("<runner>", "runner id")
+  .action(async (id, _o, cmd) => (await runners()).runnerShowCommand(id, all(cmd)));
+
+const stop = () => import("./cli/commands/stop.ts");
+for (const verb of ["stop", "kill"] as const) {
+  program.command(verb)
+    .description(
+      verb === "stop"
+        ? "ask runners to stop gracefully (their agents end the sessions)"
+        : "end runners at once (their agents end the process trees)",
+    )
+    .argument("[runners...]", "runner ids")
+    .option("--all", "every active runner of --project P (or of --all-projects)")
+    .option("--project <name>", "with --all: this project's runners")
+    .option("--all-projects", "with --all: the runners of every project")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--reason <text>", "recorded as the runner's reason")
+    .action(async (ids, _o, cmd) => {
+      exitCode = await (await stop())[verb === "stop" ? "stopCommand" : "killCommand"](ids, all(cmd));
+    });
+}
+
 program.command("hook", { hidden: true })
   .description("called by Claude Code's hooks inside a tracked session (reads the hook JSON on stdin)")
   .argument("<event>", "session-start, session-end, user-prompt-submit, stop or notification")
   .action(async (event) => (await import("./cli/commands/hook.ts")).hookCommand(event));
 
+// ---- events -------------------------------------------------------------------------------------
+const events = program.command("events")
+  .description("recent events, or follow them live with -f")
+  .option("-f, --follow", "keep printing events as they happen")
+  .option("-t, --type <types>", "only these types, e.g. runner.* or runner.failed,budget.*")
+  .option("-n, --limit <n>", "how many recent events to print first", "20")
+  .action(async (_o, cmd) => (await import("./cli/commands/events.ts")).eventsCommand(all(cmd)));
+events.command("dead")
+  .description("events the broker refused until they were dead-lettered")
+  .action(async (_o, cmd) => (await import("./cli/commands/events.ts")).deadCommand(all(cmd)));
+events.command("retry")
+  .description("send dead-lettered events again")
+  .argument("[id]", "event id")
+  .option("--all", "every dead-lettered event")
+  .action(async (id, _o, cmd) => (await import("./cli/commands/events.ts")).retryCommand(id, all(cmd)));
+
 // ---- settings -----------------------------------------------------------------------------------
 program.command("config")
   .description("print the effective settings (secrets masked) and where each came from")
   .action(async (_o, cmd) => (await import("./cli/commands/config.ts")).configCommand(all(cmd)));
+
+program.command("completions")
+  .description("print a shell completion script: stratavore completions bash > …")
+  .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish", "powershell"]))
+  .action(async (shell) =>
+    (await import("./cli/commands/completions.ts")).completionsCommand(shell, program)
+  );
 
 // ---- run ----------------------------------------------------------------------------------------
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,9 @@
  */
 const BENCHES: Record<string, string> = {
   heartbeat: "./heartbeat.ts",
+  agent: "./agent.ts",
+  events: "./events.ts",
+  cli: "./cli.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);

@@ -3,7 +3,8 @@ import { isAppError } from "../lib/errors.ts";
 
 export function reportError(e: unknown): number {
   if (isAppError(e)) {
-    console.error(`stratavore: ${e.message}`);
+    // "stratavore daemon is not running at …" already names the program: no "stratavore: " before it.
+    console.error(e.message.startsWith("stratavore ") ? e.message : `stratavore: ${e.message}`);
     return e.exitCode;
   }
   console.error("stratavore: unexpected error (this is a bug; please report it with the lines below)");

@@ -14,12 +14,14 @@ export interface TableOptions {
   align?: ("l" | "r")[];
 }
 
+/** The terminal's width; off a terminal, COLUMNS when set (scripts and tests fix the width with it). */
 export function terminalWidth(): number | undefined {
   try {
-    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined;
-  } catch {
-    return undefined;
-  }
+    // Some pseudo-terminals report 0 columns: then COLUMNS (or no limit) is the better guess.
+    if (Deno.stdout.isTerminal() && Deno.consoleSize().columns > 0) return Deno.consoleSize().columns;
+  } catch { /* not a console after all */ }
+  const columns = Number(Deno.env.get("COLUMNS"));
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
 export function renderTable(headers: string[], rows: string[][], opts: TableOptions = {}): string {

@@ -1,0 +1,136 @@
+/**
+ * How values read in the CLI: token counts (12.3k, 4.5M), bytes, ages and spans (3m12s, 2d4h), runner
+ * states with their colours, and heartbeat ages that turn yellow then red as they near the TTL.
+ */
+import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
+import { type Colour, paint } from "./ansi.ts";
+
+/**
+ * The clock ages are measured against. STRATAVORE_CLI_NOW (an ISO time) fixes it, so tests and
+ * documentation can show reproducible tables.
+ */
+export function now(): number {
+  const fixed = Deno.env.get("STRATAVORE_CLI_NOW");
+  const t = fixed ? Date.parse(fixed) : NaN;
+  return Number.isFinite(t) ? t : Date.now();
+}
+
+/** 999, 12.3k, 456k, 4.5M, 1.2B: one decimal below 100 of a unit. */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  const abs = Math.abs(n);
+  if (abs < 999.5) return String(Math.round(n));
+  const [unit, size] = abs >= 999.5e6 ? ["B", 1e9] : abs >= 999.5e3 ? ["M", 1e6] : ["k", 1e3];
+  const v = n / size;
+  return `${Math.abs(v) < 99.95 ? v.toFixed(1) : Math.round(v)}${unit}`;
+}
+
+/** 512 B, 45.7 MB, 1.2 GB (powers of 1024, as ps and pm2 show them). */
+export function formatBytes(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return "-";
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1023.95 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 99.95 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** A span in at most two units: 45s, 3m12s, 2h5m, 4d7h, 2y30d. */
+export function formatSpan(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return two(m, "m", s % 60, "s");
+  const h = Math.floor(m / 60);
+  if (h < 24) return two(h, "h", m % 60, "m");
+  const d = Math.floor(h / 24);
+  if (d < 365) return d < 10 ? two(d, "d", h % 24, "h") : `${d}d`;
+  return two(Math.floor(d / 365), "y", d % 365, "d");
+}
+
+function two(a: number, ua: string, b: number, ub: string): string {
+  return b ? `${a}${ua}${b}${ub}` : `${a}${ua}`;
+}
+
+/** How long ago an ISO time was: "3m12s ago"; "-" when there is none. */
+export function formatAge(iso: string | null, at = now()): string {
+  if (!iso) return "-";
+  return `${formatSpan(at - Date.parse(iso))} ago`;
+}
+
+export const STATE_COLOURS: Record<RunnerState, Colour> = {
+  starting: "yellow",
+  running: "green",
+  stopping: "yellow",
+  stopped: "gray",
+  failed: "red",
+  killed: "magenta",
+};
+
+const ACTIVITY_TEXT: Record<Activity, string> = {
+  busy: "busy",
+  idle: "idle",
+  waiting_for_input: "waiting for input",
+};
+
+/** "running (waiting for input)" while a session reports its activity; the bare state otherwise. */
+export function stateText(r: Pick<Runner, "state" | "activity">): string {
+  return r.state === "running" && r.activity ? `running (${ACTIVITY_TEXT[r.activity]})` : r.state;
+}
+
+export function paintState(r: Pick<Runner, "state" | "activity">, color: boolean): string {
+  return paint(stateText(r), STATE_COLOURS[r.state], color);
+}
+
+export function isActiveState(state: RunnerState): boolean {
+  return state === "starting" || state === "running" || state === "stopping";
+}
+
+/**
+ * The last heartbeat's age, yellow from half the TTL and red from 80 % of it (the reconciler fails the
+ * runner at the TTL). Ended runners show it dimmed: nobody is expected to beat any more.
+ */
+export function heartbeatCell(
+  r: Pick<Runner, "state" | "lastHeartbeatAt">,
+  ttlMs: number,
+  color: boolean,
+  at = now(),
+): string {
+  if (!r.lastHeartbeatAt) return "-";
+  const age = at - Date.parse(r.lastHeartbeatAt);
+  const text = formatAge(r.lastHeartbeatAt, at);
+  if (!isActiveState(r.state)) return paint(text, "gray", color);
+  return paint(text, age >= ttlMs * 0.8 ? "red" : age >= ttlMs * 0.5 ? "yellow" : undefined, color);
+}
+
+/** How long a runner has been running, or ran: from its start to now, or to its end. */
+export function uptime(r: Pick<Runner, "startedAt" | "endedAt">, at = now()): string {
+  if (!r.startedAt) return "-";
+  const end = r.endedAt ? Date.parse(r.endedAt) : at;
+  return formatSpan(end - Date.parse(r.startedAt));
+}
+
+export function totalTokens(t: Runner["tokens"]): number {
+  return t.input + t.output + t.cacheCreation + t.cacheRead;
+}
+
+/** Quotes a word for a POSIX shell only when it needs it. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  if (word.includes("'") && !/["$`\\!]/.test(word)) return `"${word}"`;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `key: value` lines with the values aligned, keys dimmed on a terminal. */
+export function renderFields(rows: [string, string][], color: boolean): string {
+  const w = Math.max(0, ...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${paint(`${k}:`.padEnd(w), "dim", color)} ${v}`.trimEnd()).join("\n");
+}
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
+}
