@@ -190,6 +190,77 @@ events.command("retry")
   .option("--all", "every dead-lettered event")
   .action(async (id, _o, cmd) => (await import("./cli/commands/events.ts")).retryCommand(id, all(cmd)));
 
+// ---- sessions, usage and budgets ----------------------------------------------------------------
+const sessionsModule = () => import("./cli/commands/sessions.ts");
+program.command("sessions")
+  .description("Claude Code sessions with messages, tokens and cost")
+  .option("--project <name>", "only this project's sessions")
+  .option("-n, --limit <n>", "at most this many (newest first)")
+  .action(async (_o, cmd) => (await sessionsModule()).sessionsCommand(all(cmd)));
+const sessionCmd = program.command("session").description("show or export one session");
+sessionCmd.command("show")
+  .description("a session's details")
+  .argument("<id>", "session id")
+  .action(async (id, _o, cmd) => (await sessionsModule()).sessionShowCommand(id, all(cmd)));
+sessionCmd.command("export")
+  .description("write a session's stored transcript (JSONL)")
+  .argument("<id>", "session id")
+  .option("-o, --output <file>", "file to write (default: standard output)")
+  .action(async (id, _o, cmd) => (await sessionsModule()).sessionExportCommand(id, all(cmd)));
+program.command("resume")
+  .description("continue a session in its project's folder: claude --resume <id>, tracked")
+  .argument("<session>", "session id")
+  .argument("[args...]", "extra arguments for claude, after --")
+  .action(async (id, args, _o, cmd) => {
+    exitCode = await (await sessionsModule()).resumeCommand(id, args, all(cmd));
+  });
+program.command("usage")
+  .description("token usage and estimated cost, by day, project, model or session")
+  .option("--project <name>", "only this project")
+  .option("--since <when>", "from a date (2026-11-01) or a span back from now (7d)")
+  .option("--until <when>", "up to a date (inclusive)")
+  .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
+  .action(async (_o, cmd) => (await import("./cli/commands/usage.ts")).usageCommand(all(cmd)));
+
+const budgetModule = () => import("./cli/commands/budget.ts");
+const budget = program.command("budget").description("token budgets: set, show, rm");
+budget.command("set")
+  .description("set a budget: budget set project api --tokens 5000000 --period month --warn 80,95")
+  .argument("<scope>", "global, project or runner")
+  .argument("[name]", "project name or runner id")
+  .option("--tokens <n>", "token limit per period")
+  .option("--cost <usd>", "cost limit per period (USD, estimated from the price table)")
+  .addOption(
+    new Option("--period <period>", "day, week, month or none").choices(["day", "week", "month", "none"]),
+  )
+  .option("--warn <percents>", "warning thresholds, e.g. 80,95 (none for no warnings)")
+  .addOption(new Option("--policy <policy>", "when exhausted: block launches, or also stop runners").choices([
+    "block",
+    "stop",
+  ]))
+  .option("--reserve <tokens>", "tokens held for each active runner (admits only launches that fit)")
+  .option("--timezone <tz>", "time zone of the period boundaries (default STRATAVORE_BUDGET_TIMEZONE, UTC)")
+  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetSetCommand(scope, name, all(cmd)));
+budget.command("show")
+  .description("budgets with usage bars and time to reset")
+  .argument("[scope]", "global, project or runner")
+  .argument("[name]", "project name or runner id")
+  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetShowCommand(scope, name, all(cmd)));
+budget.command("rm")
+  .description("remove a budget")
+  .argument("<scope>", "global, project or runner")
+  .argument("[name]", "project name or runner id")
+  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetRmCommand(scope, name, all(cmd)));
+
+// ---- notifications ------------------------------------------------------------------------------
+program.command("notify")
+  .description("Telegram notifications")
+  .command("test")
+  .description("have the daemon send a test message and print exactly what Telegram answered")
+  .action(async (_o, cmd) => {
+    exitCode = await (await import("./cli/commands/notify.ts")).notifyTestCommand(all(cmd));
+  });
+
 // ---- settings -----------------------------------------------------------------------------------
 program.command("config")
   .description("print the effective settings (secrets masked) and where each came from")

@@ -29,6 +29,8 @@ export interface SessionPlan {
   extraArgs: string[];
   /** The user gave their own --settings: our hooks cannot be added (Claude takes one settings file). */
   ownSettings: boolean;
+  /** The session already exists (--resume <id>): its earlier turns belong to earlier runners. */
+  resumed?: boolean;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -43,7 +45,8 @@ export function planSession(args: string[], newId: () => string = () => crypto.r
   if (given) return { sessionId: given, extraArgs: [], ownSettings };
   const resumed = valueOf(args, "--resume", "-r");
   if (resumed && UUID_RE.test(resumed)) {
-    return { sessionId: has(args, "--fork-session") ? undefined : resumed, extraArgs: [], ownSettings };
+    const fork = has(args, "--fork-session");
+    return { sessionId: fork ? undefined : resumed, extraArgs: [], ownSettings, resumed: !fork };
   }
   if (has(args, "--resume", "-r", "--continue", "-c")) return { extraArgs: [], ownSettings };
   const id = newId();

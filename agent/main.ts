@@ -25,6 +25,7 @@ import { CpuMeter, TreeSampler } from "./stats.ts";
 import { UsageOutbox, UsageTracker } from "./usage.ts";
 import { watchHookEvents } from "./hook_events.ts";
 import { reportExit } from "./report.ts";
+import { uploadTranscripts } from "./transcript_upload.ts";
 
 export interface AgentOptions extends GlobalOptions {
   project?: string;
@@ -135,6 +136,18 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   };
   delete env.STRATAVORE_TOKEN; // the session never needs the admin token
 
+  const tracker = new UsageTracker({
+    configDirs: claudeConfigDirs(
+      Deno.env.toObject(),
+      Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".",
+    ),
+    cwd,
+    discover: isClaude(command[0]) && !plan.sessionId,
+    resumed: plan.resumed && plan.sessionId ? [plan.sessionId] : [],
+  });
+  if (plan.sessionId) tracker.watchSession(plan.sessionId);
+  // A resumed transcript is measured now, before the session adds to it.
+  if (plan.resumed) await tracker.poll();
   const headless = opts.log !== undefined;
   let child: Child;
   try {
@@ -147,15 +160,6 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
     console.error(`stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started`);
   }
 
-  const tracker = new UsageTracker({
-    configDirs: claudeConfigDirs(
-      Deno.env.toObject(),
-      Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".",
-    ),
-    cwd,
-    discover: isClaude(command[0]) && !plan.sessionId,
-  });
-  if (plan.sessionId) tracker.watchSession(plan.sessionId);
   const hookWatch = watchHookEvents(eventsFile, (h) => {
     if (h.sessionId) tracker.watchSession(h.sessionId, h.transcriptPath);
   });
@@ -234,7 +238,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   await loop.stop();
   await captured.catch(() => {});
   await hookWatch.poll();
-  await tracker.poll();
+  await tracker.poll({ thorough: true });
   if (headless && facts.result?.usage && facts.sessionId && tracker.totals().length === 0) {
     // No transcript on this machine (or not readable): the result event's usage is what there is.
     const u = facts.result.usage;
@@ -248,6 +252,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
     }`
     : undefined;
   await reportExit(client, runner.id, { exitCode: status.code, signal: status.signal, reason }, rlog);
+  await uploadTranscripts(client, runner.id, tracker.transcripts(), rlog);
   await Deno.remove(runDir, { recursive: true }).catch(() => {});
   if (!headless && !opts.quiet) {
     console.error(

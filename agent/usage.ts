@@ -5,7 +5,15 @@
  */
 import { join } from "node:path";
 import { TranscriptFollower } from "../lib/claude/follow.ts";
-import { findTranscript, projectDir, subagentPathsOf } from "../lib/claude/paths.ts";
+import { findTranscript, projectDir, subagentPathsOf, transcriptPaths } from "../lib/claude/paths.ts";
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 import { UsageAccumulator } from "../lib/claude/transcript.ts";
 import type { TokenCounts } from "../lib/schemas/common.ts";
 import type { UsageTotal } from "../lib/schemas/runner.ts";
@@ -26,7 +34,16 @@ export class UsageTracker {
    * discover: the session id is not known up front (`--continue`, the resume picker), so transcripts in
    * the project folder written after `since` are taken as this runner's.
    */
-  constructor(opts: { configDirs: string[]; cwd: string; since?: number; discover?: boolean }) {
+  readonly #resumed: Set<string>;
+
+  /**
+   * resumed: sessions continued with --resume; what their transcripts already hold was counted by the
+   * runners that wrote it, so following starts at their current end.
+   */
+  constructor(
+    opts: { configDirs: string[]; cwd: string; since?: number; discover?: boolean; resumed?: string[] },
+  ) {
+    this.#resumed = new Set(opts.resumed ?? []);
     this.#configDirs = opts.configDirs;
     this.#cwd = opts.cwd;
     this.#since = opts.since ?? Date.now();
@@ -71,22 +88,30 @@ export class UsageTracker {
   }
 
   /**
-   * Reads whatever the transcripts gained since the last poll. Looking for new files (a transcript not
-   * found yet, subagent files) happens only when a main transcript grew, or every few polls.
+   * Reads whatever the transcripts gained since the last poll. A session whose transcript is not found yet
+   * is looked for at its expected path on every poll, and across all project folders every sixth (or when
+   * `thorough`, at the end of a run); subagent files are looked for when a main transcript grew.
    */
-  async poll(): Promise<void> {
-    const look = this.#grew || this.#polls++ % 6 === 0;
+  async poll(opts: { thorough?: boolean } = {}): Promise<void> {
+    const n = this.#polls++;
+    const look = opts.thorough || this.#grew || n % 6 === 0;
     this.#grew = false;
-    if (look) {
-      if (this.#discover) await this.#discoverSessions();
-      for (const [id, known] of this.#sessions) {
-        const path = known ?? await findTranscript(this.#configDirs, this.#cwd, id);
+    if (this.#discover && look) await this.#discoverSessions();
+    for (const [id, known] of this.#sessions) {
+      let path = known;
+      if (!path) {
+        path = look
+          ? await findTranscript(this.#configDirs, this.#cwd, id)
+          : transcriptPaths(this.#configDirs, this.#cwd, id).find(isFile);
         if (!path) continue;
         this.#sessions.set(id, path);
-        if (!this.#followers.has(path)) this.#grew = true; // read it at once, look again next time
-        this.#follow(path);
-        for (const sub of await subagentPathsOf(path)) this.#follow(sub);
       }
+      if (!this.#followers.has(path)) {
+        this.#grew = true; // read it at once, look for its subagents next time
+        this.#follow(path);
+        if (this.#resumed.has(id)) this.#followers.get(path)!.skipToEnd();
+      }
+      if (look) { for (const sub of await subagentPathsOf(path)) this.#follow(sub); }
     }
     const mains = new Set(this.#sessions.values());
     for (const follower of this.#followers.values()) {
@@ -94,6 +119,13 @@ export class UsageTracker {
       if (lines.length && mains.has(follower.path)) this.#grew = true;
       for (const line of lines) this.#acc.add(line);
     }
+  }
+
+  /** Every session's main transcript found so far. */
+  transcripts(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [id, path] of this.#sessions) if (path) out.set(id, path);
+    return out;
   }
 
   totals(): UsageTotal[] {

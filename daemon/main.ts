@@ -17,6 +17,12 @@ import { startReconciler } from "./reconciler.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { makePublisher, startEvents } from "./events.ts";
+import { createObservability } from "./observability.ts";
+import { budgetRoutes } from "./routes/budgets.ts";
+import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
+import { usageRoutes } from "./routes/usage.ts";
+import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
+import { LocalTranscriptStore } from "./transcripts.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
@@ -64,14 +70,23 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   };
   const publisher = makePublisher(services);
   services.broker = { kind: publisher.kind, location: publisher.location };
-  const events = await startEvents(services, publisher);
+  const observability = createObservability(services);
+  const events = await startEvents(services, publisher, observability.eventHooks);
 
   const shutdown = new AbortController();
+  const transcripts = new LocalTranscriptStore(config.home);
   const app = buildApp(services, {
-    runners: { spawnAgent: agentSpawner(services) },
+    runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
+    agent: { afterUsage: (tx, deltas) => recordBudgetUsage(tx, deltas, Date.now()), prices: config.prices },
+    onRequest: observability.onRequest,
     mount: (api) => {
+      observability.mount(api);
       api.route("/runners", logRoutes(services, shutdown.signal));
+      api.route("/runners", transcriptUploadRoute(services, transcripts));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
+      api.route("/budgets", budgetRoutes(services));
+      api.route("/sessions", sessionRoutes(services, transcripts));
+      api.route("/usage", usageRoutes(services));
     },
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -96,6 +111,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 
   await registerDaemon(services);
   const loops: Loop[] = [startReconciler(services)];
+  const metricsUrl = await observability.start();
   await db.transaction((tx) =>
     emit(tx, {
       type: "daemon.started",
@@ -107,6 +123,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   writeDaemonInfo(config.home, {
     pid: Deno.pid,
     url: services.url,
+    metricsUrl,
     version: VERSION,
     startedAt: startedAt.toISOString(),
     home: config.home,
@@ -144,6 +161,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   }
   // Give the relay a moment to deliver what is due (daemon.stopped included); the rest waits in the outbox.
   await events.stop(Math.min(2000, config.shutdownTimeout / 3));
+  // Then send the notifications that are due (daemon.stopped too); the rest wait for the next start.
+  await observability.stop(Math.min(2000, config.shutdownTimeout / 3));
   if (telemetryDb !== db) await telemetryDb.close();
   await db.close();
   removeDaemonInfo(config.home);

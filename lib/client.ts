@@ -26,6 +26,9 @@ import {
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
 import { deadList, eventList } from "./schemas/event.ts";
+import { notifyTestResponse } from "./schemas/notify.ts";
+import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
+import { session, sessionList, usageReport } from "./schemas/session.ts";
 
 export interface ClientOptions {
   url: string;
@@ -136,6 +139,8 @@ export class StratavoreClient {
       timeoutMs?: number;
       signal?: AbortSignal;
       headers?: Record<string, string>;
+      /** Sent as-is instead of a JSON body. */
+      rawBody?: Uint8Array<ArrayBuffer>;
     } = {},
   ): Promise<Response> {
     const u = new URL(this.url + path);
@@ -154,7 +159,7 @@ export class StratavoreClient {
       return await fetch(u, {
         method,
         headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       });
     } catch (e) {
@@ -231,6 +236,54 @@ export class StratavoreClient {
   exited(id: number, body: ExitedRequest) {
     return this.request("POST", `/api/v1/runners/${id}/exited`, runner, { body });
   }
+  // budgets
+  async listBudgets() {
+    return (await this.request("GET", "/api/v1/budgets", budgetList)).budgets;
+  }
+  #budgetPath(scope: BudgetScope, ref?: string) {
+    return scope === "global"
+      ? "/api/v1/budgets/global"
+      : `/api/v1/budgets/${scope}/${encodeURIComponent(ref ?? "")}`;
+  }
+  getBudget(scope: BudgetScope, ref?: string) {
+    return this.request("GET", this.#budgetPath(scope, ref), budget);
+  }
+  setBudget(scope: BudgetScope, ref: string | undefined, body: BudgetPut) {
+    return this.request("PUT", this.#budgetPath(scope, ref), budget, { body });
+  }
+  deleteBudget(scope: BudgetScope, ref?: string) {
+    return this.request("DELETE", this.#budgetPath(scope, ref), z.object({ deleted: z.string() }));
+  }
+
+  // sessions and usage
+  async listSessions(q: { project?: string; limit?: number } = {}) {
+    return (await this.request("GET", "/api/v1/sessions", sessionList, { query: q })).sessions;
+  }
+  getSession(id: string) {
+    return this.request("GET", `/api/v1/sessions/${encodeURIComponent(id)}`, session);
+  }
+  usage(q: { project?: string; since?: string; until?: string; by?: string } = {}) {
+    return this.request("GET", "/api/v1/usage", usageReport, { query: q });
+  }
+  /** Uploads a session's transcript, gzip-compressed (runner token). */
+  async uploadTranscript(runnerId: number, sessionId: string, gzip: Uint8Array<ArrayBuffer>) {
+    const res = await this.raw("PUT", `/api/v1/runners/${runnerId}/transcript`, {
+      query: { session: sessionId },
+      body: undefined,
+      headers: { "content-type": "application/gzip" },
+      rawBody: gzip,
+      timeoutMs: 120_000,
+    });
+    const data = await res.json().catch(() => undefined);
+    if (!res.ok) {
+      const err = apiErrorBody.safeParse(data);
+      throw err.success
+        ? new ApiError(err.data.error.code, err.data.error.message, res.status, err.data.error.details)
+        : new AppError("failed", `transcript upload answered ${res.status}`);
+    }
+    return data as { session: string; bytes: number; storedBytes: number; sha256: string; lines: number };
+  }
+
   // events
   async recentEvents(q: { types?: string; limit?: number } = {}) {
     return (await this.request("GET", "/api/v1/events/recent", eventList, { query: q })).events;
@@ -245,5 +298,10 @@ export class StratavoreClient {
 
   hook(id: number, body: HookRequest) {
     return this.request("POST", `/api/v1/runners/${id}/hook`, runner, { body, timeoutMs: 5000 });
+  }
+
+  // notifications
+  notifyTest() {
+    return this.request("POST", "/api/v1/notify/test", notifyTestResponse, { timeoutMs: 40_000 });
   }
 }

@@ -4,6 +4,7 @@
  * one is reported with its setting name, its problem and its source.
  */
 import { z } from "zod";
+import { priceOverridesSchema } from "./claude/pricing.ts";
 import { AppError } from "./errors.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListen } from "./listen.ts";
@@ -94,8 +95,37 @@ export const configSchema = z.strictObject({
       return false;
     }
   }, { message: 'expected an IANA time zone such as "UTC" or "Europe/Berlin"' }),
+  /** Per-model prices (USD per million tokens) that win over the built-in table, by model-id prefix. */
+  prices: z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
+    let value: unknown = v;
+    if (typeof v === "string") {
+      try {
+        value = JSON.parse(v);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: 'expected JSON such as {"claude-opus-4": {"input": 15, …}}',
+        });
+        return z.NEVER;
+      }
+    }
+    const r = priceOverridesSchema.safeParse(value);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      ctx.addIssue({ code: "custom", message: `${i.path.join(".") || "prices"}: ${i.message}` });
+      return z.NEVER;
+    }
+    return r.data;
+  }).optional(),
   notifyMinPriority: z.enum(["min", "low", "default", "high", "urgent"]),
   notifyBotCommands: bool,
+  /** Event types that may notify, as comma-separated globs (`runner.*,budget.*`). */
+  notifyEvents: z.string().transform((v) => v.replace(/\s+/g, "")).refine(
+    (v) => /^[a-z0-9_.*]+(,[a-z0-9_.*]+)*$/.test(v),
+    { message: 'expected comma-separated event types or globs such as "runner.*,budget.*"' },
+  ),
+  notifyRetryDelay: duration(10),
+  notifyMaxAttempts: integer(1, 1000),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -153,10 +183,24 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "first retry delay of a refused event (doubles)",
   },
   budgetTimezone: { env: "STRATAVORE_BUDGET_TIMEZONE", help: "time zone of budget periods" },
+  prices: {
+    env: "STRATAVORE_PRICES",
+    help:
+      'per-model prices overriding the built-in table, e.g. {"claude-opus-4": {"input": 15, "output": 75, …}}',
+  },
   notifyMinPriority: { env: "STRATAVORE_NOTIFY_MIN_PRIORITY", help: "lowest priority sent to Telegram" },
   notifyBotCommands: {
     env: "STRATAVORE_NOTIFY_BOT_COMMANDS",
     help: "answer /status and /runners in the chat",
+  },
+  notifyEvents: { env: "STRATAVORE_NOTIFY_EVENTS", help: "event types that notify (comma-separated globs)" },
+  notifyRetryDelay: {
+    env: "STRATAVORE_NOTIFY_RETRY_DELAY",
+    help: "first retry delay of a failed Telegram send (doubles)",
+  },
+  notifyMaxAttempts: {
+    env: "STRATAVORE_NOTIFY_MAX_ATTEMPTS",
+    help: "Telegram send attempts before giving up",
   },
 };
 
@@ -170,6 +214,7 @@ const DURATION_KEYS = new Set<ConfigKey>([
   "outboxPollInterval",
   "outboxLease",
   "outboxRetryDelay",
+  "notifyRetryDelay",
 ]);
 
 type RawDefaults = { [K in ConfigKey]?: z.input<typeof configSchema>[K] };
@@ -193,8 +238,11 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     outboxLease: "30s",
     outboxRetryDelay: "1s",
     budgetTimezone: "UTC",
-    notifyMinPriority: "default",
+    notifyMinPriority: "low",
     notifyBotCommands: false,
+    notifyEvents: "runner.*,budget.*,project.quota_exceeded,daemon.*,event.dead_lettered",
+    notifyRetryDelay: "1s",
+    notifyMaxAttempts: 10,
   };
 }
 
@@ -333,6 +381,7 @@ export function describeConfig(loaded: LoadedConfig): { key: string; value: stri
     else if (meta.secret === "full") text = "********";
     else if (meta.secret === "url") text = maskUrl(String(value));
     else if (DURATION_KEYS.has(key)) text = formatDuration(value as number);
+    else if (typeof value === "object") text = JSON.stringify(value);
     else text = String(value);
     return {
       key,

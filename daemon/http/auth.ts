@@ -9,7 +9,8 @@ import { type AgentTokenCache, safeEqual } from "../store/tokens.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Paths an agent calls with its runner token. */
-export const AGENT_PATH = /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|hook|usage|pty)$/;
+export const AGENT_PATH =
+  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|hook|usage|pty|transcript)$/;
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");

@@ -9,7 +9,8 @@ import {
   hookRequest,
   startedRequest,
 } from "../../lib/schemas/runner.ts";
-import type { Queryable } from "../../lib/db/types.ts";
+import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
+import type { PriceOverrides } from "../../lib/claude/pricing.ts";
 import { recordHook } from "../store/activity.ts";
 import { recordUsage, touchSession, type UsageDelta } from "../store/usage.ts";
 import { readBody, readParam } from "../http/body.ts";
@@ -21,6 +22,8 @@ import { isActive } from "../runner_states.ts";
 export interface AgentRouteHooks {
   /** Runs in the transaction that booked new usage (budgets count it there). */
   afterUsage?: (tx: Queryable, deltas: UsageDelta[]) => Promise<void>;
+  /** Price overrides for cost estimates (config `prices`). */
+  prices?: PriceOverrides;
 }
 
 export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppEnv> {
@@ -66,10 +69,12 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
     if (!result.accepted) throw notActive(id, result.state, result.reason);
     if (body.usage?.length) {
       const usage = body.usage;
-      await s.db.transaction(async (tx) => {
-        const deltas = await recordUsage(tx, id, usage);
-        if (deltas.length && hooks.afterUsage) await hooks.afterUsage(tx, deltas);
-      });
+      await retryOnDeadlock(() =>
+        s.db.transaction(async (tx) => {
+          const deltas = await recordUsage(tx, id, usage, hooks.prices);
+          if (deltas.length && hooks.afterUsage) await hooks.afterUsage(tx, deltas);
+        })
+      );
     }
     const reply: HeartbeatResponse = {
       state: result.state,

@@ -64,6 +64,16 @@ export class TranscriptFollower {
     }
   }
 
+  /** Starts after what the file holds now (a resumed session's earlier turns were counted by its earlier runner). */
+  skipToEnd(): void {
+    try {
+      const info = Deno.statSync(this.path);
+      this.#offset = info.size;
+      this.#ino = info.ino;
+      this.#partial = "";
+    } catch { /* not there yet: everything it will hold is new */ }
+  }
+
   /** The held partial line (a last line that never got its newline), returned once; [] when none. */
   flush(): string[] {
     const rest = this.#partial + this.#decoder.decode();

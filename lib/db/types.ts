@@ -40,3 +40,19 @@ export function sqlState(e: unknown): string | undefined {
 
 export const UNIQUE_VIOLATION = "23505";
 export const FOREIGN_KEY_VIOLATION = "23503";
+
+export const DEADLOCK = "40P01";
+export const SERIALIZATION_FAILURE = "40001";
+
+/** Runs a transaction again (up to `attempts` times) when PostgreSQL aborted it for a deadlock. */
+export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1;; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const state = sqlState(e);
+      if (i >= attempts || (state !== DEADLOCK && state !== SERIALIZATION_FAILURE)) throw e;
+      await new Promise((r) => setTimeout(r, 10 * i + Math.random() * 20));
+    }
+  }
+}
