@@ -190,6 +190,10 @@ events.command("retry")
   .option("--all", "every dead-lettered event")
   .action(async (id, _o, cmd) => (await import("./cli/commands/events.ts")).retryCommand(id, all(cmd)));
 
+program.command("watch")
+  .description("live dashboard of every runner in this terminal (q to quit)")
+  .action(async (_o, cmd) => (await import("./cli/commands/watch.ts")).watchCommand(all(cmd)));
+
 // ---- sessions, usage and budgets ----------------------------------------------------------------
 const sessionsModule = () => import("./cli/commands/sessions.ts");
 program.command("sessions")
