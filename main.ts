@@ -107,8 +107,9 @@ program.command("launch")
   .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
   .argument("<project>", "project name")
   .argument("[args...]", "extra arguments for the command, after --")
-  .option("-d, --detach", "run headless in the background on the daemon's machine (needs --prompt)")
-  .option("-p, --prompt <text>", "the prompt for a detached run")
+  .option("-d, --detach", "run in the background on the daemon's machine: headless with --prompt, else attachable")
+  .option("-a, --attach", "run detached and attach to it now (the tmux-like way to start)")
+  .option("-p, --prompt <text>", "the prompt for a headless detached run")
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .action(async (project, args, _o, cmd) => {
     exitCode = await (await import("./cli/commands/launch.ts")).launchCommand(project, args, all(cmd));
@@ -122,6 +123,7 @@ program.command("agent")
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .option("--cwd <dir>", "folder to run the command in")
   .option("--log <file>", "run headless, keeping the command's output in this file")
+  .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
   .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s")
   .action(async (command, _o, cmd) => {
     exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), command);
@@ -168,6 +170,14 @@ for (const verb of ["stop", "kill"] as const) {
       exitCode = await (await stop())[verb === "stop" ? "stopCommand" : "killCommand"](ids, all(cmd));
     });
 }
+
+program.command("attach")
+  .description("connect this terminal to a detached session (detach with Ctrl-], it keeps running)")
+  .argument("<runner>", "runner id")
+  .option("-r, --read-only", "watch without typing")
+  .action(async (id, _o, cmd) => {
+    exitCode = await (await import("./cli/commands/attach.ts")).attachCommand(id, all(cmd));
+  });
 
 program.command("hook", { hidden: true })
   .description("called by Claude Code's hooks inside a tracked session (reads the hook JSON on stdin)")

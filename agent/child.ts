@@ -20,7 +20,36 @@ export interface SpawnOptions {
   stdio: "inherit" | "capture";
 }
 
-export class Child {
+/** Ends a process and every descendant: SIGKILL (or SIGTERM) each on POSIX, `taskkill /T [/F]` on Windows. */
+export async function killProcessTree(root: number, force: boolean): Promise<void> {
+  if (Deno.build.os === "windows") {
+    await new Deno.Command("taskkill", {
+      args: ["/PID", String(root), "/T", ...(force ? ["/F"] : [])],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => {});
+    return;
+  }
+  const tree = await processTree(root);
+  // Children first, so none is re-parented and missed while its parent dies.
+  for (const pid of [...(tree?.pids ?? [root])].reverse()) {
+    try {
+      Deno.kill(pid, force ? "SIGKILL" : "SIGTERM");
+    } catch { /* gone */ }
+  }
+}
+
+/** What the agent needs of the process it runs, with the terminal inherited or in a pseudo-terminal. */
+export interface RunningCommand {
+  readonly pid: number;
+  readonly status: Promise<ExitStatus>;
+  readonly exited: boolean;
+  signal(sig: Deno.Signal): void;
+  killTree(force?: boolean): Promise<void>;
+  stop(graceMs: number): Promise<ExitStatus>;
+}
+
+export class Child implements RunningCommand {
   readonly pid: number;
   readonly status: Promise<ExitStatus>;
   readonly stdout: ReadableStream<Uint8Array> | null;
@@ -79,22 +108,7 @@ export class Child {
 
   /** Ends the child and every descendant: SIGKILL each (POSIX), `taskkill /T` (Windows). */
   async killTree(force = true): Promise<void> {
-    if (this.#exited) return;
-    if (Deno.build.os === "windows") {
-      await new Deno.Command("taskkill", {
-        args: ["/PID", String(this.pid), "/T", ...(force ? ["/F"] : [])],
-        stdout: "null",
-        stderr: "null",
-      }).output().catch(() => {});
-      return;
-    }
-    const tree = await processTree(this.pid);
-    // Children first, so none is re-parented and missed while its parent dies.
-    for (const pid of [...(tree?.pids ?? [this.pid])].reverse()) {
-      try {
-        Deno.kill(pid, force ? "SIGKILL" : "SIGTERM");
-      } catch { /* gone */ }
-    }
+    if (!this.#exited) await killProcessTree(this.pid, force);
   }
 
   /** Asks politely (SIGTERM, or taskkill without /F), waits up to graceMs, then ends the tree. */

@@ -16,11 +16,10 @@ import type { Runner } from "../lib/schemas/runner.ts";
 import { selfCommand } from "../lib/self.ts";
 import { onStopSignal } from "../lib/signals.ts";
 import { which } from "../lib/which.ts";
-import { Child } from "./child.ts";
+import { type RunMode, startCommand } from "./command.ts";
 import { isClaude, planSession, type SessionPlan } from "./claude_args.ts";
 import { fileSink } from "./file_log.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
-import { captureStream, type StreamFacts } from "./headless.ts";
 import { CpuMeter, TreeSampler } from "./stats.ts";
 import { UsageOutbox, UsageTracker } from "./usage.ts";
 import { watchHookEvents } from "./hook_events.ts";
@@ -34,6 +33,8 @@ export interface AgentOptions extends GlobalOptions {
   cwd?: string;
   /** Headless: keep the command's stdout in this file (set by the daemon for detached runs). */
   log?: string;
+  /** Run the command in a pseudo-terminal reachable through the daemon (detached interactive). */
+  pty?: boolean;
   stopGrace?: string;
   /** Foreground launches print one line before and after the session. */
   quiet?: boolean;
@@ -148,27 +149,36 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   if (plan.sessionId) tracker.watchSession(plan.sessionId);
   // A resumed transcript is measured now, before the session adds to it.
   if (plan.resumed) await tracker.poll();
-  const headless = opts.log !== undefined;
-  let child: Child;
+  const mode: RunMode = opts.pty ? "pty" : opts.log !== undefined ? "headless" : "interactive";
+  const headless = mode === "headless";
+  let started;
   try {
-    child = Child.spawn({ command: command[0], args, cwd, env, stdio: headless ? "capture" : "inherit" });
+    started = await startCommand({
+      mode,
+      command: command[0],
+      args,
+      cwd,
+      env,
+      logPath: opts.log,
+      client,
+      runnerId: runner.id,
+      token,
+      scrollback: config.scrollback,
+      log: rlog,
+      onSession: (id) => tracker.watchSession(id),
+    });
   } catch (e) {
     await reportExit(client, runner.id, { exitCode: null, reason: (e as Error).message }, rlog);
     throw e;
   }
-  if (!headless && !opts.quiet) {
+  const { child, facts, captured } = started;
+  if (mode === "interactive" && !opts.quiet) {
     console.error(`stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started`);
   }
 
   const hookWatch = watchHookEvents(eventsFile, (h) => {
     if (h.sessionId) tracker.watchSession(h.sessionId, h.transcriptPath);
   });
-  const facts: StreamFacts = {};
-  const captured = headless && child.stdout
-    ? captureStream(child.stdout, opts.log!, facts, (kind) => {
-      if (kind === "init" && facts.sessionId) tracker.watchSession(facts.sessionId);
-    })
-    : Promise.resolve();
 
   try {
     await client.started(runner.id, { pid: child.pid, host: Deno.hostname(), sessionId: plan.sessionId });
@@ -224,7 +234,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   });
   loop.start();
 
-  const interactive = !headless && Deno.stdin.isTerminal();
+  const interactive = mode === "interactive" && Deno.stdin.isTerminal();
   const offSignals = onStopSignal((sig) => {
     // In a terminal, Ctrl-C already reached the whole foreground process group, the command included:
     // passing it on would deliver it twice (and make Claude Code exit instead of interrupting).
@@ -235,6 +245,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
 
   const status = await child.status;
   offSignals();
+  await started.finish(status);
   await loop.stop();
   await captured.catch(() => {});
   await hookWatch.poll();

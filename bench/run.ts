@@ -6,6 +6,7 @@ const BENCHES: Record<string, string> = {
   heartbeat: "./heartbeat.ts",
   agent: "./agent.ts",
   events: "./events.ts",
+  attach: "./attach.ts",
   cli: "./cli.ts",
 };
 

@@ -23,6 +23,8 @@ import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
+import { PtyHub } from "./pty/hub.ts";
+import { ptyRoutes } from "./routes/pty.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
@@ -75,6 +77,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 
   const shutdown = new AbortController();
   const transcripts = new LocalTranscriptStore(config.home);
+  const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
   const app = buildApp(services, {
     runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
     agent: { afterUsage: (tx, deltas) => recordBudgetUsage(tx, deltas, Date.now()), prices: config.prices },
@@ -83,6 +86,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       observability.mount(api);
       api.route("/runners", logRoutes(services, shutdown.signal));
       api.route("/runners", transcriptUploadRoute(services, transcripts));
+      api.route("/runners", ptyRoutes(services, ptyHub));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));
@@ -145,6 +149,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   }, config.shutdownTimeout);
 
   shutdown.abort();
+  ptyHub.closeAll();
   await server.shutdown();
   await Promise.all(loops.map((l) => l.stop()));
   await services.heartbeats.drain();

@@ -13,7 +13,9 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
   return async (runner, token) => {
     const logs = homePath(s.config.home, "logs");
     await Deno.mkdir(logs, { recursive: true });
-    const logPath = homePath(logs, `${runner.id}.jsonl`);
+    const pty = runner.mode === "pty";
+    // A headless run's log is stream-json lines; a terminal session's is the raw terminal output.
+    const logPath = homePath(logs, `${runner.id}.${pty ? "log" : "jsonl"}`);
     await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
     const [exe, ...pre] = selfCommand();
     const commandArgs = runner.prompt !== null
@@ -38,6 +40,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
         runner.cwd,
         "--log",
         logPath,
+        ...(pty ? ["--pty"] : []),
         "--",
         runner.command,
         ...commandArgs,

@@ -25,6 +25,7 @@ import {
   type StartedRequest,
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
+import { connectSocket, type SocketLike } from "./ws.ts";
 import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
@@ -86,6 +87,13 @@ export class StratavoreClient {
     this.#token = opts.token;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#agent = opts.agent ?? "stratavore-cli";
+  }
+
+  /** A WebSocket to the daemon, authenticated with this client's token (in a header, never the URL). */
+  webSocket(path: string, query: Record<string, string> = {}): SocketLike {
+    const u = new URL(this.url.replace(/^http/, "ws") + path);
+    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+    return connectSocket(u.toString(), { authorization: `Bearer ${this.#token ?? ""}` });
   }
 
   /** A client for the same daemon that authenticates as a runner. */

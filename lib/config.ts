@@ -87,6 +87,10 @@ export const configSchema = z.strictObject({
   outboxPollInterval: duration(10),
   outboxLease: duration(500),
   outboxRetryDelay: duration(10),
+  /** Bytes of terminal output kept for a detached interactive session (replayed on attach). */
+  scrollback: integer(16 * 1024, 256 * 1024 * 1024),
+  /** The key that leaves `attach` without ending the session: ctrl-] (default) or ctrl-<letter>. */
+  detachKey: z.string().regex(/^ctrl-([a-z\]\\^_])$/i, 'expected a control key such as "ctrl-]" or "ctrl-q"'),
   budgetTimezone: z.string().refine((tz) => {
     try {
       new Intl.DateTimeFormat("en", { timeZone: tz });
@@ -183,6 +187,8 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "first retry delay of a refused event (doubles)",
   },
   budgetTimezone: { env: "STRATAVORE_BUDGET_TIMEZONE", help: "time zone of budget periods" },
+  scrollback: { env: "STRATAVORE_SCROLLBACK", help: "bytes of terminal output kept for attach (detached sessions)" },
+  detachKey: { env: "STRATAVORE_DETACH_KEY", help: "key that detaches `attach` (default ctrl-])" },
   prices: {
     env: "STRATAVORE_PRICES",
     help:
@@ -238,6 +244,8 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     outboxLease: "30s",
     outboxRetryDelay: "1s",
     budgetTimezone: "UTC",
+    scrollback: 1024 * 1024,
+    detachKey: "ctrl-]",
     notifyMinPriority: "low",
     notifyBotCommands: false,
     notifyEvents: "runner.*,budget.*,project.quota_exceeded,daemon.*,event.dead_lettered",

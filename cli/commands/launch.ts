@@ -1,6 +1,7 @@
 /**
  * `stratavore launch <project> [-- args]`: a tracked session in this terminal (the agent in the
- * foreground). With --detach --prompt, the daemon runs it headless in the background.
+ * foreground). With --detach the daemon runs it in the background: headless with --prompt, otherwise an
+ * interactive session in a pseudo-terminal to `attach` to; --attach does both at once.
  */
 import { runAgent } from "../../agent/main.ts";
 import { clientFor } from "../../lib/discover.ts";
@@ -9,6 +10,7 @@ import { contextFrom, type GlobalOptions } from "../context.ts";
 
 export interface LaunchOptions extends GlobalOptions {
   detach?: boolean;
+  attach?: boolean;
   prompt?: string;
   heartbeat?: string;
 }
@@ -16,18 +18,23 @@ export interface LaunchOptions extends GlobalOptions {
 export async function launchCommand(project: string, args: string[], opts: LaunchOptions): Promise<number> {
   const ctx = contextFrom(opts);
   const client = clientFor(ctx.loaded.config);
-  if (opts.detach) {
-    if (opts.prompt === undefined) {
-      throw new AppError(
-        "usage",
-        'a detached launch needs a prompt: stratavore launch <project> --detach --prompt "…"',
-      );
-    }
+  if (opts.attach && opts.prompt !== undefined) {
+    throw new AppError("usage", "--attach starts an interactive session; a --prompt run has nothing to attach to (use logs -f)");
+  }
+  if (opts.detach || opts.attach) {
     const { runner } = await client.launch({ project, prompt: opts.prompt, args, spawn: true });
+    if (opts.attach) {
+      const { attachCommand } = await import("./attach.ts");
+      return await attachCommand(String(runner.id), opts);
+    }
     if (ctx.json) console.log(JSON.stringify(runner, null, 2));
     else {
       console.log(`runner ${runner.id} started detached in ${runner.cwd}`);
-      console.log(`follow it with: stratavore logs ${runner.id} -f`);
+      console.log(
+        runner.mode === "pty"
+          ? `attach to it with: stratavore attach ${runner.id} (detach again with ${ctx.loaded.config.detachKey})`
+          : `follow it with: stratavore logs ${runner.id} -f`,
+      );
     }
     return 0;
   }

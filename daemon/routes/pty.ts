@@ -1,0 +1,60 @@
+/**
+ * WebSockets of detached interactive runners: the agent's (runner token) at /runners/:id/pty and viewers'
+ * (admin token) at /runners/:id/attach?mode=ro|rw&name=….
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError } from "../../lib/errors.ts";
+import { runnerIdText } from "../../lib/schemas/common.ts";
+import { readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { PtyHub } from "../pty/hub.ts";
+import type { Services } from "../services.ts";
+import { getRunner } from "../store/runners.ts";
+import { isActive } from "../runner_states.ts";
+
+const mode = z.enum(["rw", "ro"]).optional();
+const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (letters, digits, . _ @ : -)").optional();
+
+function upgrade(req: Request): { socket: WebSocket; response: Response } {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError("bad_request", "this endpoint speaks WebSocket: connect with an Upgrade: websocket request");
+  }
+  return Deno.upgradeWebSocket(req, { idleTimeout: 30 });
+}
+
+export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/:id/pty", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const runner = await getRunner(s.db, id);
+    if (runner.mode !== "pty") throw new AppError("conflict", `runner ${id} was not launched with a terminal`);
+    const { socket, response } = upgrade(c.req.raw);
+    hub.channel(id).attachAgent(socket);
+    s.log.info("agent terminal connected", { runner: id, project: runner.project });
+    return response;
+  });
+
+  app.get("/:id/attach", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const readOnly = readParam("mode", c.req.query("mode"), mode) === "ro";
+    const name = readParam("name", c.req.query("name"), viewerName) ?? "viewer";
+    const runner = await getRunner(s.db, id);
+    const existing = hub.find(id);
+    if (runner.mode !== "pty") {
+      throw new AppError(
+        "conflict",
+        `runner ${id} has no terminal to attach to: only runners launched with --detach (without --prompt) have one`,
+      );
+    }
+    if (!existing && !isActive(runner.state)) {
+      throw new AppError("conflict", `runner ${id} has ended (${runner.state}); its output is in "stratavore logs ${id}"`);
+    }
+    const { socket, response } = upgrade(c.req.raw);
+    hub.channel(id).addViewer(socket, { readOnly, name });
+    return response;
+  });
+
+  return app;
+}
