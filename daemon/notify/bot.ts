@@ -1,0 +1,126 @@
+/**
+ * Optional bot commands (`notifyBotCommands`): /status and /runners, answered in the configured chat only,
+ * by long polling getUpdates with grammy. With several daemons on one database only the leader polls
+ * (Telegram allows one getUpdates consumer per bot); the others check every few seconds and take over.
+ */
+import { Bot, GrammyError } from "grammy/web";
+import type { Logger } from "../../lib/log.ts";
+import type { Runner } from "../../lib/schemas/runner.ts";
+import type { Status } from "../../lib/schemas/status.ts";
+import { escapeMarkdown, truncate } from "./markdown.ts";
+import type { Leadership } from "./leader.ts";
+import { chatIdValue } from "./telegram.ts";
+
+export interface BotCommandDeps {
+  token: string;
+  apiRoot?: string;
+  chatId: string;
+  log: Logger;
+  leadership: Leadership;
+  status: () => Promise<Status>;
+  runners: () => Promise<Runner[]>;
+  /** How often a follower checks whether it may lead (and the leader that it still does). */
+  checkMs?: number;
+}
+
+function ago(iso: string | null): string {
+  if (!iso) return "-";
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+export function statusText(s: Status): string {
+  const r = s.runners;
+  return [
+    `stratavore ${s.version} on ${s.daemonId}, up ${ago(s.startedAt)}`,
+    `runners: ${r.running ?? 0} running, ${r.starting ?? 0} starting, ${r.stopping ?? 0} stopping`,
+    `ended: ${r.stopped ?? 0} stopped, ${r.failed ?? 0} failed, ${r.killed ?? 0} killed`,
+    `projects: ${s.projects}`,
+  ].join("\n");
+}
+
+export function runnersText(runners: Runner[]): string {
+  if (runners.length === 0) return "no active runners";
+  const shown = runners.slice(0, 30).map((r) =>
+    `${r.id} ${r.project} ${r.state}${r.activity ? ` (${r.activity.replaceAll("_", " ")})` : ""}, up ${
+      ago(r.startedAt ?? r.createdAt)
+    }, heartbeat ${ago(r.lastHeartbeatAt)} ago`
+  );
+  const more = runners.length > shown.length ? `\n… and ${runners.length - shown.length} more` : "";
+  return `${runners.length} active runner${runners.length === 1 ? "" : "s"}:\n${shown.join("\n")}${more}`;
+}
+
+export interface BotCommands {
+  stop(): Promise<void>;
+}
+
+export function startBotCommands(d: BotCommandDeps): BotCommands {
+  const log = d.log.child({ component: "telegram-bot" });
+  const bot = new Bot(d.token, { client: { apiRoot: d.apiRoot, timeoutSeconds: 60 } });
+  const chat = chatIdValue(d.chatId);
+  const ours = (c: { id: number; username?: string } | undefined) =>
+    !!c && (typeof chat === "number" ? c.id === chat : `@${c.username}` === chat);
+  const reply = (text: string) => ({
+    text: escapeMarkdown(truncate(text, 3500)),
+    other: { parse_mode: "MarkdownV2" as const, link_preview_options: { is_disabled: true } },
+  });
+
+  bot.use(async (ctx, next) => {
+    if (ours(ctx.chat)) return await next();
+    log.debug("ignored a message from another chat", { chat: ctx.chat?.id });
+  });
+  bot.command("status", async (ctx) => {
+    const r = reply(statusText(await d.status()));
+    await ctx.reply(r.text, r.other);
+  });
+  bot.command("runners", async (ctx) => {
+    const r = reply(runnersText(await d.runners()));
+    await ctx.reply(r.text, r.other);
+  });
+  bot.catch((err) => log.warn("a bot command failed", { error: err.error as Error }));
+
+  let stopped = false;
+  let polling: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const checkMs = d.checkMs ?? 5000;
+
+  const tick = async () => {
+    timer = undefined;
+    if (stopped) return;
+    let leader = false;
+    try {
+      leader = await d.leadership.check();
+    } catch (e) {
+      log.warn("cannot tell whether this daemon should answer bot commands", { error: (e as Error).message });
+    }
+    if (leader && !polling && !stopped) {
+      log.info("answering Telegram bot commands (/status, /runners)");
+      polling = bot.start({ allowed_updates: ["message"], timeout: 25 })
+        .catch((e) => {
+          const conflict = e instanceof GrammyError && e.error_code === 409;
+          log.warn(conflict ? "another process polls this bot; retrying later" : "bot polling stopped", {
+            error: (e as Error).message,
+          });
+        })
+        .finally(() => (polling = undefined));
+    } else if (!leader && polling) {
+      log.info("another daemon answers bot commands now");
+      await bot.stop().catch(() => {});
+    }
+    if (!stopped) timer = setTimeout(tick, checkMs);
+  };
+  timer = setTimeout(tick, 0);
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      // bot.stop() confirms the last update with one more request: bounded, Telegram may be down.
+      const bounded = (p: Promise<unknown> | undefined) =>
+        Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+      if (bot.isRunning()) await bounded(bot.stop());
+      await bounded(polling);
+      await d.leadership.close().catch(() => {});
+    },
+  };
+}

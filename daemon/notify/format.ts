@@ -1,0 +1,157 @@
+/**
+ * Which events notify, at which priority, and with what text. Texts are written as plain sentences and
+ * escaped for MarkdownV2 once, at the end; each starts with its priority's mark.
+ */
+import type { EventEnvelope } from "../../lib/schemas/event.ts";
+import { escapeMarkdown, truncate } from "./markdown.ts";
+
+export const PRIORITIES = ["min", "low", "default", "high", "urgent"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** The leading mark of each priority; min and low are sent silently (no sound on the phone). */
+export const MARKS: Record<Priority, string> = {
+  min: "▫️",
+  low: "ℹ️",
+  default: "🔔",
+  high: "⚠️",
+  urgent: "🚨",
+};
+
+export function rank(p: Priority): number {
+  return PRIORITIES.indexOf(p);
+}
+
+export function isSilent(p: Priority): boolean {
+  return rank(p) < rank("default");
+}
+
+export function asPriority(p: string): Priority {
+  return (PRIORITIES as readonly string[]).includes(p) ? p as Priority : "default";
+}
+
+/** What an event says to a person: a priority and one plain sentence (or a few lines). */
+export interface Notice {
+  priority: Priority;
+  text: string;
+}
+
+/** One notification's longest text; a digest of several stays under Telegram's 4096 characters. */
+const MAX_TEXT = 1000;
+export const MAX_MESSAGE = 4000;
+
+export function render(n: Notice): string {
+  return `${MARKS[n.priority]} ${escapeMarkdown(truncate(n.text, MAX_TEXT))}`;
+}
+
+/** One message for several notifications (already rendered), marked with the highest priority. */
+export function renderDigest(items: { priority: Priority; text: string }[]): string {
+  const top = items.reduce<Priority>((p, i) => (rank(i.priority) > rank(p) ? i.priority : p), "min");
+  return `${MARKS[top]} ${escapeMarkdown(`${items.length} notifications:`)}\n\n${
+    items.map((i) => i.text).join("\n")
+  }`;
+}
+
+interface RunnerPayload {
+  id?: number;
+  project?: string;
+  pid?: number | null;
+  host?: string | null;
+  reason?: string | null;
+  exitCode?: number | null;
+  exitSignal?: string | null;
+  lastHeartbeatAt?: string | null;
+  endedAt?: string | null;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
+
+/** "2025-05-01 12:00:03 UTC" */
+export function utcTime(iso: string): string {
+  return iso.slice(0, 19).replace("T", " ") + " UTC";
+}
+
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+function failedText(who: string, r: RunnerPayload, stale: boolean): string {
+  const exit = r.exitCode !== null && r.exitCode !== undefined
+    ? `exit code ${r.exitCode}`
+    : r.exitSignal
+    ? `ended by signal ${r.exitSignal}`
+    : "exit code unknown";
+  let hb = "no heartbeat received";
+  if (r.lastHeartbeatAt) {
+    const before = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.lastHeartbeatAt) : NaN;
+    hb = `last heartbeat ${utcTime(r.lastHeartbeatAt)}${
+      Number.isFinite(before) ? ` (${span(before)} before)` : ""
+    }`;
+  }
+  const reason = r.reason && !/^(exited with code|ended by signal)/.test(r.reason) ? `\n${r.reason}` : "";
+  return `${who} failed${stale ? " (its agent went silent)" : ""}: ${exit}, ${hb}${reason}`;
+}
+
+/** The notice for an event, or undefined when this kind of event never notifies. */
+export function describeEvent(ev: EventEnvelope): Notice | undefined {
+  const p = ev.payload;
+  const runner = (p.runner ?? {}) as RunnerPayload;
+  const project = ev.project ?? runner.project;
+  const who = `runner ${runner.id ?? ev.entityId}${project ? ` in project ${project}` : ""}`;
+  const message = str(p.message);
+  switch (ev.type) {
+    case "runner.launched":
+      return { priority: "min", text: `${who} launched` };
+    case "runner.started": {
+      const where = runner.pid ? ` (pid ${runner.pid}${runner.host ? ` on ${runner.host}` : ""})` : "";
+      return { priority: "low", text: `${who} started${where}` };
+    }
+    case "runner.stopping":
+      return { priority: "min", text: `${who} is stopping${runner.reason ? `: ${runner.reason}` : ""}` };
+    case "runner.stopped":
+      return { priority: "low", text: `${who} stopped${runner.reason ? `: ${runner.reason}` : ""}` };
+    case "runner.killed":
+      return { priority: "default", text: `${who} was killed${runner.reason ? `: ${runner.reason}` : ""}` };
+    case "runner.failed":
+      return { priority: "high", text: failedText(who, runner, p.stale === true) };
+    case "runner.activity":
+      if (p.activity !== "waiting_for_input") return undefined;
+      return { priority: "high", text: `${who} is waiting for your input${message ? `\n${message}` : ""}` };
+    case "budget.warning":
+      return { priority: "default", text: message ?? `budget ${ev.entityId} reached ${p.threshold}%` };
+    case "budget.exceeded":
+      return { priority: "urgent", text: message ?? `budget ${ev.entityId} is exhausted` };
+    case "budget.launch_refused":
+      return {
+        priority: "default",
+        text: `launch refused${project ? ` in project ${project}` : ""}: ${message ?? "over budget"}`,
+      };
+    case "project.quota_exceeded":
+      return {
+        priority: "default",
+        text: `launch refused: ${message ?? `project ${ev.entityId} is at its quota`}`,
+      };
+    case "daemon.started":
+      return {
+        priority: "low",
+        text: `daemon ${ev.entityId} started (version ${p.version ?? "?"}${str(p.url) ? `, ${p.url}` : ""})`,
+      };
+    case "daemon.stopped":
+      return {
+        priority: "default",
+        text: `daemon ${ev.entityId} stopped${str(p.signal) ? ` (${p.signal})` : ""}`,
+      };
+    case "event.dead_lettered":
+      return {
+        priority: "high",
+        text: `event ${p.eventId ?? ev.entityId} (${p.eventType ?? "?"}) was dead-lettered after ${
+          p.attempts ?? "?"
+        } attempts: ${p.error ?? "no error recorded"}`,
+      };
+    default:
+      // A type someone chose with notifyEvents that has no wording of its own.
+      return { priority: "default", text: `${ev.type} ${ev.entityId}${message ? `: ${message}` : ""}` };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Telegram notifications, wired to the daemon: events become queued rows in the relay's transaction
+ * (onDelivered), a sender loop delivers them, and optional bot commands answer /status and /runners.
+ * Without TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID nothing is queued and nothing runs.
+ */
+import type { Queryable } from "../../lib/db/types.ts";
+import { type EventEnvelope, typeFilter } from "../../lib/schemas/event.ts";
+import type { Hono } from "hono";
+import type { AppEnv } from "../http/types.ts";
+import { readStatus } from "../routes/health.ts";
+import type { Services } from "../services.ts";
+import { listRunners } from "../store/runners.ts";
+import { type BotCommands, startBotCommands } from "./bot.ts";
+import { describeEvent, rank, render } from "./format.ts";
+import { advisoryLeadership, alwaysLeader, type Leadership } from "./leader.ts";
+import { enqueue, type QueuedNotification } from "./queue.ts";
+import { notifyRoutes } from "./routes.ts";
+import { NotificationSender } from "./sender.ts";
+import { TelegramClient } from "./telegram.ts";
+
+export interface Notifier {
+  readonly enabled: boolean;
+  /** Queues the notifications these events call for, in the transaction that marks them published. */
+  onDelivered(tx: Queryable, events: EventEnvelope[]): Promise<void>;
+  routes(): Hono<AppEnv>;
+  start(): Promise<void>;
+  /** Sends what is due for up to flushMs, then stops; the rest waits in the table for the next start. */
+  stop(flushMs: number): Promise<void>;
+}
+
+export function createNotifier(s: Services): Notifier {
+  const { telegramBotToken: token, telegramChatId: chatId, telegramApiRoot: apiRoot } = s.config;
+  const telegram = token ? new TelegramClient(token, { apiRoot }) : undefined;
+  const enabled = !!(telegram && chatId);
+  const wanted = typeFilter(s.config.notifyEvents);
+  const min = rank(s.config.notifyMinPriority);
+  const log = s.log.child({ component: "notify" });
+  let sender: NotificationSender | undefined;
+  let bot: BotCommands | undefined;
+
+  return {
+    enabled,
+    async onDelivered(tx, events) {
+      if (!enabled) return;
+      const rows: QueuedNotification[] = [];
+      for (const ev of events) {
+        if (!wanted(ev.type)) continue;
+        const notice = describeEvent(ev);
+        if (!notice || rank(notice.priority) < min) continue;
+        rows.push({ eventId: ev.id, chatId: chatId!, priority: notice.priority, text: render(notice) });
+      }
+      await enqueue(tx, rows);
+    },
+    routes: () => notifyRoutes(s, telegram),
+    async start() {
+      if (!enabled) {
+        if (token || chatId) {
+          log.warn(
+            `Telegram notifications are off: set ${token ? "TELEGRAM_CHAT_ID" : "TELEGRAM_BOT_TOKEN"} too`,
+          );
+        }
+        return;
+      }
+      sender = new NotificationSender(s.db, {
+        chatId: chatId!,
+        telegram: telegram!,
+        log,
+        retryBaseMs: s.config.notifyRetryDelay,
+        maxAttempts: s.config.notifyMaxAttempts,
+      });
+      await sender.start();
+      log.info("Telegram notifications on", {
+        chat: chatId,
+        minPriority: s.config.notifyMinPriority,
+        events: s.config.notifyEvents,
+      });
+      if (s.config.notifyBotCommands) {
+        bot = startBotCommands({
+          token: token!,
+          apiRoot,
+          chatId: chatId!,
+          log,
+          leadership: await leadership(s),
+          status: () => readStatus(s),
+          runners: () => listRunners(s.db, {}),
+        });
+      }
+    },
+    async stop(flushMs) {
+      await bot?.stop();
+      await sender?.stop(flushMs);
+    },
+  };
+}
+
+async function leadership(s: Services): Promise<Leadership> {
+  if (!s.config.databaseUrl) return alwaysLeader();
+  const { openPostgres } = await import("../../lib/db/postgres.ts");
+  return advisoryLeadership(
+    openPostgres(s.config.databaseUrl, { max: 1, applicationName: "stratavore-bot-leader" }),
+  );
+}
