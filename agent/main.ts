@@ -15,6 +15,20 @@ import { log } from "../lib/log.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
 import { selfCommand } from "../lib/self.ts";
 import { onStopSignal } from "../lib/signals.ts";
+
+/** Stop signals caught before the command exists are kept, then delivered to the handler once it is set. */
+function holdStopSignals(): { deliver(fn: (sig: Deno.Signal) => void): void; off(): void } {
+  const early: Deno.Signal[] = [];
+  let handler: ((sig: Deno.Signal) => void) | undefined;
+  const off = onStopSignal((sig) => (handler ? handler(sig) : early.push(sig)));
+  return {
+    deliver(fn) {
+      handler = fn;
+      for (const sig of early.splice(0)) fn(sig);
+    },
+    off,
+  };
+}
 import { which } from "../lib/which.ts";
 import { type RunMode, startCommand } from "./command.ts";
 import { isClaude, planSession, type SessionPlan } from "./claude_args.ts";
@@ -82,6 +96,9 @@ async function register(opts: AgentOptions, command: string[], cwd: string): Pro
 }
 
 export async function runAgent(opts: AgentOptions, command: string[]): Promise<number> {
+  // From the first moment: a signal while registering must not end the agent (and leave a runner behind);
+  // it is passed to the command once it runs.
+  const signals = holdStopSignals();
   const ctx = contextFrom(opts);
   const config = ctx.loaded.config;
   if (command.length === 0) {
@@ -235,7 +252,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   loop.start();
 
   const interactive = mode === "interactive" && Deno.stdin.isTerminal();
-  const offSignals = onStopSignal((sig) => {
+  signals.deliver((sig) => {
     // In a terminal, Ctrl-C already reached the whole foreground process group, the command included:
     // passing it on would deliver it twice (and make Claude Code exit instead of interrupting).
     if (sig === "SIGINT" && interactive) return;
@@ -244,7 +261,7 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   });
 
   const status = await child.status;
-  offSignals();
+  signals.off();
   await started.finish(status);
   await loop.stop();
   await captured.catch(() => {});

@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import { StratavoreClient } from "../lib/client.ts";
+import { signingKey } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
 import { cpuSecondsOf, cpuSecondsOfAll, mb, ms, pool, rssOf, summarize, table } from "./lib.ts";
@@ -86,7 +87,7 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
         headers,
         body: JSON.stringify({ pid: 1000 + runner.id, host: "bench" }),
       }).then((r) => r.body?.cancel());
-      return { id: runner.id, headers };
+      return { id: runner.id, headers, key: signingKey(token), last: 0 };
     });
     console.error(
       `  ${backend}: ${runners} runners launched in ${((performance.now() - t0) / 1000).toFixed(1)} s`,

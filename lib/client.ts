@@ -26,6 +26,7 @@ import {
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
 import { connectSocket, type SocketLike } from "./ws.ts";
+import { sign, SIGNATURE_HEADER, signingKey } from "./signature.ts";
 import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
@@ -81,6 +82,8 @@ export class StratavoreClient {
   #token?: string;
   #timeoutMs: number;
   #agent: string;
+  #signingKey?: string;
+  #lastSigned = 0;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, "");
@@ -105,7 +108,13 @@ export class StratavoreClient {
     method: string,
     path: string,
     schema: S,
-    opts: { body?: unknown; query?: Query; timeoutMs?: number } = {},
+    opts: {
+      body?: unknown;
+      bodyText?: string;
+      query?: Query;
+      timeoutMs?: number;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<z.output<S>> {
     const res = await this.raw(method, path, opts);
     const text = await res.text();
@@ -149,6 +158,8 @@ export class StratavoreClient {
       headers?: Record<string, string>;
       /** Sent as-is instead of a JSON body. */
       rawBody?: Uint8Array<ArrayBuffer>;
+      /** A JSON body already serialised (signed requests). */
+      bodyText?: string;
     } = {},
   ): Promise<Response> {
     const u = new URL(this.url + path);
@@ -157,7 +168,7 @@ export class StratavoreClient {
     }
     const headers: Record<string, string> = { "user-agent": this.#agent, ...opts.headers };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    if (opts.body !== undefined) headers["content-type"] = "application/json";
+    if (opts.body !== undefined || opts.bodyText !== undefined) headers["content-type"] = "application/json";
     const timeout = opts.timeoutMs ?? this.#timeoutMs;
     const signals = [
       ...(timeout > 0 ? [AbortSignal.timeout(timeout)] : []),
@@ -167,7 +178,8 @@ export class StratavoreClient {
       return await fetch(u, {
         method,
         headers,
-        body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+        body: opts.rawBody ?? opts.bodyText ??
+          (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       });
     } catch (e) {
@@ -235,9 +247,14 @@ export class StratavoreClient {
   started(id: number, body: StartedRequest) {
     return this.request("POST", `/api/v1/runners/${id}/started`, runner, { body });
   }
+  /** Signed with the runner token's key (lib/signature.ts); timestamps strictly increase per client. */
   heartbeat(id: number, body: HeartbeatRequest) {
+    const text = JSON.stringify(body);
+    this.#signingKey ??= signingKey(this.#token ?? "");
+    this.#lastSigned = Math.max(Date.now(), this.#lastSigned + 1);
     return this.request("POST", `/api/v1/runners/${id}/heartbeat`, heartbeatResponse, {
-      body,
+      bodyText: text,
+      headers: { [SIGNATURE_HEADER]: sign(this.#signingKey, this.#lastSigned, text) },
       timeoutMs: 10_000,
     });
   }

@@ -52,6 +52,14 @@ function describeIssues(details: { path: string; message: string }[]): string {
 
 /** Parses and validates the JSON body; an empty body is `undefined` when the schema allows it. */
 export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  return (await readBodyAndText(c, schema)).value;
+}
+
+/** readBody, also returning the body's text as received (for signatures over it). */
+export async function readBodyAndText<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+): Promise<{ value: z.output<S>; text: string }> {
   const text = await readText(c.req.raw);
   let value: unknown = undefined;
   if (text.trim() !== "") {
@@ -76,7 +84,7 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
       : `invalid request body: ${describeIssues(details)}`;
     throw new AppError("invalid_body", message, { details });
   }
-  return r.data;
+  return { value: r.data, text };
 }
 
 /** Validates a path or query value (e.g. a runner id) against a schema, naming it when it is wrong. */

@@ -13,7 +13,8 @@ import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
 import type { PriceOverrides } from "../../lib/claude/pricing.ts";
 import { recordHook } from "../store/activity.ts";
 import { recordUsage, touchSession, type UsageDelta } from "../store/usage.ts";
-import { readBody, readParam } from "../http/body.ts";
+import { readBody, readBodyAndText, readParam } from "../http/body.ts";
+import { SIGNATURE_HEADER, verify } from "../../lib/signature.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { getRunner, runnerNotFound, transition } from "../store/runners.ts";
@@ -61,9 +62,11 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
     return c.json(runner);
   });
 
+  const lastSigned = new Map<number, number>();
   app.post("/:id/heartbeat", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const body = await readBody(c, heartbeatRequest);
+    const { value: body, text } = await readBodyAndText(c, heartbeatRequest);
+    checkSignature(id, c.req.header(SIGNATURE_HEADER), text, s.tokens.knownHash(id), lastSigned);
     const result = await s.heartbeats.submit(id, body);
     if (!result) throw runnerNotFound(id);
     if (!result.accepted) throw notActive(id, result.state, result.reason);
@@ -133,6 +136,30 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
   });
 
   return app;
+}
+
+/** Heartbeats are HMAC-signed with the runner's key (lib/signature.ts); replays and stale ones are refused. */
+function checkSignature(
+  id: number,
+  header: string | undefined,
+  text: string,
+  key: string | undefined,
+  last: Map<number, number>,
+): void {
+  if (!key) throw new AppError("unauthorized", `invalid token for runner ${id}`);
+  const { result, timestamp } = verify(header, key, text, Date.now());
+  const why = {
+    missing: `heartbeats must be signed: send ${SIGNATURE_HEADER} (the agent does)`,
+    malformed: `${SIGNATURE_HEADER} must look like t=<ms>,v1=<hex>`,
+    stale: "the heartbeat's signature time is more than 5 minutes off: check this machine's clock",
+    bad: "the heartbeat's signature does not match its body",
+  };
+  if (result !== "ok") throw new AppError("unauthorized", why[result]);
+  if ((last.get(id) ?? 0) >= timestamp!) {
+    throw new AppError("unauthorized", "a heartbeat was replayed (its time is not newer)");
+  }
+  if (last.size > 100_000) last.clear();
+  last.set(id, timestamp!);
 }
 
 function notActive(id: number, state: string, reason: string | null): AppError {

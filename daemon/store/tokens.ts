@@ -54,6 +54,11 @@ export class AgentTokenCache {
     return other ? "other_runner" : "unknown";
   }
 
+  /** The stored token hash of a runner, once check() has seen it (the heartbeat signing key). */
+  knownHash(runnerId: number): string | undefined {
+    return this.#byRunner.get(runnerId);
+  }
+
   /** Which runner a token belongs to, if any (to tell a runner token from a wrong admin token). */
   async owner(q: Queryable, token: string): Promise<number | undefined> {
     const [row] = await q.query<{ runner_id: number }>(

@@ -278,6 +278,9 @@ eachDaemon("launch: --detach runs a headless prompt on the daemon's machine; log
     "stopped",
   );
   assertMatch(done.reason ?? "", /^completed: 1 turn\(s\), \$/);
+  if (done.tokens.output === 0) {
+    console.error(await Deno.readTextFile(`${t.daemon.home}/logs/${runner.id}.agent.log`));
+  }
   assert(done.tokens.output > 0, "usage booked");
   const raw = await runStratavore(["logs", String(runner.id), "--raw"], { env: t.env, cwd: dir });
   assert(raw.stdout.split("\n").filter(Boolean).every((l) => JSON.parse(l)), "raw lines are the stream-json");

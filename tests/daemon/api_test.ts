@@ -221,3 +221,36 @@ eachDaemon("api: the audit log records who changed what", async ({ client, datab
     await sql.end();
   }
 }, { only: "postgres" });
+
+eachDaemon(
+  "api: heartbeats are HMAC-signed; tampered, stale and replayed ones are refused",
+  async ({ daemon, client }) => {
+    const { sign, signingKey, SIGNATURE_HEADER } = await import("../../lib/signature.ts");
+    await client.createProject({ name: "sig", path: "/tmp" });
+    const r = await launchRunning(client, "sig");
+    const key = signingKey(r.token);
+    const post = (body: string, header: string) =>
+      fetch(`${daemon.url}/api/v1/runners/${r.id}/heartbeat`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${r.token}`,
+          "content-type": "application/json",
+          [SIGNATURE_HEADER]: header,
+        },
+        body,
+      }).then(async (res) => [res.status, (await res.json()).error?.message ?? "ok"]);
+    const t = Date.now();
+    const body = '{"cpuPercent":1}';
+    assertEquals(await post(body, sign(key, t, body)), [200, "ok"]);
+    assertEquals((await post(body, sign(key, t, body)))[0], 401, "the same signature again is a replay");
+    assertMatch(String((await post(body, sign(key, t, body)))[1]), /replayed/);
+    assertMatch(
+      String((await post('{"cpuPercent":99}', sign(key, t + 1, body)))[1]),
+      /does not match its body/,
+    );
+    assertMatch(String((await post(body, sign(key, t - 10 * 60_000, body)))[1]), /more than 5 minutes off/);
+    assertMatch(String((await post(body, sign(signingKey("svr_other"), t + 2, body)))[1]), /does not match/);
+    assertEquals((await client.getRunner(r.id)).heartbeatCount, 1, "only the good one counted");
+  },
+  { only: "pglite" },
+);

@@ -174,6 +174,15 @@ function cases(a: number, b: number): Case[] {
       code: "unauthorized",
     },
     {
+      name: "unsigned heartbeat",
+      method: "POST",
+      path: `/api/v1/runners/${a}/heartbeat`,
+      auth: "runner",
+      body: "{}",
+      status: 401,
+      code: "unauthorized",
+    },
+    {
       name: "heartbeat with wrong types",
       method: "POST",
       path: `/api/v1/runners/${a}/heartbeat`,
