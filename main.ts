@@ -107,7 +107,10 @@ program.command("launch")
   .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
   .argument("<project>", "project name")
   .argument("[args...]", "extra arguments for the command, after --")
-  .option("-d, --detach", "run in the background on the daemon's machine: headless with --prompt, else attachable")
+  .option(
+    "-d, --detach",
+    "run in the background on the daemon's machine: headless with --prompt, else attachable",
+  )
   .option("-a, --attach", "run detached and attach to it now (the tmux-like way to start)")
   .option("-p, --prompt <text>", "the prompt for a headless detached run")
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
@@ -273,6 +276,14 @@ program.command("notify")
   .description("have the daemon send a test message and print exactly what Telegram answered")
   .action(async (_o, cmd) => {
     exitCode = await (await import("./cli/commands/notify.ts")).notifyTestCommand(all(cmd));
+  });
+
+// ---- web dashboard ------------------------------------------------------------------------------
+program.command("ui")
+  .description("open the web dashboard with a one-time sign-in link (printed too)")
+  .option("--no-open", "only print the link, do not start a browser")
+  .action(async (_o, cmd) => {
+    exitCode = await (await import("./cli/commands/ui.ts")).uiCommand(all(cmd));
   });
 
 // ---- settings -----------------------------------------------------------------------------------

@@ -38,7 +38,14 @@ export async function startCommand(o: {
 }): Promise<StartedCommand> {
   const facts: StreamFacts = {};
   if (o.mode === "pty") {
-    const child = await PtyChild.spawn({ command: o.command, args: o.args, cwd: o.cwd, env: o.env, cols: 120, rows: 40 });
+    const child = await PtyChild.spawn({
+      command: o.command,
+      args: o.args,
+      cwd: o.cwd,
+      env: o.env,
+      cols: 120,
+      rows: 40,
+    });
     const file = o.logPath ? await Deno.open(o.logPath, { create: true, append: true }) : undefined;
     child.onOutput((bytes) => {
       try {

@@ -22,7 +22,9 @@ export class PtyLink {
   /** Resolves once the first connection is up (or when closed). */
   readonly ready: Promise<void>;
 
-  constructor(opts: { url: string; runnerId: number; token: string; child: PtyChild; scrollback: number; log: Logger }) {
+  constructor(
+    opts: { url: string; runnerId: number; token: string; child: PtyChild; scrollback: number; log: Logger },
+  ) {
     const u = new URL(opts.url.replace(/^http/, "ws"));
     u.pathname = `/api/v1/runners/${opts.runnerId}/pty`;
     this.#url = u.toString();
@@ -45,9 +47,13 @@ export class PtyLink {
     const socket = connectSocket(this.#url, { authorization: `Bearer ${this.#token}` });
     this.#socket = socket;
     socket.onopen = () => {
-      if (this.#failures > 0) this.#log.info("terminal link to the daemon is back", { attempts: this.#failures });
+      if (this.#failures > 0) {
+        this.#log.info("terminal link to the daemon is back", { attempts: this.#failures });
+      }
       this.#failures = 0;
-      socket.send(JSON.stringify({ t: "hello", cols: this.#child.cols, rows: this.#child.rows, pid: this.#child.pid }));
+      socket.send(
+        JSON.stringify({ t: "hello", cols: this.#child.cols, rows: this.#child.rows, pid: this.#child.pid }),
+      );
       socket.send(JSON.stringify({ t: "replay" }));
       socket.send(this.#ring.snapshot());
       this.#opened?.();

@@ -20,7 +20,11 @@ async function run(flood: number) {
   await Deno.writeTextFile(plan, JSON.stringify({ interactive: true, hooks: [], flood }));
   const daemon = await startDaemon({
     home,
-    env: { ...fixtureEnv(home, `${home}/claude`), FAKE_CLAUDE_PLAN: `@${plan}`, STRATAVORE_LOG_LEVEL: "warn" },
+    env: {
+      ...fixtureEnv(home, `${home}/claude`),
+      FAKE_CLAUDE_PLAN: `@${plan}`,
+      STRATAVORE_LOG_LEVEL: "warn",
+    },
   });
   try {
     const client = new StratavoreClient({ url: daemon.url, token: daemon.token });

@@ -21,6 +21,7 @@ import { createObservability } from "./observability.ts";
 import { budgetRoutes } from "./routes/budgets.ts";
 import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
 import { PtyHub } from "./pty/hub.ts";
@@ -77,6 +78,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 
   const shutdown = new AbortController();
   const transcripts = new LocalTranscriptStore(config.home);
+  const uiLinks = new UiLinks();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
   const app = buildApp(services, {
     runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
@@ -91,7 +93,9 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));
       api.route("/usage", usageRoutes(services));
+      api.route("/ui", uiLinkRoutes(uiLinks));
     },
+    mountRoot: (root) => root.route("/", uiRootRoutes(services, uiLinks)),
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

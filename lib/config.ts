@@ -187,7 +187,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "first retry delay of a refused event (doubles)",
   },
   budgetTimezone: { env: "STRATAVORE_BUDGET_TIMEZONE", help: "time zone of budget periods" },
-  scrollback: { env: "STRATAVORE_SCROLLBACK", help: "bytes of terminal output kept for attach (detached sessions)" },
+  scrollback: {
+    env: "STRATAVORE_SCROLLBACK",
+    help: "bytes of terminal output kept for attach (detached sessions)",
+  },
   detachKey: { env: "STRATAVORE_DETACH_KEY", help: "key that detaches `attach` (default ctrl-])" },
   prices: {
     env: "STRATAVORE_PRICES",

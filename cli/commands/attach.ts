@@ -23,21 +23,33 @@ function write(text: string | Uint8Array): void {
   while (bytes.length) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
 }
 
-export async function attachCommand(idText: string, opts: GlobalOptions & { readOnly?: boolean }): Promise<number> {
+export async function attachCommand(
+  idText: string,
+  opts: GlobalOptions & { readOnly?: boolean },
+): Promise<number> {
   const ctx = contextFrom(opts);
   const id = parseRunnerId(idText);
   const readOnly = opts.readOnly === true;
   if (!Deno.stdout.isTerminal() || (!readOnly && !Deno.stdin.isTerminal())) {
-    throw new AppError("usage", 'attach needs a terminal (use "stratavore logs <runner> -f" to read its output instead)');
+    throw new AppError(
+      "usage",
+      'attach needs a terminal (use "stratavore logs <runner> -f" to read its output instead)',
+    );
   }
   const client = await connect(ctx);
   const runner = await client.getRunner(id);
   if (runner.mode !== "pty") {
-    throw new AppError("failed", `runner ${id} has no terminal: only runners launched with --detach (without --prompt) have one`);
+    throw new AppError(
+      "failed",
+      `runner ${id} has no terminal: only runners launched with --detach (without --prompt) have one`,
+    );
   }
   const key = ctx.loaded.config.detachKey;
   const detach = detachByte(key);
-  const name = `${Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "user"}@${Deno.hostname()}`.replace(/[^\w.@:-]/g, "-");
+  const name = `${Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "user"}@${Deno.hostname()}`.replace(
+    /[^\w.@:-]/g,
+    "-",
+  );
   const socket = client.webSocket(`/api/v1/runners/${id}/attach`, { mode: readOnly ? "ro" : "rw", name });
   socket.binaryType = "arraybuffer";
 
@@ -99,9 +111,12 @@ export async function attachCommand(idText: string, opts: GlobalOptions & { read
     const m = parsed.data;
     if (m.t === "keyboard" && m.holder !== holder) {
       holder = m.holder;
-      if (!readOnly && holder && holder !== name) write(`\r\n[stratavore: ${holder} has the keyboard; type to take it back]\r\n`);
-    } else if (m.t === "agent" && !m.live) write("\r\n[stratavore: the session's agent is reconnecting…]\r\n");
-    else if (m.t === "exit") exit = { code: m.code, signal: m.signal };
+      if (!readOnly && holder && holder !== name) {
+        write(`\r\n[stratavore: ${holder} has the keyboard; type to take it back]\r\n`);
+      }
+    } else if (m.t === "agent" && !m.live) {
+      write("\r\n[stratavore: the session's agent is reconnecting…]\r\n");
+    } else if (m.t === "exit") exit = { code: m.code, signal: m.signal };
   };
 
   if (!(await opened)) {
@@ -144,7 +159,11 @@ export async function attachCommand(idText: string, opts: GlobalOptions & { read
   await closed;
   restore();
   if (exit) {
-    write(`\r\n[stratavore: runner ${id} ended, exit code ${exit.code ?? "none"}${exit.signal ? ` (${exit.signal})` : ""}]\r\n`);
+    write(
+      `\r\n[stratavore: runner ${id} ended, exit code ${exit.code ?? "none"}${
+        exit.signal ? ` (${exit.signal})` : ""
+      }]\r\n`,
+    );
   } else if (detached) {
     write(`\r\n[stratavore: detached from runner ${id}; it keeps running — stratavore attach ${id}]\r\n`);
   } else {

@@ -19,7 +19,10 @@ export async function launchCommand(project: string, args: string[], opts: Launc
   const ctx = contextFrom(opts);
   const client = clientFor(ctx.loaded.config);
   if (opts.attach && opts.prompt !== undefined) {
-    throw new AppError("usage", "--attach starts an interactive session; a --prompt run has nothing to attach to (use logs -f)");
+    throw new AppError(
+      "usage",
+      "--attach starts an interactive session; a --prompt run has nothing to attach to (use logs -f)",
+    );
   }
   if (opts.detach || opts.attach) {
     const { runner } = await client.launch({ project, prompt: opts.prompt, args, spawn: true });

@@ -112,15 +112,20 @@ export class PtyChannel {
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {
       this.#viewers.set(viewer.id, viewer);
-      send(socket, JSON.stringify({
-        t: "hello",
-        runner: this.runnerId,
-        you: viewer.name,
-        readOnly: viewer.readOnly,
-        cols: this.#cols,
-        rows: this.#rows,
-        live: this.live,
-      } satisfies ToViewerMessage));
+      send(
+        socket,
+        JSON.stringify(
+          {
+            t: "hello",
+            runner: this.runnerId,
+            you: viewer.name,
+            readOnly: viewer.readOnly,
+            cols: this.#cols,
+            rows: this.#rows,
+            live: this.live,
+          } satisfies ToViewerMessage,
+        ),
+      );
       send(socket, this.ring.snapshot());
       if (this.exit) {
         send(socket, JSON.stringify({ t: "exit", ...this.exit } satisfies ToViewerMessage));
@@ -130,7 +135,11 @@ export class PtyChannel {
       // The newest read-write viewer takes the keyboard, as the last tmux client does.
       if (!viewer.readOnly) this.#holder = viewer.id;
       this.#keyboard();
-      this.log.info("viewer attached", { runner: this.runnerId, viewer: viewer.name, readOnly: viewer.readOnly });
+      this.log.info("viewer attached", {
+        runner: this.runnerId,
+        viewer: viewer.name,
+        readOnly: viewer.readOnly,
+      });
     };
     socket.onmessage = (e) => {
       const holds = this.#holder === viewer.id;

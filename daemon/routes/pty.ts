@@ -14,11 +14,15 @@ import { getRunner } from "../store/runners.ts";
 import { isActive } from "../runner_states.ts";
 
 const mode = z.enum(["rw", "ro"]).optional();
-const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (letters, digits, . _ @ : -)").optional();
+const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (letters, digits, . _ @ : -)")
+  .optional();
 
 function upgrade(req: Request): { socket: WebSocket; response: Response } {
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError("bad_request", "this endpoint speaks WebSocket: connect with an Upgrade: websocket request");
+    throw new AppError(
+      "bad_request",
+      "this endpoint speaks WebSocket: connect with an Upgrade: websocket request",
+    );
   }
   return Deno.upgradeWebSocket(req, { idleTimeout: 30 });
 }
@@ -29,7 +33,9 @@ export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
   app.get("/:id/pty", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const runner = await getRunner(s.db, id);
-    if (runner.mode !== "pty") throw new AppError("conflict", `runner ${id} was not launched with a terminal`);
+    if (runner.mode !== "pty") {
+      throw new AppError("conflict", `runner ${id} was not launched with a terminal`);
+    }
     const { socket, response } = upgrade(c.req.raw);
     hub.channel(id).attachAgent(socket);
     s.log.info("agent terminal connected", { runner: id, project: runner.project });
@@ -49,7 +55,10 @@ export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
       );
     }
     if (!existing && !isActive(runner.state)) {
-      throw new AppError("conflict", `runner ${id} has ended (${runner.state}); its output is in "stratavore logs ${id}"`);
+      throw new AppError(
+        "conflict",
+        `runner ${id} has ended (${runner.state}); its output is in "stratavore logs ${id}"`,
+      );
     }
     const { socket, response } = upgrade(c.req.raw);
     hub.channel(id).addViewer(socket, { readOnly, name });

@@ -45,7 +45,10 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     // Started here without a prompt: an interactive session in a pseudo-terminal, to attach to.
     const body = parsed.spawn && parsed.prompt === undefined ? { ...parsed, mode: "pty" as const } : parsed;
     if (body.mode === "pty" && !body.spawn) {
-      throw new AppError("bad_request", "a runner with a terminal (mode pty) is started by the daemon: add spawn: true");
+      throw new AppError(
+        "bad_request",
+        "a runner with a terminal (mode pty) is started by the daemon: add spawn: true",
+      );
     }
     let launched: LaunchResponse;
     try {

@@ -3,7 +3,7 @@ import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert
 import { eachDaemon } from "../helpers/daemon.ts";
 import { projectFolder } from "../helpers/agent.ts";
 import type { StratavoreClient } from "../../lib/client.ts";
-import { toViewerMessage, type ToViewerMessage } from "../../lib/schemas/pty.ts";
+import { type ToViewerMessage, toViewerMessage } from "../../lib/schemas/pty.ts";
 
 export interface TestViewer {
   screen(): string;
@@ -15,7 +15,12 @@ export interface TestViewer {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-export async function attachViewer(client: StratavoreClient, id: number, mode: "rw" | "ro", name: string): Promise<TestViewer> {
+export async function attachViewer(
+  client: StratavoreClient,
+  id: number,
+  mode: "rw" | "ro",
+  name: string,
+): Promise<TestViewer> {
   const ws = client.webSocket(`/api/v1/runners/${id}/attach`, { mode, name });
   ws.binaryType = "arraybuffer";
   let out = "";
@@ -35,7 +40,8 @@ export async function attachViewer(client: StratavoreClient, id: number, mode: "
     control,
     type: (text) => ws.send(new TextEncoder().encode(text)),
     resize: (cols, rows) => ws.send(JSON.stringify({ t: "resize", cols, rows })),
-    waitFor: (re, timeoutMs = 10_000) => eventually(() => re.test(out), timeoutMs, `${re} on the screen`).then(() => {}),
+    waitFor: (re, timeoutMs = 10_000) =>
+      eventually(() => re.test(out), timeoutMs, `${re} on the screen`).then(() => {}),
     async close() {
       ws.close();
       await closed;
@@ -44,47 +50,65 @@ export async function attachViewer(client: StratavoreClient, id: number, mode: "
   };
 }
 
-eachDaemon("attach: type, see the echo, resize, detach; a second attach replays the screen; /exit ends it", async (t) => {
-  const dir = await projectFolder(t.daemon.home, "tty");
-  await t.client.createProject({ name: "tty", path: dir });
-  await Deno.writeTextFile(t.planFile, JSON.stringify({ interactive: true, hooks: [] }));
-  const { runner } = await t.client.launch({ project: "tty", spawn: true });
-  assertEquals(runner.mode, "pty");
-  await eventually(async () => (await t.client.getRunner(runner.id)).state === "running", 20_000, "running");
+eachDaemon(
+  "attach: type, see the echo, resize, detach; a second attach replays the screen; /exit ends it",
+  async (t) => {
+    const dir = await projectFolder(t.daemon.home, "tty");
+    await t.client.createProject({ name: "tty", path: dir });
+    await Deno.writeTextFile(t.planFile, JSON.stringify({ interactive: true, hooks: [] }));
+    const { runner } = await t.client.launch({ project: "tty", spawn: true });
+    assertEquals(runner.mode, "pty");
+    await eventually(
+      async () => (await t.client.getRunner(runner.id)).state === "running",
+      20_000,
+      "running",
+    );
 
-  const a = await attachViewer(t.client, runner.id, "rw", "alice");
-  await a.waitFor(/> /);
-  const hello = a.control.find((m) => m.t === "hello");
-  assert(hello && hello.t === "hello" && hello.you === "alice" && !hello.readOnly);
-  a.type("hello there\r");
-  await a.waitFor(/you said: hello there/);
-  a.resize(100, 30);
-  await a.waitFor(/size: 100x30/);
-  await a.close();
-  await new Promise((r) => setTimeout(r, 300));
-  assertEquals((await t.client.getRunner(runner.id)).state, "running", "detaching leaves the session running");
+    const a = await attachViewer(t.client, runner.id, "rw", "alice");
+    await a.waitFor(/> /);
+    const hello = a.control.find((m) => m.t === "hello");
+    assert(hello && hello.t === "hello" && hello.you === "alice" && !hello.readOnly);
+    a.type("hello there\r");
+    await a.waitFor(/you said: hello there/);
+    a.resize(100, 30);
+    await a.waitFor(/size: 100x30/);
+    await a.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(
+      (await t.client.getRunner(runner.id)).state,
+      "running",
+      "detaching leaves the session running",
+    );
 
-  const b = await attachViewer(t.client, runner.id, "rw", "bob");
-  await b.waitFor(/you said: hello there[\s\S]*size: 100x30/, 5000); // replayed from the scrollback
-  const ro = await attachViewer(t.client, runner.id, "ro", "carol");
-  await ro.waitFor(/you said: hello there/);
-  await eventually(() => ro.control.some((m) => m.t === "keyboard" && m.holder === "bob" && m.viewers === 2), 5000);
-  ro.type("ignored\r"); // a read-only viewer's keys go nowhere
-  b.type("/exit 7\r");
-  const end = await b.closed;
-  assertEquals(end.code, 1000);
-  const exit = b.control.find((m) => m.t === "exit");
-  assertEquals(exit && exit.t === "exit" ? exit.code : undefined, 7);
-  assert(!b.screen().includes("you said: ignored"), "read-only keys were not delivered");
-  await ro.closed;
-  const done = await eventually(async () => {
-    const r = await t.client.getRunner(runner.id);
-    return r.state === "failed" ? r : undefined;
-  }, 15_000, "runner ended");
-  assertEquals(done.exitCode, 7);
-  const log = await Deno.readTextFile(done.logPath!);
-  assertMatch(log, /you said: hello there/);
-});
+    const b = await attachViewer(t.client, runner.id, "rw", "bob");
+    await b.waitFor(/you said: hello there[\s\S]*size: 100x30/, 5000); // replayed from the scrollback
+    const ro = await attachViewer(t.client, runner.id, "ro", "carol");
+    await ro.waitFor(/you said: hello there/);
+    await eventually(
+      () => ro.control.some((m) => m.t === "keyboard" && m.holder === "bob" && m.viewers === 2),
+      5000,
+    );
+    ro.type("ignored\r"); // a read-only viewer's keys go nowhere
+    b.type("/exit 7\r");
+    const end = await b.closed;
+    assertEquals(end.code, 1000);
+    const exit = b.control.find((m) => m.t === "exit");
+    assertEquals(exit && exit.t === "exit" ? exit.code : undefined, 7);
+    assert(!b.screen().includes("you said: ignored"), "read-only keys were not delivered");
+    await ro.closed;
+    const done = await eventually(
+      async () => {
+        const r = await t.client.getRunner(runner.id);
+        return r.state === "failed" ? r : undefined;
+      },
+      15_000,
+      "runner ended",
+    );
+    assertEquals(done.exitCode, 7);
+    const log = await Deno.readTextFile(done.logPath!);
+    assertMatch(log, /you said: hello there/);
+  },
+);
 
 eachDaemon("attach: refused without the admin token, and for runners without a terminal", async (t) => {
   await t.client.createProject({ name: "plain", path: "/tmp" });
@@ -92,7 +116,13 @@ eachDaemon("attach: refused without the admin token, and for runners without a t
   const url = `${t.daemon.url.replace(/^http/, "ws")}/api/v1/runners/${runner.id}/attach`;
   const status = async (headers: Record<string, string>) => {
     const res = await fetch(url.replace(/^ws/, "http"), {
-      headers: { ...headers, upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" },
+      headers: {
+        ...headers,
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
     });
     const body = await res.json();
     return [res.status, body.error.code];
@@ -103,25 +133,32 @@ eachDaemon("attach: refused without the admin token, and for runners without a t
   assertEquals(code, 409, "an interactive runner in someone's terminal has nothing to attach to");
 }, { only: "pglite" });
 
-eachDaemon("attach: after a daemon restart the agent reconnects and the screen is replayed from its scrollback", async (t) => {
-  const dir = await projectFolder(t.daemon.home, "again");
-  await t.client.createProject({ name: "again", path: dir });
-  await Deno.writeTextFile(t.planFile, JSON.stringify({ interactive: true, hooks: [] }));
-  const { runner } = await t.client.launch({ project: "again", spawn: true });
-  await eventually(async () => (await t.client.getRunner(runner.id)).state === "running", 20_000);
-  const a = await attachViewer(t.client, runner.id, "rw", "alice");
-  await a.waitFor(/^> /m);
-  a.type("before the restart\r");
-  await a.waitFor(/you said: before the restart/);
-  await t.daemon.stop("SIGTERM");
-  await a.closed;
-  const second = await t.restart();
-  const { StratavoreClient } = await import("../../lib/client.ts");
-  const client = new StratavoreClient({ url: second.url, token: second.token });
-  const b = await attachViewer(client, runner.id, "rw", "bob");
-  await eventually(() => b.control.some((m) => m.t === "agent" && m.live) || /before the restart/.test(b.screen()), 15_000);
-  await b.waitFor(/you said: before the restart/, 15_000);
-  b.type("/exit 0\r");
-  await b.closed;
-  await eventually(async () => (await client.getRunner(runner.id)).state === "stopped", 15_000, "stopped");
-}, { fixedPort: true, only: "pglite" });
+eachDaemon(
+  "attach: after a daemon restart the agent reconnects and the screen is replayed from its scrollback",
+  async (t) => {
+    const dir = await projectFolder(t.daemon.home, "again");
+    await t.client.createProject({ name: "again", path: dir });
+    await Deno.writeTextFile(t.planFile, JSON.stringify({ interactive: true, hooks: [] }));
+    const { runner } = await t.client.launch({ project: "again", spawn: true });
+    await eventually(async () => (await t.client.getRunner(runner.id)).state === "running", 20_000);
+    const a = await attachViewer(t.client, runner.id, "rw", "alice");
+    await a.waitFor(/^> /m);
+    a.type("before the restart\r");
+    await a.waitFor(/you said: before the restart/);
+    await t.daemon.stop("SIGTERM");
+    await a.closed;
+    const second = await t.restart();
+    const { StratavoreClient } = await import("../../lib/client.ts");
+    const client = new StratavoreClient({ url: second.url, token: second.token });
+    const b = await attachViewer(client, runner.id, "rw", "bob");
+    await eventually(
+      () => b.control.some((m) => m.t === "agent" && m.live) || /before the restart/.test(b.screen()),
+      15_000,
+    );
+    await b.waitFor(/you said: before the restart/, 15_000);
+    b.type("/exit 0\r");
+    await b.closed;
+    await eventually(async () => (await client.getRunner(runner.id)).state === "stopped", 15_000, "stopped");
+  },
+  { fixedPort: true, only: "pglite" },
+);

@@ -1,0 +1,170 @@
+/**
+ * The web dashboard on the API port: the page and its assets at `/` and `/ui/*` (embedded in the program,
+ * web/assets.ts), one-time sign-in links (`POST /api/v1/ui/links`, admin) and their exchange for the admin
+ * token (`POST /ui/exchange`, where the code itself is the credential).
+ *
+ * A link is `/ui/login#code=<43 characters>`: 256 random bits, kept only as a SHA-256 in this daemon's
+ * memory, valid for LINK_TTL_MS and for one exchange. The code sits in the URL fragment, which browsers
+ * never send to a server or put in a Referer; the page posts it to /ui/exchange and removes it from the
+ * address bar and the history. The admin token itself never appears in a URL.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { base64url } from "../../lib/home.ts";
+import { AppError } from "../../lib/errors.ts";
+import { uiExchangeRequest, type UiLink } from "../../lib/schemas/ui.ts";
+import { WEB_ASSETS, type WebAsset } from "../../web/assets.ts";
+import { readBody } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import { recordAudit } from "../store/audit.ts";
+
+export const LINK_TTL_MS = 5 * 60_000;
+/** Outstanding links kept at most; creating more forgets the oldest. */
+export const MAX_PENDING_LINKS = 32;
+
+async function digest(code: string): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(code));
+  return base64url(new Uint8Array(hash));
+}
+
+/** Single-use sign-in codes, kept as hashes in memory (a restart forgets them: they live minutes). */
+export class UiLinks {
+  readonly #pending = new Map<string, number>();
+  constructor(readonly ttlMs = LINK_TTL_MS, readonly now: () => number = Date.now) {}
+
+  async create(): Promise<UiLink> {
+    this.#sweep();
+    while (this.#pending.size >= MAX_PENDING_LINKS) {
+      this.#pending.delete(this.#pending.keys().next().value!);
+    }
+    const code = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const expiresAt = this.now() + this.ttlMs;
+    this.#pending.set(await digest(code), expiresAt);
+    return { code, path: `/ui/login#code=${code}`, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** True once for a valid code; the code is spent either way. */
+  async redeem(code: string): Promise<boolean> {
+    const key = await digest(code);
+    const expiresAt = this.#pending.get(key);
+    this.#pending.delete(key);
+    this.#sweep();
+    return expiresAt !== undefined && expiresAt > this.now();
+  }
+
+  get pending(): number {
+    this.#sweep();
+    return this.#pending.size;
+  }
+
+  #sweep(): void {
+    const now = this.now();
+    for (const [k, exp] of this.#pending) if (exp <= now) this.#pending.delete(k);
+  }
+}
+
+/** `POST /api/v1/ui/links` (admin): a new one-time sign-in link. */
+export function uiLinkRoutes(links: UiLinks): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/links", async (c) => c.json(await links.create(), 201));
+  return app;
+}
+
+/**
+ * Everything loads from this origin: scripts, styles, fetches. Inline scripts and styles are refused;
+ * style *properties* set from script (bar widths, chart sizes) are CSSOM and allowed.
+ */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": CSP,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+};
+
+const etags = new Map<WebAsset, Promise<string>>();
+function etagOf(a: WebAsset): Promise<string> {
+  let e = etags.get(a);
+  if (!e) {
+    e = digest(a.body).then((d) => `"${d.slice(0, 22)}"`);
+    etags.set(a, e);
+  }
+  return e;
+}
+
+async function serve(c: Context<AppEnv>, asset: WebAsset): Promise<Response> {
+  const etag = await etagOf(asset);
+  const headers = { ...SECURITY_HEADERS, etag, "cache-control": "no-cache" };
+  if (c.req.header("if-none-match") === etag) return new Response(null, { status: 304, headers });
+  return new Response(asset.body, { headers: { ...headers, "content-type": asset.type } });
+}
+
+/** Whether a browser's Origin header (when sent) names this very host: a cross-site page may not post. */
+function sameOrigin(c: Context<AppEnv>): boolean {
+  const origin = c.req.header("origin");
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === (c.req.header("host") ?? new URL(c.req.url).host);
+  } catch {
+    return false;
+  }
+}
+
+/** `/`, `/ui/login`, `/ui/app.js`, `/ui/app.css`, `/ui/favicon.svg` and `POST /ui/exchange`. */
+export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const page = (c: Context<AppEnv>) => serve(c, WEB_ASSETS["index.html"]);
+  app.get("/", page);
+  app.get("/ui", page);
+  app.get("/ui/", page);
+  app.get("/ui/login", page);
+  app.get("/ui/app.js", (c) => serve(c, WEB_ASSETS["app.js"]));
+  app.get("/ui/app.css", (c) => serve(c, WEB_ASSETS["app.css"]));
+  app.get("/ui/favicon.svg", (c) => serve(c, WEB_ASSETS["favicon.svg"]));
+  app.get("/favicon.ico", (c) => serve(c, WEB_ASSETS["favicon.svg"]));
+
+  app.post("/ui/exchange", async (c) => {
+    if (!sameOrigin(c)) {
+      throw new AppError("forbidden", "sign-in links can only be used from the dashboard's own page");
+    }
+    const { code } = await readBody(c, uiExchangeRequest);
+    const remote = c.env?.remoteAddr;
+    const remoteAddr = remote && "hostname" in remote ? remote.hostname : null;
+    if (!await links.redeem(code)) {
+      s.log.warn("a web sign-in link was refused (expired, already used or unknown)", { remoteAddr });
+      throw new AppError(
+        "unauthorized",
+        'this sign-in link has expired or was already used: run "stratavore ui" for a new one',
+      );
+    }
+    s.log.info("web dashboard signed in with a one-time link", { remoteAddr });
+    try {
+      await recordAudit(s.db, {
+        actor: "ui-link",
+        action: "POST /ui/exchange",
+        target: "/ui/exchange",
+        details: { status: 200 },
+        remoteAddr,
+      });
+    } catch (e) {
+      s.log.warn("could not write the audit log", { error: e as Error });
+    }
+    return c.json({ token: s.adminToken }, 200, { "cache-control": "no-store", ...SECURITY_HEADERS });
+  });
+  return app;
+}
