@@ -13,7 +13,7 @@ const WEB = new URL("./", import.meta.url);
 const path = (rel: string) => decodeURIComponent(new URL(rel, WEB).pathname);
 
 const BANNER = "/*! Stratavore web dashboard (web/src). Bundled: preact (MIT), htm (Apache-2.0), " +
-  "chart.js (MIT), @kurkle/color (MIT). */";
+  "chart.js (MIT), @kurkle/color (MIT), @xterm/xterm (MIT). */";
 
 /** The files of web/dist, by name, as the current sources build them. */
 export async function buildWeb(): Promise<Record<string, string>> {

@@ -73,12 +73,15 @@ export function uiLinkRoutes(links: UiLinks): Hono<AppEnv> {
 
 /**
  * Everything loads from this origin: scripts, styles, fetches. Inline scripts and styles are refused;
- * style *properties* set from script (bar widths, chart sizes) are CSSOM and allowed.
+ * style *properties* set from script (bar widths, chart sizes) are CSSOM and allowed. The one exception:
+ * xterm.js (the runner's terminal) writes its own <style> elements for glyph sizes and colours, so
+ * style-src allows inline styles; scripts stay strictly 'self', and the page never renders markup it
+ * did not build itself.
  */
 const CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",

@@ -9,6 +9,7 @@ import { age, bytes, clock, grouped, percent, span, time, tokenTotal } from "../
 import { type LogLine, readableLines } from "../log_lines.ts";
 import { fleet, isActive, useFleet, useNow } from "../store.ts";
 import { eventSummary } from "./events.ts";
+import { TerminalView } from "./terminal.ts";
 
 const MAX_LOG_LINES = 5000;
 
@@ -197,6 +198,8 @@ export function RunnerPage({ id }: { id: number }) {
   const [busy, setBusy] = useState(false);
   const [confirmKill, setConfirmKill] = useState(false);
   const r = f.runners.get(id);
+  // A terminal once shown stays on the page when the session ends, with its last screen and exit code.
+  const terminalShown = useRef<number | null>(null);
 
   useEffect(() => {
     setLoadError(null);
@@ -221,6 +224,8 @@ export function RunnerPage({ id }: { id: number }) {
     }</section>`;
   }
   const active = isActive(r);
+  if (r.mode === "pty" && active) terminalShown.current = r.id;
+  const showTerminal = r.mode === "pty" && (active || terminalShown.current === r.id);
   return html`<section aria-labelledby="runner-title" data-runner-page=${r.id}>
     <div class="page-head">
       <h1 id="runner-title">Runner #${r.id}</h1>
@@ -234,7 +239,9 @@ export function RunnerPage({ id }: { id: number }) {
     </div>
     <${ErrorBox} error=${actionError} title="The daemon refused" />
     <div class="card"><${Details} r=${r} now=${now} /></div>
-    ${r.logPath ? html`<${LogView} runner=${r} />` : null}
+    ${
+    showTerminal ? html`<${TerminalView} runner=${r} />` : r.logPath ? html`<${LogView} runner=${r} />` : null
+  }
     <${RunnerEvents} id=${r.id} />
     <${ConfirmDialog}
       open=${confirmKill}
