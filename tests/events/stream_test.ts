@@ -31,6 +31,8 @@ function collect(client: StratavoreClient, opts: { types?: string; since?: numbe
 eachDaemon(
   "events: the stream delivers state changes live, in commit order per runner, filtered by type",
   async ({ client }) => {
+    // The daemon's own daemon.started is published by the relay shortly after start: let it pass first.
+    await eventually(async () => (await client.recentEvents({ types: "daemon.*" })).length > 0, 10_000);
     const all = collect(client);
     const runnersOnly = collect(client, { types: "runner.*" });
     await eventually(() => all.isLive() && runnersOnly.isLive(), 10_000, "streams connected");
