@@ -123,6 +123,12 @@ export function describeEvent(ev: EventEnvelope): Notice | undefined {
       return { priority: "default", text: message ?? `budget ${ev.entityId} reached ${p.threshold}%` };
     case "budget.exceeded":
       return { priority: "urgent", text: message ?? `budget ${ev.entityId} is exhausted` };
+    case "budget.set":
+    case "budget.removed": {
+      // Bookkeeping that the default budget.* glob also matches: min, so not sent by default.
+      const name = str((p.budget as { name?: unknown } | undefined)?.name) ?? str(p.name) ?? ev.entityId;
+      return { priority: "min", text: `budget ${name} ${ev.type === "budget.set" ? "set" : "removed"}` };
+    }
     case "budget.launch_refused":
       return {
         priority: "default",

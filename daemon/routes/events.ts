@@ -116,6 +116,7 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
 
   app.get("/dead", async (c) => {
     const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 100, 1000);
+    // List and count in one statement (the window counts before LIMIT), so they always agree.
     const rows = await d.db.query<
       {
         id: number;
@@ -126,15 +127,19 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
         last_error: string | null;
         created_at: Date;
         dead_at: Date;
+        total: number;
       }
     >(
-      `SELECT id, type, entity_id, project, attempts, last_error, created_at, dead_at FROM outbox
-       WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1`,
+      `SELECT id, type, entity_id, project, attempts, last_error, created_at, dead_at,
+              count(*) OVER ()::int AS total
+       FROM outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1`,
       [limit],
     );
-    const [{ n }] = await d.db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL",
-    );
+    const n = limit > 0
+      ? rows[0]?.total ?? 0
+      : (await d.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL"))[
+        0
+      ].n;
     const events: DeadEvent[] = rows.map((r) => ({
       id: r.id,
       type: r.type,

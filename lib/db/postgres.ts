@@ -6,11 +6,49 @@ import type { Db, Queryable } from "./types.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
+/** Which parameters a statement casts to an array type (`$2::bigint[]`), by statement text. */
+const arrayParamsOf = new Map<string, Set<number>>();
+
+function arrayParams(text: string): Set<number> {
+  let found = arrayParamsOf.get(text);
+  if (!found) {
+    found = new Set([...text.matchAll(/\$(\d+)::\w+\[\]/g)].map((m) => Number(m[1]) - 1));
+    if (arrayParamsOf.size > 1000) arrayParamsOf.clear(); // statements are a fixed set; stay bounded anyway
+    arrayParamsOf.set(text, found);
+  }
+  return found;
+}
+
+/** A PostgreSQL array literal: numbers as they are, everything else quoted and escaped. */
+export function pgArrayLiteral(xs: readonly unknown[]): string {
+  return "{" +
+    xs.map((x) =>
+      x === null || x === undefined
+        ? "NULL"
+        : typeof x === "number" || typeof x === "bigint"
+        ? String(x)
+        : `"${String(x).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`
+    ).join(",") + "}";
+}
+
+/**
+ * JS arrays bound to array-typed parameters are sent as array literals written here. postgres.js
+ * serialises them itself only once the connection has loaded its array types; a query that reaches a
+ * fresh connection first (seen under load) sends `[1]` as "1" and fails with "malformed array literal".
+ */
+function bindArrays(text: string, params: unknown[]): unknown[] {
+  const idx = arrayParams(text);
+  if (idx.size === 0) return params;
+  return params.map((p, i) => (idx.has(i) && Array.isArray(p) ? pgArrayLiteral(p) : p));
+}
+
 function wrap(sql: Sql): Queryable {
   return {
     async query<T>(text: string, params: unknown[] = []) {
       // Prepared statements: the daemon runs a small set of statements very often (heartbeats).
-      const rows = await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+      const rows = await sql.unsafe(text, bindArrays(text, params) as postgres.ParameterOrJSON<never>[], {
+        prepare: true,
+      });
       return Array.from(rows) as unknown as T[]; // a plain array, like PGlite
     },
     async exec(script: string) {

@@ -82,3 +82,29 @@ eachBackend("db: exec runs a script of several statements", async ({ db }) => {
   await db.exec("CREATE TABLE a (x int); INSERT INTO a VALUES (1); INSERT INTO a VALUES (2);");
   assertEquals(await db.query("SELECT sum(x)::int AS s FROM a"), [{ s: 3 }]);
 });
+
+eachBackend(
+  "db: array parameters survive quotes, backslashes and commas, from the first query on",
+  async ({ db }) => {
+    const texts = ['a"b', "c\\d", "x,y", "{z}", "", "NULL", "runner.*"];
+    // Many at once, so some reach connections that were just opened (postgres.js loads array types per
+    // connection; arrays bound before that used to arrive as "1" and fail).
+    const rows = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          db.query<{ t: string[]; n: number[] }>("SELECT $1::text[] AS t, $2::bigint[] AS n", [
+            texts,
+            [
+              i,
+              2,
+            ],
+          ]),
+      ),
+    );
+    for (const [i, [row]] of rows.entries()) {
+      assertEquals(row.t, texts);
+      assertEquals(row.n, [i, 2]);
+    }
+  },
+);

@@ -229,6 +229,13 @@ export function eachDaemon(
             env,
             planFile,
           });
+        } catch (e) {
+          // The daemon's own account of a failure (a 500 says "the daemon log has the details").
+          const errors = handles.flatMap((d) => d.logs()).filter((l) =>
+            /"level":"(error|warn)"|ERROR|WARN/.test(l)
+          );
+          if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
+          throw e;
         } finally {
           for (const d of handles) await d.stop("SIGKILL").catch(() => {});
           await pg?.drop().catch(() => {});

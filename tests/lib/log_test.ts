@@ -16,7 +16,7 @@ function logger(s: LogSink, format: "auto" | "json" | "text", level: "debug" | "
 Deno.test("log: auto writes readable lines to a terminal and JSON lines elsewhere", () => {
   const tty = sink(true);
   logger(tty, "auto").child({ runner: 42, project: "api" }).info("runner started", { pid: 7 });
-  assertMatch(tty.lines[0], /^\d\d:\d\d:\d\d\.\d{3} INFO  runner started runner=42 project=api pid=7$/);
+  assertMatch(tty.lines[0], /^\d\d:\d\d:\d\d\.\d{3} INFO {2}runner started runner=42 project=api pid=7$/);
 
   const pipe = sink(false);
   logger(pipe, "auto").child({ runner: 42, project: "api" }).warn("heartbeat late", { ageMs: 31000 });
@@ -38,7 +38,7 @@ Deno.test("log: --log-format json and text win over the terminal check", () => {
   assertEquals(JSON.parse(tty.lines[0]).where, "a b");
   const pipe = sink(false);
   logger(pipe, "text").info("hello", { where: "a b" });
-  assertMatch(pipe.lines[0], / INFO  hello where="a b"$/);
+  assertMatch(pipe.lines[0], / INFO {2}hello where="a b"$/);
 });
 
 Deno.test("log: levels filter, and registered secrets never reach a line", () => {

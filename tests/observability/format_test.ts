@@ -136,6 +136,12 @@ Deno.test("notify: each event type has its priority and wording, and renders as 
       "budget global is exhausted",
     ],
     [
+      ev("budget.set", { budget: { id: 3, name: "project/api", tokenLimit: 10_000 } }),
+      "min",
+      "budget project/api set",
+    ],
+    [ev("budget.removed", { name: "global" }, null), "min", "budget global removed"],
+    [
       ev("project.quota_exceeded", { message: "project api is at its quota of 3 active runners" }),
       "default",
       "launch refused: project api is at its quota of 3 active runners",

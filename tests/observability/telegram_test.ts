@@ -1,13 +1,17 @@
 /**
  * Telegram notifications from a real daemon, against a fake Bot API: the exact messages for runner
- * events (MarkdownV2 with every special character), `stratavore notify test`, an API that keeps answering
- * while Telegram hangs or is down, notifications kept across restarts, and the /status and /runners
- * bot commands (one poller among several daemons).
+ * events (MarkdownV2 with every special character), for budget warnings, refused launches and dead letters,
+ * `stratavore notify test`, an API that keeps answering while Telegram hangs or is down, notifications kept
+ * across restarts, and the /status and /runners bot commands (one poller among several daemons).
  */
-import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
+import amqp from "amqplib";
+import { assert, assertEquals, assertMatch, assertRejects, eventually } from "../helpers/assert.ts";
+import { rabbitmqctl } from "../helpers/amqp.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { eachDaemon, freePort, startDaemon } from "../helpers/daemon.ts";
-import type { StratavoreClient } from "../../lib/client.ts";
+import { AMQP_TEST_URL, SKIP_AMQP } from "../helpers/env.ts";
+import { ApiError, type StratavoreClient } from "../../lib/client.ts";
+import { EXCHANGE } from "../../daemon/outbox/amqp.ts";
 import { escapeMarkdown } from "../../daemon/notify/markdown.ts";
 import { MARKS } from "../../daemon/notify/format.ts";
 import { BOT_TOKEN, type Call, CHAT, FakeBotApi, telegramEnv } from "./fake_telegram.ts";
@@ -104,6 +108,151 @@ eachDaemon("telegram: runner events become the exact MarkdownV2 messages", async
     await api.close();
   }
 }, { env: telegramEnv(portA) });
+
+/**
+ * A RabbitMQ virtual host of its own, so a queue that refuses one event type (the broker nacks the publish)
+ * touches no other daemon on the broker. The daemon's relay retries until the vhost exists.
+ */
+async function privateBroker(vhost: string) {
+  await rabbitmqctl("add_vhost", vhost);
+  await rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*");
+  const conn = await amqp.connect(`${AMQP_TEST_URL}/${vhost}`);
+  const ch = await conn.createChannel();
+  await ch.assertExchange(EXCHANGE, "topic", { durable: true });
+  return {
+    /** Until the returned function is called, every event of this type is nacked by the broker. */
+    async refuse(type: string): Promise<() => Promise<void>> {
+      const { queue } = await ch.assertQueue("", {
+        exclusive: true,
+        arguments: { "x-max-length": 0, "x-overflow": "reject-publish" },
+      });
+      await ch.bindQueue(queue, EXCHANGE, type);
+      return async () => {
+        await ch.deleteQueue(queue);
+      };
+    },
+    async close() {
+      await conn.close().catch(() => {});
+      await rabbitmqctl("delete_vhost", vhost).catch(() => {});
+    },
+  };
+}
+
+const portF = freePort();
+const VHOST = `stratavore-tg-${crypto.randomUUID().slice(0, 8)}`;
+eachDaemon(
+  "telegram: budget thresholds, refused launches and dead letters become the exact MarkdownV2 messages",
+  async ({ client }) => {
+    const broker = await privateBroker(VHOST);
+    const api = FakeBotApi.start(portF);
+    try {
+      await delivered(api, /started \\\(version/, "daemon.started");
+      const sent = () => api.delivered().slice(1).map((c) => c.body);
+      const expected: ReturnType<typeof payload>[] = [];
+      /** Waits for the next message (one at a time: no burst, so no digest) and checks it exactly. */
+      const next = async (text: string, silent: boolean, what: string) => {
+        expected.push(payload(text, silent));
+        await eventually(() => sent().length >= expected.length, 15_000, what);
+        assertEquals(sent(), expected, what);
+      };
+
+      // (c) An event the broker keeps refusing is dead-lettered after STRATAVORE_OUTBOX_MAX_ATTEMPTS (2),
+      // and the event.dead_lettered announcing it (published fine) notifies, with sound.
+      const accept = await broker.refuse("project.created");
+      await client.createProject({ name: "tg-dead", path: "/tmp" });
+      const [dead] = (await eventually(
+        async () => {
+          const d = await client.deadEvents();
+          return d.events.length === 1 ? d : undefined;
+        },
+        15_000,
+        "a dead letter",
+      )).events;
+      assertEquals([dead.type, dead.attempts, dead.lastError], [
+        "project.created",
+        2,
+        "the broker nacked the message",
+      ]);
+      await next(
+        `⚠️ event ${dead.id} \\(project\\.created\\) was dead\\-lettered after 2 attempts: the broker nacked the message`,
+        false,
+        "event.dead_lettered",
+      );
+      await accept();
+
+      // (a) A project budget of 10,000 tokens warned at 50 %, crossed by a runner's reported usage.
+      await client.createProject({ name: "tg-budget", path: "/tmp", maxRunners: 5 });
+      await client.setBudget("project", "tg-budget", { tokens: 10_000, period: "none", warnAt: [50] });
+      const a = await running(client, "tg-budget");
+      await next(
+        `ℹ️ runner ${a.id} in project tg\\-budget started \\(pid 4242 on box\\-1\\)`,
+        true,
+        "runner.started",
+      );
+      const total = (input: number, output: number) => ({
+        sessionId: "s-tg-1",
+        model: "claude-sonnet-4-5-20250929",
+        input,
+        output,
+        cacheCreation: 0,
+        cacheRead: 0,
+      });
+      await a.agent.heartbeat(a.id, { usage: [total(1_000, 5_000)] });
+      await next(
+        "🔔 budget project/tg\\-budget reached 50%: 6,000 of 10,000 tokens; it never resets \\(period none\\)",
+        false,
+        "budget.warning",
+      );
+      await a.agent.heartbeat(a.id, { usage: [total(2_500, 10_000)] });
+      await next(
+        "🚨 budget project/tg\\-budget is exhausted: 12,500 of 10,000 tokens; it never resets \\(period none\\); " +
+          "new launches are refused",
+        false,
+        "budget.exceeded",
+      );
+      const overBudget = await assertRejects(() => client.launch({ project: "tg-budget" }), ApiError);
+      assertEquals(overBudget.code, "budget_exceeded");
+      await next(
+        "🔔 launch refused in project tg\\-budget: budget project/tg\\-budget is exhausted: 12,500 of 10,000 " +
+          'tokens; it never resets \\(period none\\)\\. Raise it with "stratavore budget set project tg\\-budget ' +
+          '\\-\\-tokens N"',
+        false,
+        "budget.launch_refused",
+      );
+
+      // (b) A project at its quota of one runner refuses a second launch: project.quota_exceeded.
+      await client.createProject({ name: "tg-quota", path: "/tmp", maxRunners: 1 });
+      const b = await running(client, "tg-quota");
+      await next(
+        `ℹ️ runner ${b.id} in project tg\\-quota started \\(pid 4242 on box\\-1\\)`,
+        true,
+        "runner.started",
+      );
+      const overQuota = await assertRejects(() => client.launch({ project: "tg-quota" }), ApiError);
+      assertEquals(overQuota.code, "quota_exceeded");
+      await next(
+        `🔔 launch refused: project "tg\\-quota" is at its quota of 1 active runner\\(s\\) \\(active: ${b.id}\\): ` +
+          'stop one, or raise the quota with "stratavore project set tg\\-quota \\-\\-max\\-runners N"',
+        false,
+        "project.quota_exceeded",
+      );
+      // Nothing else was sent (budget.set, project.created, runner.launched do not notify).
+      await new Promise((r) => setTimeout(r, 1500));
+      assertEquals(sent(), expected);
+    } finally {
+      await api.close();
+      await broker.close();
+    }
+  },
+  {
+    env: telegramEnv(portF, {
+      AMQP_URL: `${AMQP_TEST_URL}/${VHOST}`,
+      STRATAVORE_OUTBOX_MAX_ATTEMPTS: "2",
+      STRATAVORE_OUTBOX_RETRY_DELAY: "50ms",
+    }),
+    ignore: SKIP_AMQP,
+  },
+);
 
 const portB = freePort();
 eachDaemon(

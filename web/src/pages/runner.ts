@@ -6,7 +6,7 @@ import type { Runner } from "../../../lib/schemas/runner.ts";
 import { api, type ApiError, errorOf, raw, readLines } from "../api.ts";
 import { ActivityBadge, ConfirmDialog, Empty, ErrorBox, StateBadge } from "../components.ts";
 import { age, bytes, clock, grouped, percent, span, time, tokenTotal } from "../format.ts";
-import { type LogLine, readableLines } from "../log_lines.ts";
+import { type LogLine, readableLines } from "../../../lib/claude/stream_json.ts";
 import { fleet, isActive, useFleet, useNow } from "../store.ts";
 import { eventSummary } from "./events.ts";
 import { TerminalView } from "./terminal.ts";

@@ -1,7 +1,8 @@
 /**
  * A detached runner's log (Claude Code's stream-json) as lines a person can read: the session start,
- * the assistant's text, tool calls and their results, and the final result. Same reading as
- * `stratavore logs` (cli/render/stream_json.ts), with a kind per line for the page's colours.
+ * the assistant's text, tool calls and their results, and the final result. One reading for
+ * `stratavore logs` (cli/render/stream_json.ts colours it) and the web page (web/src/pages/runner.ts);
+ * each line carries its kind so each can style it.
  */
 export type LineKind = "init" | "text" | "tool" | "result-tool" | "done" | "error" | "raw";
 
@@ -16,7 +17,8 @@ function short(v: unknown, max = 160): string {
   return one.length > max ? one.slice(0, max - 1) + "…" : one;
 }
 
-export function readableLines(line: string): LogLine[] {
+/** One log line → zero or more readable lines; tool inputs and results are cut to `max` characters. */
+export function readableLines(line: string, max = 160): LogLine[] {
   if (!line.trim()) return [];
   let ev: Record<string, unknown>;
   try {
@@ -39,12 +41,12 @@ export function readableLines(line: string): LogLine[] {
       if (block.type === "text" && ev.type === "assistant") {
         out.push({ kind: "text", text: String(block.text ?? "") });
       } else if (block.type === "tool_use") {
-        out.push({ kind: "tool", text: `→ ${block.name} ${short(block.input)}` });
+        out.push({ kind: "tool", text: `→ ${block.name} ${short(block.input, max)}` });
       } else if (block.type === "tool_result") {
         const text = Array.isArray(block.content)
           ? (block.content as { text?: string }[]).map((c) => c.text ?? "").join(" ")
           : block.content;
-        out.push({ kind: "result-tool", text: `← ${short(text)}` });
+        out.push({ kind: "result-tool", text: `← ${short(text, max)}` });
       }
     }
   } else if (ev.type === "result") {
