@@ -18,6 +18,8 @@ export interface Reply {
   status?: number;
   body?: Record<string, unknown>;
   delayMs?: number;
+  /** Only for a sendMessage whose text matches (others pass it by), e.g. the test message alone. */
+  forText?: RegExp;
 }
 
 export interface Update {
@@ -111,7 +113,8 @@ export class FakeBotApi {
       case "getUpdates":
         return await this.#getUpdates(req, body);
       case "sendMessage": {
-        const reply = this.script.shift();
+        const at = this.script.findIndex((r) => !r.forText || r.forText.test(String(body.text ?? "")));
+        const reply = at < 0 ? undefined : this.script.splice(at, 1)[0];
         const delay = reply?.delayMs ?? this.delayMs;
         if (delay) await this.#sleep(delay, req.signal);
         if (req.signal.aborted) {

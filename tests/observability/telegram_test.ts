@@ -273,7 +273,13 @@ eachDaemon(
         /^Telegram answered: ok=true, message_id=\d+\nthe test message is in chat -1009876543210\n$/,
       );
 
-      api.script.push({ status: 401, body: { ok: false, error_code: 401, description: "Unauthorized" } });
+      // Scripted for the test message only: the daemon's own notices (daemon.started) may arrive meanwhile.
+      const onlyTest = /test message/;
+      api.script.push({
+        status: 401,
+        body: { ok: false, error_code: 401, description: "Unauthorized" },
+        forText: onlyTest,
+      });
       r = await runStratavore(["notify", "test"], { env });
       assertEquals(r.code, 1);
       assertEquals(
@@ -285,6 +291,7 @@ eachDaemon(
       api.script.push({
         status: 400,
         body: { ok: false, error_code: 400, description: "Bad Request: chat not found" },
+        forText: onlyTest,
       });
       r = await runStratavore(["notify", "test", "--json"], { env });
       assertEquals(r.code, 1);

@@ -28,7 +28,12 @@ eachDaemon("web: launches refused by a quota or a budget show the API's reason",
     await signIn(page, daemon.url, daemon.token);
     await page.goto(`${daemon.url}/#/launch?project=web`);
     await page.getByRole("heading", { name: "Launch a detached runner" }).waitFor();
-    assertEquals(await page.getByLabel("Project").inputValue(), "web");
+    // The project list loads after the heading; the form then selects the project from the link.
+    await eventually(
+      async () => (await page.getByLabel("Project").inputValue()) === "web",
+      10_000,
+      "web selected",
+    );
     await page.getByLabel("Prompt").fill("Refactor the router and keep the tests green");
     await page.getByLabel("Extra arguments").fill("--model opus");
     await page.getByRole("button", { name: "Launch" }).click();
