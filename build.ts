@@ -10,8 +10,11 @@ import {
   compileArgs,
   denortFailure,
   findNativeAddons,
+  hostTarget,
+  npmPlatform,
   parseBuildArgs,
   sha256sums,
+  type Target,
   TARGETS,
 } from "./build/targets.ts";
 
@@ -65,9 +68,55 @@ if (addons.length) {
   console.log(`native add-ons found (${addons.length}, e.g. ${addons[0]}): --self-extracting --allow-ffi`);
 }
 
+/** `deno install` for a target's system (its native npm packages), or for this machine's without one. */
+async function installFor(target: Target | undefined): Promise<void> {
+  const platform = target ? npmPlatform(target) : undefined;
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "--quiet", ...(platform ? ["--os", platform.os, "--arch", platform.arch] : [])],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    const why = new TextDecoder().decode(result.stderr).trim().split("\n").at(-1);
+    throw new Error(
+      `could not install the npm packages for ${
+        target ?? "this machine"
+      } (${why}): the npm registry must be reachable`,
+    );
+  }
+}
+
 Deno.mkdirSync(out, { recursive: true });
 const made: string[] = [];
-for (const target of args.targets) {
+const host = hostTarget();
+let installed: Target | undefined = host;
+try {
+  for (const target of args.targets) {
+    if (target !== installed) {
+      const p = npmPlatform(target);
+      console.log(`  npm packages for ${p.os}/${p.arch} (deno install --os ${p.os} --arch ${p.arch})`);
+      await installFor(target);
+      installed = target;
+    }
+    made.push(await compile(target));
+  }
+} catch (e) {
+  for (const n of made) removeOutput(out, n);
+  await restore();
+  fail((e as Error).message);
+}
+await restore();
+
+/** node_modules back to this machine's packages, whatever happened. */
+async function restore(): Promise<void> {
+  if (installed === host) return;
+  await installFor(undefined).catch((e) => console.error(`build: ${(e as Error).message}`));
+  installed = host;
+}
+
+/** Compiles one target; on failure removes what it wrote and throws the one line to print. */
+async function compile(target: Target): Promise<string> {
   const name = artifactName(version, target);
   const started = Date.now();
   const result = await new Deno.Command(Deno.execPath(), {
@@ -75,23 +124,23 @@ for (const target of args.targets) {
       target,
       output: `${out}${SEP}${name}`,
       entry: `${ROOT}/main.ts`,
-      nativeAddons: addons.length > 0,
+      nativeAddons: findNativeAddons(`${ROOT}/node_modules/.deno`).length > 0,
     }),
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!result.success) {
-    for (const n of [...made, name]) removeOutput(out, n);
+    removeOutput(out, name);
     const stderr = new TextDecoder().decode(result.stderr);
     const denortLine = denortFailure(stderr, target);
-    if (denortLine) fail(denortLine);
+    if (denortLine) throw new Error(denortLine);
     console.error(stderr.trimEnd());
-    fail(`deno compile failed for ${target}`);
+    throw new Error(`deno compile failed for ${target}`);
   }
-  made.push(name);
   const mb = Deno.statSync(`${out}${SEP}${name}`).size / 1e6;
   console.log(`  ${name}  ${mb.toFixed(1)} MB  ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return name;
 }
 
 const sums = [];

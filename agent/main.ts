@@ -63,8 +63,12 @@ interface Registered {
 async function register(opts: AgentOptions, command: string[], cwd: string): Promise<Registered> {
   const { config } = contextFrom(opts).loaded;
   if (opts.runner) {
-    const token = Deno.env.get(HOOK_ENV.token);
-    if (!token) throw new AppError("usage", `--runner needs the runner's token in ${HOOK_ENV.token}`);
+    // With --runner, --token is that runner's token (the daemon prints it at launch); the environment
+    // variable is how the daemon hands it to agents it spawns, keeping it out of the process list.
+    const token = opts.token ?? Deno.env.get(HOOK_ENV.token);
+    if (!token) {
+      throw new AppError("usage", `--runner needs the runner's token: pass --token T or set ${HOOK_ENV.token}`);
+    }
     const client = new StratavoreClient({ url: daemonUrl(config), token, agent: "stratavore-agent" });
     const runner = { id: Number(opts.runner), cwd, project: opts.project ?? "" } as Runner;
     return { runner, client, token };

@@ -15,6 +15,31 @@ export const TARGETS = [
 export type Target = typeof TARGETS[number];
 
 /**
+ * npm's names for a target's system, for `deno install --os --arch`: packages with native parts
+ * (node-pty's prebuilt add-on, esbuild) ship one optional package per system, and node_modules holds only
+ * the installed system's, so each target is compiled from an install for that target.
+ */
+export function npmPlatform(target: Target): { os: "linux" | "darwin" | "win32"; arch: "x64" | "arm64" } {
+  const arch = target.startsWith("aarch64") ? "arm64" : "x64";
+  const os = target.includes("linux") ? "linux" : target.includes("apple") ? "darwin" : "win32";
+  return { os, arch };
+}
+
+/** The target this machine runs (so the build can put node_modules back as it found it). */
+export function hostTarget(os = Deno.build.os, arch = Deno.build.arch): Target | undefined {
+  const cpu = arch === "aarch64" ? "aarch64" : "x86_64";
+  const found = TARGETS.find((t) =>
+    t.startsWith(cpu) &&
+    (os === "linux"
+      ? t.includes("linux")
+      : os === "darwin"
+      ? t.includes("apple")
+      : os === "windows" && t.includes("windows"))
+  );
+  return found;
+}
+
+/**
  * What the program does at run time: HTTP servers and clients (net), its home and projects (read, write),
  * settings (env), `claude`, systemctl and itself (run), hostname and OS facts (sys). Listed rather than
  * `-A` so a compiled binary never silently gains FFI or anything new; native add-ons add --allow-ffi below.

@@ -164,6 +164,9 @@ export async function attachCommand(
         exit.signal ? ` (${exit.signal})` : ""
       }]\r\n`,
     );
+    // Like a session run in this terminal: its exit code is ours (a signal counts as a failure).
+    void reading;
+    return exit.code ?? (exit.signal ? 1 : 0);
   } else if (detached) {
     write(`\r\n[stratavore: detached from runner ${id}; it keeps running — stratavore attach ${id}]\r\n`);
   } else {

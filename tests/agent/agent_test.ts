@@ -126,6 +126,26 @@ eachDaemon("agent: the command's exit code is the agent's, and a failure is reco
   assertEquals([runner.state, runner.exitCode, runner.reason], ["failed", 3, "exited with code 3"]);
 });
 
+eachDaemon("agent: --runner ID --token T wraps a runner registered through the API", async (t) => {
+  const dir = await projectFolder(t.daemon.home, "api-made");
+  await t.client.createProject({ name: "api-made", path: dir });
+  const { runner, token } = await t.client.launch({ project: "api-made" });
+  const run = (extra: string[]) =>
+    spawnAgent(["agent", "--runner", String(runner.id), ...extra, "--", "claude"], {
+      env: t.env,
+      cwd: dir,
+      plan: { turns: [], exitCode: 0 },
+    }).done;
+  const refused = await run([]);
+  assertEquals(refused.code, 2, refused.stderr);
+  assertMatch(refused.stderr, /--runner needs the runner's token: pass --token T or set STRATAVORE_RUNNER_TOKEN/);
+  const r = await run(["--token", token]);
+  assertEquals(r.code, 0, r.stderr);
+  const done = await t.client.getRunner(runner.id);
+  assertEquals([done.state, done.exitCode], ["stopped", 0]);
+  assert(done.heartbeatCount >= 1 || done.startedAt !== null, "the agent reported to the runner");
+});
+
 eachDaemon("agent: stop from the API reaches the child (SIGTERM) and the runner ends stopped", async (t) => {
   const dir = await projectFolder(t.daemon.home, "stop");
   await t.client.createProject({ name: "stop", path: dir });

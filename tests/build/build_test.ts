@@ -7,6 +7,8 @@ import {
   compileArgs,
   denortFailure,
   findNativeAddons,
+  hostTarget,
+  npmPlatform,
   parseBuildArgs,
   PERMISSIONS,
   sha256sums,
@@ -32,6 +34,20 @@ Deno.test("build: no --target means all five; --target is repeatable and comma-s
   assertEquals(picked.out, "/tmp/x");
   assertThrows(() => parseBuildArgs(["--target", "riscv64-unknown-linux-gnu"]), Error, "unknown target");
   assertThrows(() => parseBuildArgs(["--frobnicate"]));
+});
+
+Deno.test("build: each target is compiled from an npm install for its own system", () => {
+  assertEquals(TARGETS.map(npmPlatform), [
+    { os: "linux", arch: "x64" },
+    { os: "linux", arch: "arm64" },
+    { os: "darwin", arch: "x64" },
+    { os: "darwin", arch: "arm64" },
+    { os: "win32", arch: "x64" },
+  ]);
+  assertEquals(hostTarget("linux", "x86_64"), "x86_64-unknown-linux-gnu");
+  assertEquals(hostTarget("darwin", "aarch64"), "aarch64-apple-darwin");
+  assertEquals(hostTarget("windows", "x86_64"), "x86_64-pc-windows-msvc");
+  assertEquals(hostTarget("freebsd", "x86_64"), undefined);
 });
 
 Deno.test("build: artifact names carry version and target, .exe only on Windows", () => {

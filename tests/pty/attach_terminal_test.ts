@@ -54,7 +54,7 @@ eachDaemon(
       await tmux.send("/exit 3", "Enter");
       const screen = await tmux.waitFor(/launch-exit=\d+/, 15_000);
       assertMatch(screen, /\[stratavore: runner \d+ ended, exit code 3\]/);
-      assertMatch(screen, /launch-exit=0/);
+      assertMatch(screen, /launch-exit=3/, "the session's exit code is launch --attach's");
       const [r] = await eventually(async () => {
         const list = await t.client.listRunners({ project: "la", all: true });
         return list[0]?.state === "failed" ? list : undefined;
