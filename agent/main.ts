@@ -67,7 +67,10 @@ async function register(opts: AgentOptions, command: string[], cwd: string): Pro
     // variable is how the daemon hands it to agents it spawns, keeping it out of the process list.
     const token = opts.token ?? Deno.env.get(HOOK_ENV.token);
     if (!token) {
-      throw new AppError("usage", `--runner needs the runner's token: pass --token T or set ${HOOK_ENV.token}`);
+      throw new AppError(
+        "usage",
+        `--runner needs the runner's token: pass --token T or set ${HOOK_ENV.token}`,
+      );
     }
     const client = new StratavoreClient({ url: daemonUrl(config), token, agent: "stratavore-agent" });
     const runner = { id: Number(opts.runner), cwd, project: opts.project ?? "" } as Runner;

@@ -138,7 +138,10 @@ eachDaemon("agent: --runner ID --token T wraps a runner registered through the A
     }).done;
   const refused = await run([]);
   assertEquals(refused.code, 2, refused.stderr);
-  assertMatch(refused.stderr, /--runner needs the runner's token: pass --token T or set STRATAVORE_RUNNER_TOKEN/);
+  assertMatch(
+    refused.stderr,
+    /--runner needs the runner's token: pass --token T or set STRATAVORE_RUNNER_TOKEN/,
+  );
   const r = await run(["--token", token]);
   assertEquals(r.code, 0, r.stderr);
   const done = await t.client.getRunner(runner.id);
