@@ -63,13 +63,17 @@ export async function admitLaunch(
       resetsAt: u.end && new Date(u.end).toISOString(),
     };
     if (percentUsed(b, u.tokens, u.costUsd) >= 100) {
+      // Name the limit that ran out: raising the token limit does not help a spent cost limit.
+      const costSpent = b.cost_limit_usd !== null && u.costUsd >= b.cost_limit_usd;
+      const tokensSpent = b.token_limit !== null && u.tokens >= b.token_limit;
+      const flags = [...(tokensSpent || !costSpent ? ["--tokens N"] : []), ...(costSpent ? ["--cost USD"] : [])];
       throw new AppError(
         "budget_exceeded",
         `budget ${name} is exhausted: ${
           usedText(b, u.tokens, u.costUsd)
         }; ${reset}. Raise it with "stratavore budget set ${
           b.scope === "global" ? "global" : `${b.scope} ${b.scope_ref}`
-        } --tokens N"`,
+        } ${flags.join(" ")}"`,
         { details },
       );
     }

@@ -110,3 +110,60 @@ eachDaemon(
     assertMatch(refused.message, /1,200 of 1,000 tokens; it never resets|1,200 of 1,000 tokens this month/);
   },
 );
+
+eachDaemon("budgets: a runner-scope stop budget stops that runner only", async ({ client }) => {
+  await client.createProject({ name: "rs", path: "/tmp", maxRunners: 2 });
+  const one = await client.launch({ project: "rs" });
+  const two = await client.launch({ project: "rs" });
+  const agentOne = client.withToken(one.token);
+  const agentTwo = client.withToken(two.token);
+  await agentOne.started(one.runner.id, { pid: 11, host: "h" });
+  await agentTwo.started(two.runner.id, { pid: 12, host: "h" });
+  await client.setBudget("runner", String(one.runner.id), { tokens: 1000, policy: "stop", period: "none" });
+  const usage = (sessionId: string) => [{
+    sessionId,
+    model: "claude-sonnet-4-5-20250929",
+    input: 400,
+    output: 800,
+    cacheCreation: 0,
+    cacheRead: 0,
+    messages: 2,
+  }];
+  await agentTwo.heartbeat(two.runner.id, { usage: usage("s-two") });
+  await agentOne.heartbeat(one.runner.id, { usage: usage("s-one") });
+  const answer = await agentOne.heartbeat(one.runner.id, {});
+  assert(answer.stopRequested, "the runner over its own budget is asked to stop");
+  assertEquals((await client.getRunner(one.runner.id)).state, "stopping");
+  assertEquals(
+    (await client.getRunner(two.runner.id)).state,
+    "running",
+    "the other runner is not its budget's",
+  );
+  const b = await client.getBudget("runner", String(one.runner.id));
+  assertEquals([b.usage.tokens, b.usage.state], [1200, "exceeded"]);
+});
+
+eachDaemon("budgets: a spent cost limit refuses launches and says to raise the cost", async ({ client }) => {
+  await client.createProject({ name: "dear", path: "/tmp" });
+  await client.setBudget("project", "dear", { costUsd: 0.01, period: "none" });
+  const { runner, token } = await client.launch({ project: "dear" });
+  const agent = client.withToken(token);
+  await agent.started(runner.id, { pid: 1, host: "h" });
+  await agent.heartbeat(runner.id, {
+    usage: [{
+      sessionId: "s-dear",
+      model: "claude-sonnet-4-5-20250929",
+      input: 1000,
+      output: 10_000,
+      cacheCreation: 0,
+      cacheRead: 0,
+      messages: 3,
+    }],
+  });
+  await agent.exited(runner.id, { exitCode: 0 });
+  const refused = await client.launch({ project: "dear" }).catch((e) => e);
+  assert(refused instanceof ApiError && refused.apiCode === "budget_exceeded", String(refused));
+  assertMatch(refused.message, /budget project\/dear is exhausted: .*\$0\.1[0-9]* of \$0\.01/);
+  assertMatch(refused.message, /--cost USD"$/);
+  assert(!refused.message.includes("--tokens N"), refused.message);
+});
