@@ -3,15 +3,32 @@ import { runStratavore } from "./helpers/cli.ts";
 import { VERSION } from "../lib/version.ts";
 import { REPO } from "./helpers/env.ts";
 
-Deno.test("main: --help lists each command exactly once", async () => {
-  const r = await runStratavore(["--help"]);
-  assertEquals(r.code, 0);
-  const section = r.stdout.split("Commands:")[1];
-  assert(section, "help has a Commands section");
-  const names = section.split("\n").map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter((n): n is string => !!n);
+async function commandsIn(args: string[]): Promise<string[]> {
+  const r = await runStratavore([...args, "--help"]);
+  assertEquals(r.code, 0, r.stderr);
+  const section = r.stdout.split("Commands:")[1] ?? "";
+  return section.split("\n").map((l) => /^ {2}(\S+)/.exec(l)?.[1]).filter((n): n is string => !!n);
+}
+
+Deno.test("main: --help lists each command exactly once, and so does each command with subcommands", async () => {
+  const names = await commandsIn([]);
   assert(names.length >= 2, `commands listed: ${names}`);
   assertEquals(new Set(names).size, names.length, `duplicates in ${names.join(", ")}`);
   for (const expected of ["daemon", "config"]) assert(names.includes(expected), `${expected} listed`);
+  const nested = {
+    daemon: ["install", "uninstall", "status"],
+    project: ["show", "set", "rm"],
+    budget: ["set"],
+  };
+  for (const [parent, expected] of Object.entries(nested)) {
+    const subs = await commandsIn([parent]);
+    assertEquals(new Set(subs).size, subs.length, `duplicates under ${parent}: ${subs.join(", ")}`);
+    for (const e of expected) assert(subs.includes(e), `${parent} ${e} listed (${subs.join(", ")})`);
+  }
+  for (const parent of ["events", "session", "notify"]) {
+    const subs = await commandsIn([parent]);
+    assertEquals(new Set(subs).size, subs.length, `duplicates under ${parent}: ${subs.join(", ")}`);
+  }
 });
 
 Deno.test("main: --version prints the one version constant, which matches deno.json", async () => {

@@ -46,6 +46,8 @@ Deno.test({
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     const out = await readUntil(reader, /data: embedded PGlite in/, 30_000);
     assertMatch(out, new RegExp(`embedded PGlite in ${home}/data`));
+    // The admin token is readable by its owner only.
+    assertEquals((await Deno.stat(`${home}/api-token`)).mode! & 0o777, 0o600);
     child.kill("SIGINT");
     const status = await child.status;
     reader.releaseLock();
