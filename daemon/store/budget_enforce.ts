@@ -66,7 +66,10 @@ export async function admitLaunch(
       // Name the limit that ran out: raising the token limit does not help a spent cost limit.
       const costSpent = b.cost_limit_usd !== null && u.costUsd >= b.cost_limit_usd;
       const tokensSpent = b.token_limit !== null && u.tokens >= b.token_limit;
-      const flags = [...(tokensSpent || !costSpent ? ["--tokens N"] : []), ...(costSpent ? ["--cost USD"] : [])];
+      const flags = [
+        ...(tokensSpent || !costSpent ? ["--tokens N"] : []),
+        ...(costSpent ? ["--cost USD"] : []),
+      ];
       throw new AppError(
         "budget_exceeded",
         `budget ${name} is exhausted: ${
