@@ -27,6 +27,24 @@ function upgrade(req: Request): { socket: WebSocket; response: Response } {
   return Deno.upgradeWebSocket(req, { idleTimeout: 30 });
 }
 
+/**
+ * A session's terminal lives in the daemon its agent connects to (the one that launched it); another
+ * daemon on the same database would show a session that never comes alive, so it says where to go.
+ */
+async function refuseIfHeldElsewhere(s: Services, id: number): Promise<void> {
+  const [owner] = await s.db.query<{ id: string; url: string }>(
+    `SELECT d.id, d.url FROM runners r JOIN daemons d ON d.id = r.daemon_id WHERE r.id = $1`,
+    [id],
+  );
+  if (owner && owner.id !== s.daemonId && owner.url !== s.url) {
+    throw new AppError(
+      "conflict",
+      `runner ${id}'s terminal is held by the daemon at ${owner.url} (${owner.id}), which launched it: ` +
+        `attach through that one: stratavore attach ${id} --url ${owner.url}`,
+    );
+  }
+}
+
 export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
@@ -60,6 +78,7 @@ export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
         `runner ${id} has ended (${runner.state}); its output is in "stratavore logs ${id}"`,
       );
     }
+    if (!existing?.live) await refuseIfHeldElsewhere(s, id);
     const { socket, response } = upgrade(c.req.raw);
     hub.channel(id).addViewer(socket, { readOnly, name });
     return response;

@@ -38,7 +38,7 @@ export async function attachViewer(
     control,
     type: (text) => ws.send(new TextEncoder().encode(text)),
     resize: (cols, rows) => ws.send(JSON.stringify({ t: "resize", cols, rows })),
-    waitFor: (re, timeoutMs = 10_000) =>
+    waitFor: (re, timeoutMs = 20_000) =>
       eventually(() => re.test(out), timeoutMs, `${re} on the screen`).then(() => {}),
     async close() {
       ws.close();

@@ -1,6 +1,6 @@
 /** Detached interactive sessions: the agent's pseudo-terminal reached through the real daemon over WebSocket. */
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
-import { eachDaemon } from "../helpers/daemon.ts";
+import { eachDaemon, startDaemon } from "../helpers/daemon.ts";
 import { projectFolder } from "../helpers/agent.ts";
 import { attachViewer } from "../helpers/pty.ts";
 
@@ -115,4 +115,39 @@ eachDaemon(
     await eventually(async () => (await client.getRunner(runner.id)).state === "stopped", 15_000, "stopped");
   },
   { fixedPort: true, only: "pglite" },
+);
+
+eachDaemon(
+  "attach: through another daemon on the same database, the viewer is told which daemon holds the terminal",
+  async (t) => {
+    const dir = await projectFolder(t.daemon.home, "far");
+    await t.client.createProject({ name: "far", path: dir });
+    await Deno.writeTextFile(t.planFile, JSON.stringify({ interactive: true, hooks: [] }));
+    const { runner } = await t.client.launch({ project: "far", spawn: true });
+    await eventually(
+      async () => (await t.client.getRunner(runner.id)).state === "running",
+      20_000,
+      "running",
+    );
+    const other = await startDaemon({ databaseUrl: t.databaseUrl });
+    try {
+      const res = await fetch(`${other.url}/api/v1/runners/${runner.id}/attach?mode=ro`, {
+        headers: { authorization: `Bearer ${other.token}`, upgrade: "websocket" },
+      });
+      const body = await res.json();
+      assertEquals([res.status, body.error.code], [409, "conflict"]);
+      assertMatch(
+        body.error.message,
+        new RegExp(`held by the daemon at ${t.daemon.url}.*--url ${t.daemon.url}`),
+      );
+      // Through its own daemon it attaches as usual.
+      const viewer = await attachViewer(t.client, runner.id, "rw", "here");
+      await viewer.waitFor(/> /);
+      viewer.type("/exit 0\r");
+      await viewer.closed;
+    } finally {
+      await other.stop();
+    }
+  },
+  { only: "postgres" },
 );
