@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import { StratavoreClient } from "../lib/client.ts";
-import { signingKey } from "../lib/signature.ts";
+import { sign, SIGNATURE_HEADER, signingKey } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
 import { cpuSecondsOf, cpuSecondsOfAll, mb, ms, pool, rssOf, summarize, table } from "./lib.ts";
@@ -100,9 +100,11 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
     const cpu0 = cpuSnapshot(daemon.pid);
     const r = await drive(SECONDS, CONCURRENCY, async (i) => {
       const a = agents[i % agents.length];
+      // Signed like the agent signs: a timestamp newer than the runner's last one, HMAC of the body.
+      a.last = Math.max(Date.now(), a.last + 1);
       const res = await fetch(`${daemon.url}/api/v1/runners/${a.id}/heartbeat`, {
         method: "POST",
-        headers: a.headers,
+        headers: { ...a.headers, [SIGNATURE_HEADER]: sign(a.key, a.last, body) },
         body,
       });
       await res.arrayBuffer();
