@@ -170,6 +170,16 @@ export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "
   fixedPort?: boolean;
 }
 
+/**
+ * Detached agents (and their fake claude) outlive a killed daemon by design: a daemon restart must never
+ * end a session. A finished test ends them itself; every such process names the test's home folder.
+ */
+async function killLeftovers(home: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  await new Deno.Command("pkill", { args: ["-KILL", "-f", home], stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
+}
+
 /** A loopback port that was free a moment ago. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -238,6 +248,7 @@ export function eachDaemon(
           throw e;
         } finally {
           for (const d of handles) await d.stop("SIGKILL").catch(() => {});
+          await killLeftovers(home);
           await pg?.drop().catch(() => {});
           await removeDir(home);
         }
