@@ -72,3 +72,29 @@ eachDaemon(
   },
   { only: "pglite" },
 );
+
+eachDaemon(
+  "watch: Ctrl-C leaves it and restores the terminal too",
+  async ({ client, env }) => {
+    await client.createProject({ name: "beta", path: "/tmp" });
+    const dir = await Deno.makeTempDir();
+    const cmd = `stty -a > ${dir}/before; '${Deno.execPath()}' run -A --quiet '${MAIN}' watch; ` +
+      `echo "watch-exit=$?"; stty -a > ${dir}/after; sleep 60`;
+    const tmux = await startTmux(cmd, { env: { ...env, TERM: "xterm-256color" }, cols: 100, rows: 25 });
+    try {
+      await tmux.waitFor(/beta\s+0\/5/);
+      await tmux.send("C-c");
+      const after = await tmux.waitFor(/watch-exit=\d+/);
+      assertMatch(after, /watch-exit=(0|130)/);
+      assert(!after.includes("stratavore watch ·"), "the dashboard is gone: the normal screen is back");
+      await new Promise((r) => setTimeout(r, 300));
+      const modes = async (f: string) =>
+        (await Deno.readTextFile(`${dir}/${f}`)).split("\n").slice(1).join("\n");
+      assertEquals(await modes("after"), await modes("before"), "stty -a unchanged");
+    } finally {
+      await tmux.kill();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+  { only: "pglite" },
+);
