@@ -4,10 +4,8 @@
  * headless flags for detached prompts).
  */
 
-export function isClaude(command: string): boolean {
-  const base = command.split(/[\\/]/).pop() ?? command;
-  return /^claude(\.exe|\.cmd|\.bat)?$/i.test(base);
-}
+import { isClaude } from "../lib/claude/command.ts";
+export { isClaude };
 
 function valueOf(args: string[], ...names: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {

@@ -13,9 +13,11 @@ import {
   printJson,
   renderFields,
   shellQuote,
+  tokensCell,
   totalTokens,
   uptime,
 } from "../render/format.ts";
+import { isClaude } from "../../lib/claude/command.ts";
 import { printTable } from "../render/table.ts";
 
 export interface RunnersOptions extends GlobalOptions {
@@ -61,7 +63,7 @@ export async function runnersCommand(opts: RunnersOptions): Promise<void> {
       uptime(r, at),
       r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
       formatBytes(r.rssBytes),
-      formatCount(totalTokens(r.tokens)),
+      tokensCell(r),
       heartbeatCell(r, ttl, ctx.color, at),
     ]),
     { color: ctx.color, priority: PRIORITY, align: ALIGN },
@@ -128,7 +130,12 @@ export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string,
     ],
     ["cpu", r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`],
     ["memory", formatBytes(r.rssBytes)],
-    ["tokens", `${formatCount(totalTokens(t))} (${exact(totalTokens(t))})`],
+    [
+      "tokens",
+      isClaude(r.command)
+        ? `${formatCount(totalTokens(t))} (${exact(totalTokens(t))})`
+        : `n/a: token accounting reads Claude Code's transcripts, and ${r.command} is not claude`,
+    ],
     ["  input", exact(t.input)],
     ["  output", exact(t.output)],
     ["  cache write", exact(t.cacheCreation)],

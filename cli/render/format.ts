@@ -2,6 +2,7 @@
  * How values read in the CLI: token counts (12.3k, 4.5M), bytes, ages and spans (3m12s, 2d4h), runner
  * states with their colours, and heartbeat ages that turn yellow then red as they near the TTL.
  */
+import { isClaude } from "../../lib/claude/command.ts";
 import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { type Colour, paint } from "./ansi.ts";
 
@@ -112,6 +113,11 @@ export function uptime(r: Pick<Runner, "startedAt" | "endedAt">, at = now()): st
   if (!r.startedAt) return "-";
   const end = r.endedAt ? Date.parse(r.endedAt) : at;
   return formatSpan(end - Date.parse(r.startedAt));
+}
+
+/** The tokens cell: "n/a" for commands other than claude, whose usage Stratavore cannot read. */
+export function tokensCell(r: Pick<Runner, "command" | "tokens">): string {
+  return isClaude(r.command) ? formatCount(totalTokens(r.tokens)) : "n/a";
 }
 
 export function totalTokens(t: Runner["tokens"]): number {

@@ -12,7 +12,7 @@ import {
   heartbeatCell,
   paintState,
   renderFields,
-  totalTokens,
+  tokensCell,
   uptime,
 } from "./format.ts";
 
@@ -43,7 +43,7 @@ function runnerLine(r: Runner, s: WatchState, width: number, color: boolean, now
     padEnd(uptime(r, now), 8),
     padEnd(r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`, 7),
     padEnd(formatBytes(r.rssBytes), 9),
-    padEnd(formatCount(totalTokens(r.tokens)), 8),
+    padEnd(tokensCell(r), 8),
     heartbeatCell(r, s.ttlMs, color, now),
   ];
   let line = ` ${mark} ${cells.join("")}`;

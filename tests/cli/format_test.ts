@@ -9,6 +9,7 @@ import {
   paintState,
   shellQuote,
   stateText,
+  tokensCell,
   uptime,
 } from "../../cli/render/format.ts";
 import { parseChoice, splitArgs } from "../../cli/args.ts";
@@ -118,4 +119,12 @@ Deno.test("table: off a terminal the width is COLUMNS when set, else unlimited",
     if (before === undefined) Deno.env.delete("COLUMNS");
     else Deno.env.set("COLUMNS", before);
   }
+});
+
+Deno.test("format: tokens are counted for claude only; other commands say n/a", () => {
+  const tokens = { input: 1000, output: 2000, cacheCreation: 0, cacheRead: 500 };
+  assertEquals(tokensCell({ command: "claude", tokens }), formatCount(3500));
+  assertEquals(tokensCell({ command: "C:\\Tools\\claude.exe", tokens }), formatCount(3500));
+  assertEquals(tokensCell({ command: "aider", tokens }), "n/a");
+  assertEquals(tokensCell({ command: "/usr/bin/codex", tokens }), "n/a");
 });
