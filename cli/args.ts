@@ -1,5 +1,6 @@
 /** Checks of command-line values, with errors that say what was expected (exit code 2). */
 import { AppError } from "../lib/errors.ts";
+import { splitShellWords } from "../lib/shell_words.ts";
 
 export function parseRunnerId(text: string): number {
   if (!/^[1-9]\d{0,14}$/.test(text)) {
@@ -21,39 +22,13 @@ export function parseWholeNumber(what: string, text: string, min = 0): number {
   return Number(text);
 }
 
-/** Splits a command line the way a POSIX shell would ('single', "double", backslash escapes). */
+/** Splits a command line the way a POSIX shell would; an unclosed quote is a usage error. */
 export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let word = "";
-  let inWord = false;
-  let quote: "'" | '"' | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else word += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else if (c === "\\" && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) word += text[++i];
-      else word += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      inWord = true;
-    } else if (c === "\\" && i + 1 < text.length) {
-      word += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) out.push(word);
-      word = "";
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
+  try {
+    return splitShellWords(text);
+  } catch (e) {
+    throw new AppError("usage", `${(e as Error).message} in "${text}"`);
   }
-  if (quote) throw new AppError("usage", `unclosed ${quote} in "${text}"`);
-  if (inWord) out.push(word);
-  return out;
 }
 
 /** One of a fixed set of words, or a usage error listing them. */
