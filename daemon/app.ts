@@ -3,6 +3,7 @@
  * error handler that answers every failure as `{"error":{"code","message","details"}}`.
  */
 import { Hono, type MiddlewareHandler } from "hono";
+import type { RequestDrain } from "./http/drain.ts";
 import { HTTPException } from "hono/http-exception";
 import { AppError, isAppError } from "../lib/errors.ts";
 import { AGENT_PATH, authenticate } from "./http/auth.ts";
@@ -23,10 +24,12 @@ export interface AppExtensions {
   mountRoot?: (app: Hono<AppEnv>) => void;
   /** Observes every finished request (metrics). */
   onRequest?: (route: string, method: string, status: number, seconds: number) => void;
+  /** Counts requests in flight so shutdown can let them finish (daemon/http/drain.ts). */
+  drain?: RequestDrain;
 }
 
 /** Long-lived responses (event streams, terminals, followed logs) are not subject to the request timeout. */
-function isStreaming(url: URL): boolean {
+export function isStreaming(url: URL): boolean {
   return /\/(events|attach|pty)$/.test(url.pathname) ||
     (/\/logs$/.test(url.pathname) && /^(true|1)$/.test(url.searchParams.get("follow") ?? ""));
 }
@@ -79,6 +82,7 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
 export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  if (ext.drain) app.use(ext.drain.middleware());
   if (ext.onRequest) {
     const observe = ext.onRequest;
     app.use(async (c, next) => {

@@ -10,7 +10,8 @@ import { openDb, openTelemetryDb } from "../lib/db/open.ts";
 import type { Db } from "../lib/db/types.ts";
 import { onStopSignal } from "../lib/signals.ts";
 import { VERSION } from "../lib/version.ts";
-import { buildApp } from "./app.ts";
+import { buildApp, isStreaming } from "./app.ts";
+import { RequestDrain } from "./http/drain.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
 import { startReconciler } from "./reconciler.ts";
@@ -80,7 +81,11 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const transcripts = new LocalTranscriptStore(config.home);
   const uiLinks = new UiLinks();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
+  const drain = new RequestDrain((c) =>
+    isStreaming(new URL(c.req.url)) || c.req.header("upgrade") !== undefined
+  );
   const app = buildApp(services, {
+    drain,
     runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
     agent: { afterUsage: (tx, deltas) => recordBudgetUsage(tx, deltas, Date.now()), prices: config.prices },
     onRequest: observability.onRequest,
@@ -152,6 +157,10 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     Deno.exit(1);
   }, config.shutdownTimeout);
 
+  // Requests in flight finish first (new ones get 503): Deno's server.shutdown() would cut their bodies.
+  if (!await drain.drain(config.shutdownTimeout / 3)) {
+    log.warn("requests still running at shutdown", { inFlight: drain.inFlight });
+  }
   shutdown.abort();
   ptyHub.closeAll();
   await server.shutdown();

@@ -30,6 +30,7 @@ export type ErrorCode =
   | "migration_changed"
   | "already_running"
   | "daemon_unreachable"
+  | "shutting_down"
   | "usage"
   | "failed"
   | "internal";
@@ -54,6 +55,7 @@ const STATUS: Record<ErrorCode, number> = {
   migration_changed: 500,
   already_running: 409,
   daemon_unreachable: 503,
+  shutting_down: 503,
   usage: 400,
   failed: 500,
   internal: 500,

@@ -254,3 +254,69 @@ eachDaemon(
   },
   { only: "pglite" },
 );
+
+eachDaemon(
+  "api: a request slower than the timeout gets 504 with a JSON error, changes nothing, and the daemon serves on",
+  async ({ daemon, client }) => {
+    // A client that starts a body and then stalls: the handler waits on it until the timeout abandons it.
+    let stall: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        stall = c;
+        c.enqueue(new TextEncoder().encode('{"name":"slow","path":"/tmp"'));
+      },
+    });
+    const started = Date.now();
+    const res = await fetch(`${daemon.url}/api/v1/projects`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" },
+      body,
+    });
+    const answer = await res.json();
+    const waited = Date.now() - started;
+    stall?.close();
+    assertEquals([res.status, answer.error.code], [504, "timeout"]);
+    assertMatch(answer.error.message, /request took longer than 1s and was abandoned/);
+    assert(waited >= 900 && waited < 10_000, `answered after ${waited} ms`);
+    assertEquals((await client.listProjects()).map((p) => p.name), [], "nothing was created");
+    assertEquals((await client.status()).version.length > 0, true, "the daemon serves on");
+  },
+  { only: "pglite", env: { STRATAVORE_REQUEST_TIMEOUT: "1s" } },
+);
+
+eachDaemon(
+  "api: on SIGTERM the daemon finishes the request in flight (new ones get 503) before it exits",
+  async ({ daemon, client }) => {
+    let feed: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        feed = c;
+        c.enqueue(new TextEncoder().encode('{"name":"inflight",'));
+      },
+    });
+    const pending = fetch(`${daemon.url}/api/v1/projects`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" },
+      body,
+    });
+    await new Promise((r) => setTimeout(r, 300)); // the request is being served
+    const exit = daemon.stop("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300)); // shutdown has begun; the body is still coming
+    const late = await fetch(`${daemon.url}/api/v1/status`, {
+      headers: { authorization: `Bearer ${daemon.token}` },
+    });
+    assertEquals(
+      [late.status, (await late.json()).error.code],
+      [503, "shutting_down"],
+      "new requests are turned away",
+    );
+    feed!.enqueue(new TextEncoder().encode('"path":"/tmp"}'));
+    feed!.close();
+    const res = await pending;
+    const created = await res.json();
+    assertEquals([res.status, created.name], [201, "inflight"]);
+    assertEquals(await exit, 0, "a clean exit after the request");
+    assert(client !== undefined);
+  },
+  { only: "pglite", keepHome: true },
+);
