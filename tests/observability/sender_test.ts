@@ -152,6 +152,8 @@ eachBackend(
     await s.start();
     try {
       await eventually(() => api.delivered().length === 1, 10_000, "sent after the wait");
+      // Delivered is the fake's side; the sender records it a moment later.
+      await eventually(async () => (await rows(db))[0].sent, 10_000, "marked sent");
       const [first, second] = api.sends();
       assert(second.at - first.at >= 1900, `retried ${second.at - first.at} ms after the 429`);
       assertEquals(second.body, first.body);
@@ -172,6 +174,7 @@ eachBackend("notify sender: 5xx answers are retried with exponential backoff", a
   await s.start();
   try {
     await eventually(() => api.delivered().length === 1, 10_000, "sent at the fourth attempt");
+    await eventually(async () => (await rows(db))[0].sent, 10_000, "marked sent");
     const g = gaps(api.sends().map((c) => c.at));
     assertEquals(g.length, 3);
     assert(g[0] >= 230 && g[0] < 1000, `first retry after ${g[0]} ms`);
