@@ -63,10 +63,6 @@ if (denort && args.targets.length > 1) {
 
 console.log(`stratavore ${version}: ${args.targets.length} target(s) into ${out}`);
 if (denort) console.log(`using DENORT_BIN=${denort}`);
-const addons = findNativeAddons(`${ROOT}/node_modules/.deno`);
-if (addons.length) {
-  console.log(`native add-ons found (${addons.length}, e.g. ${addons[0]}): --self-extracting --allow-ffi`);
-}
 
 /** `deno install` for a target's system (its native npm packages), or for this machine's without one. */
 async function installFor(target: Target | undefined): Promise<void> {
@@ -119,12 +115,17 @@ async function restore(): Promise<void> {
 async function compile(target: Target): Promise<string> {
   const name = artifactName(version, target);
   const started = Date.now();
+  // Scanned per target: each is compiled from its own system's npm install.
+  const addons = findNativeAddons(`${ROOT}/node_modules/.deno`);
+  if (addons.length) {
+    console.log(`  native add-ons (${addons.length}, e.g. ${addons[0]}): --self-extracting --allow-ffi`);
+  }
   const result = await new Deno.Command(Deno.execPath(), {
     args: compileArgs({
       target,
       output: `${out}${SEP}${name}`,
       entry: `${ROOT}/main.ts`,
-      nativeAddons: findNativeAddons(`${ROOT}/node_modules/.deno`).length > 0,
+      nativeAddons: addons.length > 0,
     }),
     cwd: ROOT,
     stdout: "piped",

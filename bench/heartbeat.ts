@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import { StratavoreClient } from "../lib/client.ts";
-import { sign, SIGNATURE_HEADER, signingKey } from "../lib/signature.ts";
+import { HeartbeatSigner } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
 import { cpuSecondsOf, cpuSecondsOfAll, mb, ms, pool, rssOf, summarize, table } from "./lib.ts";
@@ -87,7 +87,7 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
         headers,
         body: JSON.stringify({ pid: 1000 + runner.id, host: "bench" }),
       }).then((r) => r.body?.cancel());
-      return { id: runner.id, headers, key: signingKey(token), last: 0 };
+      return { id: runner.id, headers, signer: new HeartbeatSigner(token) };
     });
     console.error(
       `  ${backend}: ${runners} runners launched in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -100,11 +100,10 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
     const cpu0 = cpuSnapshot(daemon.pid);
     const r = await drive(SECONDS, CONCURRENCY, async (i) => {
       const a = agents[i % agents.length];
-      // Signed like the agent signs: a timestamp newer than the runner's last one, HMAC of the body.
-      a.last = Math.max(Date.now(), a.last + 1);
+      // Signed as the agent signs (lib/signature.ts).
       const res = await fetch(`${daemon.url}/api/v1/runners/${a.id}/heartbeat`, {
         method: "POST",
-        headers: { ...a.headers, [SIGNATURE_HEADER]: sign(a.key, a.last, body) },
+        headers: { ...a.headers, ...a.signer.headers(body) },
         body,
       });
       await res.arrayBuffer();

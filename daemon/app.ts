@@ -2,7 +2,7 @@
  * The HTTP API: hono app composed from routes/, with a request timeout, bearer auth, the audit log and one
  * error handler that answers every failure as `{"error":{"code","message","details"}}`.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { RequestDrain } from "./http/drain.ts";
 import { HTTPException } from "hono/http-exception";
 import { AppError, isAppError } from "../lib/errors.ts";
@@ -28,15 +28,20 @@ export interface AppExtensions {
   drain?: RequestDrain;
 }
 
-/** Long-lived responses (event streams, terminals, followed logs) are not subject to the request timeout. */
-export function isStreaming(url: URL): boolean {
-  return /\/(events|attach|pty)$/.test(url.pathname) ||
-    (/\/logs$/.test(url.pathname) && /^(true|1)$/.test(url.searchParams.get("follow") ?? ""));
+/**
+ * Long-lived responses (event streams, terminals, followed logs, WebSocket upgrades): not subject to the
+ * request timeout, and not waited for at shutdown (the daemon's shutdown signal ends them).
+ */
+function isLongLived(c: Context<AppEnv>): boolean {
+  const path = c.req.path;
+  return /\/(events|attach|pty)$/.test(path) ||
+    (/\/logs$/.test(path) && /^(true|1)$/.test(c.req.query("follow") ?? "")) ||
+    Boolean(c.req.header("upgrade"));
 }
 
 function timeout(ms: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (isStreaming(new URL(c.req.url)) || c.req.header("upgrade")) return await next();
+    if (isLongLived(c)) return await next();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -82,7 +87,7 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
 export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  if (ext.drain) app.use(ext.drain.middleware());
+  if (ext.drain) app.use(ext.drain.middleware(isLongLived));
   if (ext.onRequest) {
     const observe = ext.onRequest;
     app.use(async (c, next) => {

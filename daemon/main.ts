@@ -10,7 +10,7 @@ import { openDb, openTelemetryDb } from "../lib/db/open.ts";
 import type { Db } from "../lib/db/types.ts";
 import { onStopSignal } from "../lib/signals.ts";
 import { VERSION } from "../lib/version.ts";
-import { buildApp, isStreaming } from "./app.ts";
+import { buildApp } from "./app.ts";
 import { RequestDrain } from "./http/drain.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
@@ -81,9 +81,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const transcripts = new LocalTranscriptStore(config.home);
   const uiLinks = new UiLinks();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
-  const drain = new RequestDrain((c) =>
-    isStreaming(new URL(c.req.url)) || c.req.header("upgrade") !== undefined
-  );
+  const drain = new RequestDrain();
   const app = buildApp(services, {
     drain,
     runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },

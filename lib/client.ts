@@ -26,7 +26,7 @@ import {
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
 import { connectSocket, type SocketLike } from "./ws.ts";
-import { sign, SIGNATURE_HEADER, signingKey } from "./signature.ts";
+import { HeartbeatSigner } from "./signature.ts";
 import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
@@ -82,8 +82,7 @@ export class StratavoreClient {
   #token?: string;
   #timeoutMs: number;
   #agent: string;
-  #signingKey?: string;
-  #lastSigned = 0;
+  #signer?: HeartbeatSigner;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, "");
@@ -250,11 +249,10 @@ export class StratavoreClient {
   /** Signed with the runner token's key (lib/signature.ts); timestamps strictly increase per client. */
   heartbeat(id: number, body: HeartbeatRequest) {
     const text = JSON.stringify(body);
-    this.#signingKey ??= signingKey(this.#token ?? "");
-    this.#lastSigned = Math.max(Date.now(), this.#lastSigned + 1);
+    this.#signer ??= new HeartbeatSigner(this.#token ?? "");
     return this.request("POST", `/api/v1/runners/${id}/heartbeat`, heartbeatResponse, {
       bodyText: text,
-      headers: { [SIGNATURE_HEADER]: sign(this.#signingKey, this.#lastSigned, text) },
+      headers: this.#signer.headers(text),
       timeoutMs: 10_000,
     });
   }

@@ -19,6 +19,20 @@ export function sign(keyHex: string, timestamp: number, body: string): string {
   return `t=${timestamp},v1=${mac}`;
 }
 
+/** Signs one runner's heartbeats with timestamps that strictly increase, as the daemon requires. */
+export class HeartbeatSigner {
+  #key: string;
+  #last = 0;
+  constructor(token: string) {
+    this.#key = signingKey(token);
+  }
+  /** The signature header for this body. */
+  headers(body: string): Record<string, string> {
+    this.#last = Math.max(Date.now(), this.#last + 1);
+    return { [SIGNATURE_HEADER]: sign(this.#key, this.#last, body) };
+  }
+}
+
 export type SignatureCheck = "ok" | "missing" | "malformed" | "stale" | "bad";
 
 export function verify(header: string | undefined, keyHex: string, body: string, now: number): {

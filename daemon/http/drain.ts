@@ -14,15 +14,14 @@ export class RequestDrain {
   #draining = false;
   #idle: (() => void)[] = [];
 
-  constructor(private isLongLived: (c: Context<AppEnv>) => boolean) {}
-
   get inFlight(): number {
     return this.#inFlight;
   }
 
-  middleware(): MiddlewareHandler<AppEnv> {
+  /** Counts every request but the long-lived ones, and turns new ones away once draining. */
+  middleware(isLongLived: (c: Context<AppEnv>) => boolean): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
-      if (this.isLongLived(c)) return await next();
+      if (isLongLived(c)) return await next();
       if (this.#draining) {
         throw new AppError("shutting_down", "the daemon is shutting down: retry in a moment");
       }

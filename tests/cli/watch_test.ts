@@ -4,14 +4,40 @@ import { eachDaemon } from "../helpers/daemon.ts";
 import { startTmux } from "../helpers/tmux.ts";
 import { MAIN } from "../helpers/env.ts";
 
+/**
+ * `stratavore watch` in tmux, between two `stty -a` snapshots of the terminal; `leave` checks the exit code
+ * line and that the dashboard is gone and the terminal's modes are as before.
+ */
+async function watchInTmux(env: Record<string, string>, cols: number, rows: number) {
+  const dir = await Deno.makeTempDir();
+  const cmd = `stty -a > ${dir}/before; '${Deno.execPath()}' run -A --quiet '${MAIN}' watch; ` +
+    `echo "watch-exit=$?"; stty -a > ${dir}/after; sleep 60`;
+  const tmux = await startTmux(cmd, { env: { ...env, TERM: "xterm-256color" }, cols, rows });
+  return {
+    tmux,
+    async leave(exitLine: RegExp) {
+      const after = await tmux.waitFor(/watch-exit=\d+/);
+      assertMatch(after, exitLine);
+      assert(!after.includes("stratavore watch ·"), "the dashboard is gone: the normal screen is back");
+      await new Promise((r) => setTimeout(r, 300));
+      // The terminal's modes are as before (the first line holds the size, which the test may change).
+      const modes = async (f: string) =>
+        (await Deno.readTextFile(`${dir}/${f}`)).split("\n").slice(1).join("\n");
+      assertEquals(await modes("after"), await modes("before"), "stty -a unchanged");
+    },
+    async close() {
+      await tmux.kill();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
 eachDaemon(
   "watch: shows runners live, reacts to keys, and restores the terminal",
   async ({ daemon, client, env }) => {
     await client.createProject({ name: "alpha", path: "/tmp", maxRunners: 4 });
-    const dir = await Deno.makeTempDir();
-    const cmd = `stty -a > ${dir}/before; '${Deno.execPath()}' run -A --quiet '${MAIN}' watch; ` +
-      `echo "watch-exit=$?"; stty -a > ${dir}/after; sleep 60`;
-    const tmux = await startTmux(cmd, { env: { ...env, TERM: "xterm-256color" }, cols: 120, rows: 30 });
+    const w = await watchInTmux(env, 120, 30);
+    const tmux = w.tmux;
     try {
       await tmux.waitFor(/stratavore watch · .* events live/);
       await tmux.waitFor(/alpha\s+0\/4/);
@@ -56,17 +82,9 @@ eachDaemon(
       assert(narrow.split("\n").every((l) => l.length <= 50), narrow);
 
       await tmux.send("q");
-      const after = await tmux.waitFor(/watch-exit=\d+/);
-      assertMatch(after, /watch-exit=0/);
-      assert(!after.includes("stratavore watch ·"), "the dashboard is gone: the normal screen is back");
-      await new Promise((r) => setTimeout(r, 300));
-      // The terminal's modes are as before (the first line holds the size, which the test changed).
-      const modes = async (f: string) =>
-        (await Deno.readTextFile(`${dir}/${f}`)).split("\n").slice(1).join("\n");
-      assertEquals(await modes("after"), await modes("before"), "stty -a unchanged");
+      await w.leave(/watch-exit=0/);
     } finally {
-      await tmux.kill();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await w.close();
     }
     assert(daemon.url.length > 0);
   },
@@ -77,23 +95,13 @@ eachDaemon(
   "watch: Ctrl-C leaves it and restores the terminal too",
   async ({ client, env }) => {
     await client.createProject({ name: "beta", path: "/tmp" });
-    const dir = await Deno.makeTempDir();
-    const cmd = `stty -a > ${dir}/before; '${Deno.execPath()}' run -A --quiet '${MAIN}' watch; ` +
-      `echo "watch-exit=$?"; stty -a > ${dir}/after; sleep 60`;
-    const tmux = await startTmux(cmd, { env: { ...env, TERM: "xterm-256color" }, cols: 100, rows: 25 });
+    const w = await watchInTmux(env, 100, 25);
     try {
-      await tmux.waitFor(/beta\s+0\/5/);
-      await tmux.send("C-c");
-      const after = await tmux.waitFor(/watch-exit=\d+/);
-      assertMatch(after, /watch-exit=(0|130)/);
-      assert(!after.includes("stratavore watch ·"), "the dashboard is gone: the normal screen is back");
-      await new Promise((r) => setTimeout(r, 300));
-      const modes = async (f: string) =>
-        (await Deno.readTextFile(`${dir}/${f}`)).split("\n").slice(1).join("\n");
-      assertEquals(await modes("after"), await modes("before"), "stty -a unchanged");
+      await w.tmux.waitFor(/beta\s+0\/5/);
+      await w.tmux.send("C-c");
+      await w.leave(/watch-exit=(0|130)/);
     } finally {
-      await tmux.kill();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await w.close();
     }
   },
   { only: "pglite" },
