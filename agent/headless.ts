@@ -12,7 +12,32 @@ export interface StreamFacts {
     costUsd?: number;
     durationMs?: number;
     usage?: { input: number; output: number; cacheCreation: number; cacheRead: number };
+    /** Claude Code's own figures per model (`modelUsage`): its cost and tokens, cumulative for the run. */
+    modelUsage?: ModelUsage[];
   };
+}
+
+export interface ModelUsage {
+  model: string;
+  costUsd: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheCreation: number;
+}
+
+function modelUsageOf(v: unknown): ModelUsage[] | undefined {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  return Object.entries(v as Record<string, Record<string, unknown>>)
+    .filter(([model, m]) => model && m && typeof m === "object" && typeof m.costUSD === "number")
+    .map(([model, m]) => ({
+      model,
+      costUsd: num(m.costUSD),
+      input: num(m.inputTokens),
+      output: num(m.outputTokens),
+      cacheRead: num(m.cacheReadInputTokens),
+      cacheCreation: num(m.cacheCreationInputTokens),
+    }));
 }
 
 function num(v: unknown): number {
@@ -45,6 +70,7 @@ export function readStreamLine(line: string, facts: StreamFacts): "init" | "resu
         cacheCreation: num(u.cache_creation_input_tokens),
         cacheRead: num(u.cache_read_input_tokens),
       },
+      modelUsage: modelUsageOf(ev.modelUsage),
     };
     if (typeof ev.session_id === "string") facts.sessionId ??= ev.session_id;
     return "result";

@@ -38,6 +38,7 @@ import { CpuMeter, TreeSampler } from "./stats.ts";
 import { UsageOutbox, UsageTracker } from "./usage.ts";
 import { watchHookEvents } from "./hook_events.ts";
 import { reportExit } from "./report.ts";
+import { type SessionTelemetry, sessionTelemetry } from "./telemetry.ts";
 import { uploadTranscripts } from "./transcript_upload.ts";
 
 export interface AgentOptions extends GlobalOptions {
@@ -137,21 +138,6 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   let args = command.slice(1);
   const eventsFile = homePath(runDir, "hook-events.jsonl");
   await Deno.writeTextFile(eventsFile, ""); // exists from the start: polling a missing file costs more
-  if (isClaude(command[0])) {
-    plan = planSession(args);
-    const extra = [...plan.extraArgs];
-    if (!plan.ownSettings) {
-      const settings = homePath(runDir, "claude-settings.json");
-      await Deno.writeTextFile(
-        settings,
-        JSON.stringify(hookSettings([...selfCommand(), "hook"], Deno.build.os), null, 2),
-      );
-      extra.push("--settings", settings);
-    } else {rlog.warn(
-        "the command has its own --settings: busy/waiting state from hooks is off for this runner",
-      );}
-    args = [...extra, ...args];
-  }
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
     [HOOK_ENV.runner]: String(runner.id),
@@ -160,6 +146,40 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
     [HOOK_ENV.events]: eventsFile,
   };
   delete env.STRATAVORE_TOKEN; // the session never needs the admin token
+  let telemetry: SessionTelemetry | undefined;
+  if (isClaude(command[0])) {
+    plan = planSession(args);
+    telemetry = await sessionTelemetry(config, env, cwd, { url: client.url, runnerId: runner.id, token });
+    Object.assign(env, telemetry.env);
+    if (telemetry.mode === "user") {
+      rlog.info(
+        "the session exports telemetry to the user's own collector; costs are estimated from transcripts",
+        {
+          endpoint: telemetry.endpoint,
+        },
+      );
+    }
+    const extra = [...plan.extraArgs];
+    if (!plan.ownSettings) {
+      const settings = homePath(runDir, "claude-settings.json");
+      // Our telemetry variables also go into the settings' env: a user settings file that sets OTEL_* would
+      // otherwise win over the process environment (settings given with --settings rank above it).
+      const hooks = hookSettings([...selfCommand(), "hook"], Deno.build.os);
+      await Deno.writeTextFile(
+        settings,
+        JSON.stringify(
+          { ...hooks, ...(telemetry.mode === "stratavore" ? { env: telemetry.env } : {}) },
+          null,
+          2,
+        ),
+        { mode: 0o600 },
+      );
+      extra.push("--settings", settings);
+    } else {rlog.warn(
+        "the command has its own --settings: busy/waiting state from hooks is off for this runner",
+      );}
+    args = [...extra, ...args];
+  }
 
   const tracker = new UsageTracker({
     configDirs: claudeConfigDirs(
@@ -205,7 +225,12 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   });
 
   try {
-    await client.started(runner.id, { pid: child.pid, host: Deno.hostname(), sessionId: plan.sessionId });
+    await client.started(runner.id, {
+      pid: child.pid,
+      host: Deno.hostname(),
+      sessionId: plan.sessionId,
+      ...(telemetry ? { telemetry: telemetry.mode, telemetryEndpoint: telemetry.endpoint } : {}),
+    });
   } catch (e) {
     if (e instanceof ApiError && e.apiCode === "runner_not_active") {
       rlog.warn("the runner ended before it started; ending the command", { error: e.message });
@@ -274,12 +299,19 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   await captured.catch(() => {});
   await hookWatch.poll();
   await tracker.poll({ thorough: true });
+  // A headless run's result event carries Claude Code's own cost per model: the source of its cost.
+  const reported = headless && facts.sessionId
+    ? (facts.result?.modelUsage ?? []).map((m) => ({ sessionId: facts.sessionId!, ...m }))
+    : [];
   if (headless && facts.result?.usage && facts.sessionId && tracker.totals().length === 0) {
     // No transcript on this machine (or not readable): the result event's usage is what there is.
     const u = facts.result.usage;
-    await loop.beat({ usage: [{ sessionId: facts.sessionId, model: facts.model ?? "unknown", ...u }] });
-  } else if (!loop.ended && outbox.pending(tracker.totals()).length > 0) {
-    await loop.beat();
+    await loop.beat({
+      usage: [{ sessionId: facts.sessionId, model: facts.model ?? "unknown", ...u }],
+      ...(reported.length ? { reported } : {}),
+    });
+  } else if (!loop.ended && (outbox.pending(tracker.totals()).length > 0 || reported.length > 0)) {
+    await loop.beat(reported.length ? { reported } : {});
   }
   const reason = headless && facts.result
     ? `${facts.result.isError ? "failed" : "completed"}: ${facts.result.numTurns ?? "?"} turn(s)${

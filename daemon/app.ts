@@ -6,7 +6,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { RequestDrain } from "./http/drain.ts";
 import { HTTPException } from "hono/http-exception";
 import { AppError, isAppError } from "../lib/errors.ts";
-import { AGENT_PATH, authenticate } from "./http/auth.ts";
+import { AGENT_PATH, authenticate, OTLP_EXPORT_PATH } from "./http/auth.ts";
 import { actorName, type AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";
@@ -62,13 +62,13 @@ function timeout(ms: number): MiddlewareHandler<AppEnv> {
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** Successful mutations are audited; heartbeats are telemetry, not actions, and are left out. */
+/** Successful mutations are audited; heartbeats and telemetry exports are reports, not actions: left out. */
 function audit(s: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     if (!MUTATING.has(c.req.method) || c.res.status >= 400) return;
     const agent = AGENT_PATH.exec(c.req.path);
-    if (agent?.[2] === "heartbeat") return;
+    if (agent?.[2] === "heartbeat" || OTLP_EXPORT_PATH.test(c.req.path)) return;
     const remote = c.env?.remoteAddr;
     try {
       await recordAudit(s.db, {

@@ -7,7 +7,7 @@ import { isLoopback, listenUrl, parseListen } from "../lib/listen.ts";
 import { log } from "../lib/log.ts";
 import { migrate } from "../lib/db/migrate.ts";
 import { openDb, openTelemetryDb } from "../lib/db/open.ts";
-import type { Db } from "../lib/db/types.ts";
+import type { Db, Queryable } from "../lib/db/types.ts";
 import { onStopSignal } from "../lib/signals.ts";
 import { VERSION } from "../lib/version.ts";
 import { buildApp } from "./app.ts";
@@ -22,6 +22,8 @@ import { createObservability } from "./observability.ts";
 import { budgetRoutes } from "./routes/budgets.ts";
 import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { otlpRoutes } from "./routes/otlp.ts";
+import type { UsageDelta } from "./store/usage.ts";
 import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
@@ -82,10 +84,11 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const uiLinks = new UiLinks();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
   const drain = new RequestDrain();
+  const bookBudgets = (tx: Queryable, deltas: UsageDelta[]) => recordBudgetUsage(tx, deltas, Date.now());
   const app = buildApp(services, {
     drain,
     runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
-    agent: { afterUsage: (tx, deltas) => recordBudgetUsage(tx, deltas, Date.now()), prices: config.prices },
+    agent: { afterUsage: bookBudgets, prices: config.prices },
     onRequest: observability.onRequest,
     mount: (api) => {
       observability.mount(api);
@@ -96,6 +99,10 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));
       api.route("/usage", usageRoutes(services));
+      api.route(
+        "/otlp",
+        otlpRoutes(services, { afterUsage: bookBudgets, onExport: observability.onTelemetry }),
+      );
       api.route("/ui", uiLinkRoutes(uiLinks));
     },
     mountRoot: (root) => root.route("/", uiRootRoutes(services, uiLinks)),

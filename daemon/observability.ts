@@ -15,6 +15,8 @@ import type { Services } from "./services.ts";
 export interface Observability {
   eventHooks: EventHooks;
   onRequest: (route: string, method: string, status: number, seconds: number) => void;
+  /** The OTLP receiver's hook: one export ingested. */
+  onTelemetry: (signal: "metrics" | "logs", accepted: number, rejected: number, seconds: number) => void;
   /** Adds /api/v1/metrics and /api/v1/notify. */
   mount(api: Hono<AppEnv>): void;
   /** Serves /metrics and starts the notification sender (and bot commands); returns the metrics URL. */
@@ -50,6 +52,11 @@ export function createObservability(s: Services): Observability {
       },
     },
     onRequest: metrics.onRequest,
+    onTelemetry(signal, accepted, rejected, seconds) {
+      metrics.m.telemetryPoints.inc({ signal, result: "accepted" }, accepted);
+      if (rejected) metrics.m.telemetryPoints.inc({ signal, result: "rejected" }, rejected);
+      metrics.m.telemetryDuration.observe({ signal }, seconds);
+    },
     mount(api) {
       api.route("/metrics", metrics.routes());
       api.route("/notify", notifier.routes());

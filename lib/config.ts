@@ -121,6 +121,10 @@ export const configSchema = z.strictObject({
     }
     return r.data;
   }).optional(),
+  /** Claude Code sessions export their telemetry (cost, tokens, API calls) to the daemon. */
+  claudeTelemetry: bool,
+  /** How often a session exports it. */
+  telemetryInterval: duration(500),
   notifyMinPriority: z.enum(["min", "low", "default", "high", "urgent"]),
   notifyBotCommands: bool,
   /** Event types that may notify, as comma-separated globs (`runner.*,budget.*`). */
@@ -197,6 +201,14 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help:
       'per-model prices overriding the built-in table, e.g. {"claude-opus-4": {"input": 15, "output": 75, …}}',
   },
+  claudeTelemetry: {
+    env: "STRATAVORE_CLAUDE_TELEMETRY",
+    help: "Claude Code sessions send their telemetry (their own costs) to the daemon",
+  },
+  telemetryInterval: {
+    env: "STRATAVORE_TELEMETRY_INTERVAL",
+    help: "how often a Claude Code session exports its telemetry",
+  },
   notifyMinPriority: { env: "STRATAVORE_NOTIFY_MIN_PRIORITY", help: "lowest priority sent to Telegram" },
   notifyBotCommands: {
     env: "STRATAVORE_NOTIFY_BOT_COMMANDS",
@@ -224,6 +236,7 @@ const DURATION_KEYS = new Set<ConfigKey>([
   "outboxLease",
   "outboxRetryDelay",
   "notifyRetryDelay",
+  "telemetryInterval",
 ]);
 
 type RawDefaults = { [K in ConfigKey]?: z.input<typeof configSchema>[K] };
@@ -249,6 +262,8 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     budgetTimezone: "UTC",
     scrollback: 1024 * 1024,
     detachKey: "ctrl-]",
+    claudeTelemetry: true,
+    telemetryInterval: "5s",
     notifyMinPriority: "low",
     notifyBotCommands: false,
     notifyEvents: "runner.*,budget.*,project.quota_exceeded,daemon.*,event.dead_lettered",

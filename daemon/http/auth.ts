@@ -12,6 +12,9 @@ import type { AppEnv } from "./types.ts";
 export const AGENT_PATH =
   /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|hook|usage|pty|transcript)$/;
 
+/** The OTLP receiver: a runner's session exports its telemetry with the runner's token. */
+export const OTLP_EXPORT_PATH = /^\/api\/v1\/otlp\/v1\/(metrics|logs)$/;
+
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   return m?.[1];
@@ -33,7 +36,13 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       );
     }
     const agent = AGENT_PATH.exec(c.req.path);
-    if (agent) {
+    if (OTLP_EXPORT_PATH.test(c.req.path)) {
+      const runnerId = await deps.tokens.owner(deps.db, token);
+      if (runnerId !== undefined) c.set("actor", { kind: "runner", runnerId });
+      else if (safeEqual(token, deps.adminToken)) {
+        throw new AppError("forbidden", "telemetry is exported with a runner's token, not the admin token");
+      } else throw new AppError("unauthorized", "invalid token for a telemetry export");
+    } else if (agent) {
       const runnerId = Number(agent[1]);
       const check = await deps.tokens.check(deps.db, runnerId, token);
       if (check === "ok") {

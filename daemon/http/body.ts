@@ -8,24 +8,32 @@ import { AppError } from "../../lib/errors.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(): AppError {
-  return new AppError("payload_too_large", `request body is larger than ${MAX_BODY_BYTES} bytes (1 MiB)`);
+function tooLarge(limit: number): AppError {
+  return new AppError(
+    "payload_too_large",
+    `request body is larger than ${limit} bytes (${Math.round(limit / 1024 / 1024 * 10) / 10} MiB)`,
+  );
 }
 
-async function readText(req: Request): Promise<string> {
+/** The body as UTF-8 text, refused past `limit` bytes (of the stream given: decompress before, if need be). */
+export async function readText(
+  req: Request,
+  limit = MAX_BODY_BYTES,
+  body: ReadableStream<Uint8Array> | null = req.body,
+): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!req.body) return "";
-  const reader = req.body.getReader();
+  if (body === req.body && Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (!body) return "";
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }

@@ -36,6 +36,8 @@ export class DaemonMetrics {
   readonly heartbeatLatency: Histogram;
   readonly publishLatency: Histogram;
   readonly eventsPublished: Counter<"type">;
+  readonly telemetryPoints: Counter<"signal" | "result">;
+  readonly telemetryDuration: Histogram<"signal">;
   #deps: MetricsDeps;
   #snapshot?: { at: number; value: Promise<Snapshot | undefined> };
 
@@ -62,6 +64,20 @@ export class DaemonMetrics {
       name: "stratavore_outbox_publish_seconds",
       help: "Time from an event's commit to its publication by this daemon's relay.",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.telemetryPoints = new Counter({
+      name: "stratavore_telemetry_points_total",
+      help: 'Claude Code telemetry received: cost and token points (signal="metrics") and API call events ' +
+        '(signal="logs"), accepted or rejected.',
+      labelNames: ["signal", "result"],
+      registers,
+    });
+    this.telemetryDuration = new Histogram({
+      name: "stratavore_telemetry_export_seconds",
+      help: "Time the daemon took to ingest one OTLP export.",
+      labelNames: ["signal"],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
     this.eventsPublished = new Counter({
@@ -184,12 +200,30 @@ export class DaemonMetrics {
     fromDb(
       Counter,
       "stratavore_token_cost_usd_total",
-      "Estimated cost in US dollars of the booked tokens (same scopes as stratavore_tokens_used_total).",
+      "Cost in US dollars of the booked usage: Claude Code's own figures where it reported them, else estimated " +
+        "from the price table (same scopes as stratavore_tokens_used_total).",
       ["scope", "project"],
       (s, put) => {
         put({ scope: "global" } as Record<"scope" | "project", string>, s.tokensGlobal.costUsd);
         for (const [project, t] of s.tokensByProject) put({ scope: "project", project }, t.costUsd);
       },
+    );
+    fromDb(
+      Counter,
+      "stratavore_token_cost_reported_usd_total",
+      "The part of stratavore_token_cost_usd_total that Claude Code reported itself (telemetry, result events).",
+      ["scope", "project"],
+      (s, put) => {
+        put({ scope: "global" } as Record<"scope" | "project", string>, s.tokensGlobal.reportedUsd);
+        for (const [project, t] of s.tokensByProject) put({ scope: "project", project }, t.reportedUsd);
+      },
+    );
+    fromDb(
+      Gauge,
+      "stratavore_usage_disagreements",
+      "Sessions with no active runner whose transcript token counts differ from what Claude Code reported.",
+      [],
+      (s, put) => put({}, s.usageDisagreements),
     );
     fromDb(
       Gauge,

@@ -20,6 +20,7 @@ export interface Tokens {
   cacheCreation: number;
   cacheRead: number;
   costUsd: number;
+  reportedUsd: number;
 }
 
 export interface Snapshot {
@@ -33,9 +34,17 @@ export interface Snapshot {
   outboxDead: number;
   outboxOldestPendingSeconds: number;
   notifications: { sent: number; failed: number; pending: number };
+  usageDisagreements: number;
 }
 
-const zeroTokens = (): Tokens => ({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0, costUsd: 0 });
+const zeroTokens = (): Tokens => ({
+  input: 0,
+  output: 0,
+  cacheCreation: 0,
+  cacheRead: 0,
+  costUsd: 0,
+  reportedUsd: 0,
+});
 
 function add(into: Tokens, t: Tokens): void {
   into.input += t.input;
@@ -43,6 +52,7 @@ function add(into: Tokens, t: Tokens): void {
   into.cacheCreation += t.cacheCreation;
   into.cacheRead += t.cacheRead;
   into.costUsd += t.costUsd;
+  into.reportedUsd += t.reportedUsd;
 }
 
 export async function readSnapshot(db: Db): Promise<Snapshot> {
@@ -54,10 +64,11 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
        (SELECT count(*) FROM runners r WHERE r.project_id = p.id AND r.state IN ${ACTIVE_SQL})::int AS active,
        coalesce(t.input, 0)::float8 AS input, coalesce(t.output, 0)::float8 AS output,
        coalesce(t.cc, 0)::float8 AS "cacheCreation", coalesce(t.cr, 0)::float8 AS "cacheRead",
-       coalesce(t.cost, 0)::float8 AS "costUsd"
+       coalesce(t.cost, 0)::float8 AS "costUsd", coalesce(t.reported, 0)::float8 AS "reportedUsd"
      FROM projects p LEFT JOIN (
        SELECT project_id, sum(input_tokens) AS input, sum(output_tokens) AS output,
-              sum(cache_creation_tokens) AS cc, sum(cache_read_tokens) AS cr, sum(cost_usd) AS cost
+              sum(cache_creation_tokens) AS cc, sum(cache_read_tokens) AS cr, sum(cost_usd) AS cost,
+              sum(reported_cost_usd) AS reported
        FROM token_usage GROUP BY project_id) t ON t.project_id = p.id
      ORDER BY p.id`,
   );
@@ -70,6 +81,7 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
       sent: number;
       failed: number;
       waiting: number;
+      disagreements: number;
     }
   >(
     `SELECT (SELECT count(*) FROM sessions)::int AS sessions,
@@ -79,7 +91,13 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
           WHERE published_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT 1) AS oldest,
        (SELECT count(*) FROM notifications WHERE sent_at IS NOT NULL)::int AS sent,
        (SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL)::int AS failed,
-       (SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL)::int AS waiting`,
+       (SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL)::int AS waiting,
+       (SELECT count(DISTINCT u.session_id) FROM runner_usage u JOIN runners r ON r.id = u.runner_id
+          WHERE r.state NOT IN ${ACTIVE_SQL} AND u.reported_input_tokens IS NOT NULL
+            AND (u.reported_input_tokens, u.reported_output_tokens, u.reported_cache_read_tokens,
+                 u.reported_cache_creation_tokens)
+                IS DISTINCT FROM (u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_creation_tokens)
+       )::int AS disagreements`,
   );
 
   const runners = Object.fromEntries(RUNNER_STATES.map((s) => [s, 0])) as Record<RunnerState, number>;
@@ -104,5 +122,6 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
     outboxDead: counts.dead,
     outboxOldestPendingSeconds: Math.max(0, counts.oldest ?? 0),
     notifications: { sent: counts.sent, failed: counts.failed, pending: counts.waiting },
+    usageDisagreements: counts.disagreements,
   };
 }

@@ -7,12 +7,20 @@ import {
   heartbeatRequest,
   type HeartbeatResponse,
   hookRequest,
+  type ReportedTotal,
+  type StartedRequest,
   startedRequest,
 } from "../../lib/schemas/runner.ts";
 import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
 import type { PriceOverrides } from "../../lib/claude/pricing.ts";
 import { recordHook } from "../store/activity.ts";
-import { recordUsage, touchSession, type UsageDelta } from "../store/usage.ts";
+import {
+  recordReported,
+  recordUsage,
+  type ReportedValue,
+  touchSession,
+  type UsageDelta,
+} from "../store/usage.ts";
 import { readBody, readBodyAndText, readParam } from "../http/body.ts";
 import { SIGNATURE_HEADER, verify } from "../../lib/signature.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -42,6 +50,7 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
         await touchSession(tx, body.sessionId, { id, projectId: current.projectId, cwd: current.cwd });
       }
       if (current.state === "starting") {
+        await recordTelemetryMode(tx, id, body);
         return await transition(tx, id, "running", {
           pid: body.pid,
           host: body.host,
@@ -55,6 +64,7 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
           body.pid,
           body.host,
         ]);
+        await recordTelemetryMode(tx, id, body);
         return await getRunner(tx, id);
       }
       throw notActive(id, current.state, current.reason);
@@ -70,11 +80,14 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
     const result = await s.heartbeats.submit(id, body);
     if (!result) throw runnerNotFound(id);
     if (!result.accepted) throw notActive(id, result.state, result.reason);
-    if (body.usage?.length) {
-      const usage = body.usage;
+    if (body.usage?.length || body.reported?.length) {
+      const { usage = [], reported = [] } = body;
       await retryOnDeadlock(() =>
         s.db.transaction(async (tx) => {
-          const deltas = await recordUsage(tx, id, usage, hooks.prices);
+          const deltas = [
+            ...await recordUsage(tx, id, usage, hooks.prices),
+            ...await recordReported(tx, id, "result", reported.flatMap(resultValues)),
+          ];
           if (deltas.length && hooks.afterUsage) await hooks.afterUsage(tx, deltas);
         })
       );
@@ -136,6 +149,34 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
   });
 
   return app;
+}
+
+async function recordTelemetryMode(tx: Queryable, id: number, body: StartedRequest): Promise<void> {
+  if (!body.telemetry) return;
+  await tx.query("UPDATE runners SET telemetry = $2, telemetry_endpoint = $3 WHERE id = $1", [
+    id,
+    body.telemetry,
+    body.telemetryEndpoint ?? null,
+  ]);
+}
+
+/** A result event's per-model totals as reported series (one per kind; the event is cumulative). */
+function resultValues(t: ReportedTotal): ReportedValue[] {
+  const of = (kind: ReportedValue["kind"], value: number): ReportedValue => ({
+    series: `${t.sessionId}\u0000${t.model}\u0000${kind}`,
+    start: "0",
+    sessionId: t.sessionId,
+    model: t.model,
+    kind,
+    value,
+  });
+  return [
+    of("cost", t.costUsd),
+    of("input", t.input),
+    of("output", t.output),
+    of("cacheRead", t.cacheRead),
+    of("cacheCreation", t.cacheCreation),
+  ];
 }
 
 /** Heartbeats are HMAC-signed with the runner's key (lib/signature.ts); replays and stale ones are refused. */

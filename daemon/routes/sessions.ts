@@ -4,7 +4,8 @@ import { z } from "zod";
 import type { Queryable } from "../../lib/db/types.ts";
 import { AppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
-import type { Session } from "../../lib/schemas/session.ts";
+import type { Session, UsageCheck } from "../../lib/schemas/session.ts";
+import { costSummaryOf } from "../../lib/cost.ts";
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
@@ -33,7 +34,12 @@ interface SessionRow {
   tokens_cache_creation: number;
   tokens_cache_read: number;
   cost_usd: number;
+  cost_reported_usd: number;
+  unpriced_tokens: number;
   resumable: boolean;
+  /** [input, output, cache read, cache creation] from transcripts, and as Claude Code reported them. */
+  check_transcript: number[];
+  check_reported: (number | null)[] | null;
   first_activity_at: Date | null;
   last_activity_at: Date | null;
   t_store: string | null;
@@ -49,6 +55,13 @@ const SELECT = `
   SELECT s.*, p.name AS project,
     (SELECT count(*)::int FROM runners r WHERE r.session_id = s.id) AS runners,
     EXISTS (SELECT 1 FROM runners r WHERE r.session_id = s.id AND r.state IN ${ACTIVE_SQL}) AS active,
+    (SELECT jsonb_build_array(coalesce(sum(u.input_tokens), 0), coalesce(sum(u.output_tokens), 0),
+        coalesce(sum(u.cache_read_tokens), 0), coalesce(sum(u.cache_creation_tokens), 0))
+       FROM runner_usage u WHERE u.session_id = s.id) AS check_transcript,
+    (SELECT CASE WHEN count(u.reported_input_tokens) = 0 THEN NULL ELSE
+        jsonb_build_array(sum(u.reported_input_tokens), sum(u.reported_output_tokens),
+          sum(u.reported_cache_read_tokens), sum(u.reported_cache_creation_tokens)) END
+       FROM runner_usage u WHERE u.session_id = s.id) AS check_reported,
     t.store AS t_store, t.bytes AS t_bytes, t.stored_bytes AS t_stored_bytes, t.sha256 AS t_sha256,
     t.lines AS t_lines, t.stored_at AS t_stored_at, t.location AS t_location
   FROM sessions s JOIN projects p ON p.id = s.project_id LEFT JOIN transcripts t ON t.session_id = s.id`;
@@ -68,7 +81,9 @@ function toSession(r: SessionRow): Session {
       cacheCreation: r.tokens_cache_creation,
       cacheRead: r.tokens_cache_read,
     },
-    costUsd: Math.round(r.cost_usd * 1e6) / 1e6,
+    costUsd: costSummaryOf(r.cost_usd, r.cost_reported_usd, r.unpriced_tokens).usd,
+    cost: costSummaryOf(r.cost_usd, r.cost_reported_usd, r.unpriced_tokens),
+    usageCheck: usageCheckOf(r.check_transcript, r.check_reported),
     resumable: r.resumable || r.t_store !== null,
     active: r.active,
     firstActivityAt: r.first_activity_at?.toISOString() ?? null,
@@ -82,6 +97,27 @@ function toSession(r: SessionRow): Session {
       storedAt: r.t_stored_at!.toISOString(),
     },
   };
+}
+
+const counts = (v: (number | null)[]) => ({
+  input: Number(v[0] ?? 0),
+  output: Number(v[1] ?? 0),
+  cacheRead: Number(v[2] ?? 0),
+  cacheCreation: Number(v[3] ?? 0),
+});
+
+function usageCheckOf(transcriptRaw: number[], reportedRaw: (number | null)[] | null): UsageCheck {
+  const transcript = counts(transcriptRaw);
+  const reported = reportedRaw ? counts(reportedRaw) : null;
+  const any = (c: typeof transcript) => c.input + c.output + c.cacheRead + c.cacheCreation > 0;
+  const status: UsageCheck["status"] = !reported
+    ? (any(transcript) ? "transcript-only" : "none")
+    : !any(transcript)
+    ? "reported-only"
+    : JSON.stringify(reported) === JSON.stringify(transcript)
+    ? "agree"
+    : "differ";
+  return { status, transcript, reported };
 }
 
 async function getRow(q: Queryable, id: string): Promise<SessionRow> {

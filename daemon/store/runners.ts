@@ -7,6 +7,7 @@ import {
   type Runner,
   type RunnerState,
 } from "../../lib/schemas/runner.ts";
+import { costSummaryOf } from "../../lib/cost.ts";
 import { canTransition, EVENT_FOR } from "../runner_states.ts";
 import { emit } from "./outbox.ts";
 import { newAgentToken } from "./tokens.ts";
@@ -46,6 +47,11 @@ export interface RunnerRow {
   tokens_output: number;
   tokens_cache_creation: number;
   tokens_cache_read: number;
+  cost_usd: number;
+  cost_reported_usd: number;
+  unpriced_tokens: number;
+  telemetry: Runner["telemetry"];
+  telemetry_endpoint: string | null;
 }
 
 export const RUNNER_SELECT =
@@ -89,6 +95,9 @@ export function toRunner(r: RunnerRow): Runner {
       cacheCreation: r.tokens_cache_creation,
       cacheRead: r.tokens_cache_read,
     },
+    cost: costSummaryOf(r.cost_usd, r.cost_reported_usd, r.unpriced_tokens),
+    telemetry: r.telemetry,
+    telemetryEndpoint: r.telemetry_endpoint,
   };
 }
 

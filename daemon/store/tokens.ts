@@ -26,6 +26,7 @@ export type TokenCheck = "ok" | "unknown" | "other_runner";
 
 export class AgentTokenCache {
   #byRunner = new Map<number, string>();
+  #byHash = new Map<string, number>();
   #limit: number;
 
   constructor(limit = 100_000) {
@@ -59,12 +60,22 @@ export class AgentTokenCache {
     return this.#byRunner.get(runnerId);
   }
 
-  /** Which runner a token belongs to, if any (to tell a runner token from a wrong admin token). */
+  /**
+   * Which runner a token belongs to, if any (to tell a runner token from a wrong admin token, and to
+   * attribute telemetry exports, which carry no runner id in their path). Found owners are cached.
+   */
   async owner(q: Queryable, token: string): Promise<number | undefined> {
+    const hash = sha256Hex(token);
+    const cached = this.#byHash.get(hash);
+    if (cached !== undefined) return cached;
     const [row] = await q.query<{ runner_id: number }>(
       "SELECT runner_id FROM agent_tokens WHERE token_sha256 = $1",
-      [sha256Hex(token)],
+      [hash],
     );
+    if (row) {
+      if (this.#byHash.size >= this.#limit) this.#byHash.delete(this.#byHash.keys().next().value!);
+      this.#byHash.set(hash, row.runner_id);
+    }
     return row?.runner_id;
   }
 }

@@ -1,11 +1,17 @@
 /**
- * Token usage from agents. Agents report cumulative totals per (session, model) since their runner
- * started; the daemon keeps the last totals per runner in runner_usage and books only the difference,
- * so a retried or repeated heartbeat never counts a token twice.
+ * Token usage and cost. Two sources report cumulative totals per (runner, session, model), and the daemon
+ * books only what changed, so a retried or repeated report never counts twice:
+ * - the agent's transcript counts (tokens: what ccusage counts too), priced with the built-in table;
+ * - Claude Code's own figures (telemetry counters, a headless run's result event): its cost.
+ * The cost booked for a series is Claude Code's own as soon as it reported one, else the table's estimate
+ * (a report arriving later replaces it: the difference is booked). Telemetry is exported more often than
+ * the agent reads transcripts, so in practice a series' first report comes before its first estimate.
+ * Every change is booked on today's token_usage row, the session and the runner.
  */
 import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
+import type { ReportKind } from "../../lib/claude/telemetry.ts";
 
 export interface UsageDelta {
   runnerId: number;
@@ -18,6 +24,7 @@ export interface UsageDelta {
   cacheCreation1h: number;
   cacheRead: number;
   messages: number;
+  /** The change of the booked cost (may be negative when a report replaces an estimate). */
   costUsd: number;
 }
 
@@ -32,6 +39,20 @@ interface UsageRow {
   cache_creation_1h_tokens: number;
   cache_read_tokens: number;
   messages: number;
+}
+
+interface RunnerFacts {
+  id: number;
+  projectId: number;
+  cwd: string;
+}
+
+async function runnerFacts(tx: Queryable, runnerId: number): Promise<RunnerFacts | undefined> {
+  const [r] = await tx.query<{ project_id: number; cwd: string }>(
+    "SELECT project_id, cwd FROM runners WHERE id = $1",
+    [runnerId],
+  );
+  return r && { id: runnerId, projectId: r.project_id, cwd: r.cwd };
 }
 
 /** Makes sure a session row exists and points at this runner (on start, hooks and usage). */
@@ -50,16 +71,28 @@ export async function touchSession(
   );
 }
 
+const zeroDelta = (r: RunnerFacts, sessionId: string, model: string): UsageDelta => ({
+  runnerId: r.id,
+  projectId: r.projectId,
+  sessionId,
+  model,
+  input: 0,
+  output: 0,
+  cacheCreation: 0,
+  cacheCreation1h: 0,
+  cacheRead: 0,
+  messages: 0,
+  costUsd: 0,
+});
+
+/** Books the agent's cumulative transcript totals; returns what changed (tokens and cost). */
 export async function recordUsage(
   tx: Queryable,
   runnerId: number,
   totals: UsageTotal[],
   prices?: PriceOverrides,
 ): Promise<UsageDelta[]> {
-  const [runner] = await tx.query<{ project_id: number; cwd: string }>(
-    "SELECT project_id, cwd FROM runners WHERE id = $1",
-    [runnerId],
-  );
+  const runner = await runnerFacts(tx, runnerId);
   if (!runner) return [];
   const deltas: UsageDelta[] = [];
   for (const u of totals) {
@@ -69,34 +102,31 @@ export async function recordUsage(
       [runnerId, u.sessionId, u.model],
     );
     const d: UsageDelta = {
-      runnerId,
-      projectId: runner.project_id,
-      sessionId: u.sessionId,
-      model: u.model,
+      ...zeroDelta(runner, u.sessionId, u.model),
       input: Math.max(0, u.input - (old?.input_tokens ?? 0)),
       output: Math.max(0, u.output - (old?.output_tokens ?? 0)),
       cacheCreation: Math.max(0, u.cacheCreation - (old?.cache_creation_tokens ?? 0)),
       cacheCreation1h: Math.max(0, (u.cacheCreation1h ?? 0) - (old?.cache_creation_1h_tokens ?? 0)),
       cacheRead: Math.max(0, u.cacheRead - (old?.cache_read_tokens ?? 0)),
       messages: Math.max(0, (u.messages ?? 0) - (old?.messages ?? 0)),
-      costUsd: 0,
     };
     if (deltaTokens(d) === 0 && d.messages === 0) continue;
-    d.costUsd = costOf(
+    // The estimate of the whole cumulative total (not of the delta), so rounding never accumulates.
+    const estimate = costOf(
       {
-        input: d.input,
-        output: d.output,
-        cacheCreation: d.cacheCreation,
-        cacheCreation1h: d.cacheCreation1h,
-        cacheRead: d.cacheRead,
+        input: Math.max(u.input, old?.input_tokens ?? 0),
+        output: Math.max(u.output, old?.output_tokens ?? 0),
+        cacheCreation: Math.max(u.cacheCreation, old?.cache_creation_tokens ?? 0),
+        cacheCreation1h: Math.max(u.cacheCreation1h ?? 0, old?.cache_creation_1h_tokens ?? 0),
+        cacheRead: Math.max(u.cacheRead, old?.cache_read_tokens ?? 0),
       },
       u.model,
       prices,
-    ).usd;
+    );
     await tx.query(
       `INSERT INTO runner_usage AS r (runner_id, session_id, model, input_tokens, output_tokens, cache_creation_tokens,
-         cache_creation_1h_tokens, cache_read_tokens, messages)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         cache_creation_1h_tokens, cache_read_tokens, messages, estimated_cost_usd, priced)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (runner_id, session_id, model) DO UPDATE SET
          input_tokens = greatest(r.input_tokens, excluded.input_tokens),
          output_tokens = greatest(r.output_tokens, excluded.output_tokens),
@@ -104,6 +134,7 @@ export async function recordUsage(
          cache_creation_1h_tokens = greatest(r.cache_creation_1h_tokens, excluded.cache_creation_1h_tokens),
          cache_read_tokens = greatest(r.cache_read_tokens, excluded.cache_read_tokens),
          messages = greatest(r.messages, excluded.messages),
+         estimated_cost_usd = excluded.estimated_cost_usd, priced = excluded.priced,
          updated_at = now()`,
       [
         runnerId,
@@ -115,19 +146,20 @@ export async function recordUsage(
         u.cacheCreation1h ?? 0,
         u.cacheRead,
         u.messages ?? 0,
+        estimate.usd,
+        estimate.priced,
       ],
     );
     await tx.query(
       `INSERT INTO token_usage AS t (day, runner_id, session_id, model, project_id, input_tokens, output_tokens,
-         cache_creation_tokens, cache_creation_1h_tokens, cache_read_tokens, cost_usd)
-       VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         cache_creation_tokens, cache_creation_1h_tokens, cache_read_tokens)
+       VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (day, runner_id, session_id, model) DO UPDATE SET
          input_tokens = t.input_tokens + excluded.input_tokens,
          output_tokens = t.output_tokens + excluded.output_tokens,
          cache_creation_tokens = t.cache_creation_tokens + excluded.cache_creation_tokens,
          cache_creation_1h_tokens = t.cache_creation_1h_tokens + excluded.cache_creation_1h_tokens,
-         cache_read_tokens = t.cache_read_tokens + excluded.cache_read_tokens,
-         cost_usd = t.cost_usd + excluded.cost_usd`,
+         cache_read_tokens = t.cache_read_tokens + excluded.cache_read_tokens`,
       [
         runnerId,
         d.sessionId,
@@ -138,25 +170,164 @@ export async function recordUsage(
         d.cacheCreation,
         d.cacheCreation1h,
         d.cacheRead,
-        d.costUsd,
       ],
     );
-    await touchSession(
-      tx,
-      d.sessionId,
-      { id: runnerId, projectId: runner.project_id, cwd: runner.cwd },
-      true,
-    );
+    await touchSession(tx, d.sessionId, runner, true);
     await tx.query(
       `UPDATE sessions SET
          tokens_input = tokens_input + $2, tokens_output = tokens_output + $3,
          tokens_cache_creation = tokens_cache_creation + $4, tokens_cache_read = tokens_cache_read + $5,
-         cost_usd = cost_usd + $6, model = $7,
+         model = $6,
          message_count = (SELECT coalesce(sum(messages), 0) FROM runner_usage WHERE session_id = $1)
        WHERE id = $1`,
-      [d.sessionId, d.input, d.output, d.cacheCreation, d.cacheRead, d.costUsd, d.model],
+      [d.sessionId, d.input, d.output, d.cacheCreation, d.cacheRead, d.model],
     );
+    d.costUsd = await bookCost(tx, runner, d.sessionId, d.model);
     deltas.push(d);
   }
   return deltas;
+}
+
+/** One reported cumulative value: a telemetry series point, or a result event's per-model total. */
+export interface ReportedValue {
+  series: string;
+  start: string;
+  sessionId: string;
+  model: string;
+  kind: ReportKind;
+  value: number;
+}
+
+/**
+ * Books Claude Code's own cumulative figures for a runner. Values of a series only grow (a repeated or
+ * older export changes nothing); per (session, model, kind) the series of a source add up and the larger
+ * source wins (telemetry and a result event report the same requests).
+ */
+export async function recordReported(
+  tx: Queryable,
+  runnerId: number,
+  source: "telemetry" | "result",
+  values: ReportedValue[],
+): Promise<UsageDelta[]> {
+  const runner = await runnerFacts(tx, runnerId);
+  if (!runner || values.length === 0) return [];
+  const changed = new Map<string, { sessionId: string; model: string }>();
+  for (const v of values) {
+    const [row] = await tx.query<{ changed: boolean }>(
+      `INSERT INTO reported_series AS s (runner_id, source, series, start_ns, session_id, model, kind, value)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (runner_id, source, series, start_ns) DO UPDATE SET
+         value = greatest(s.value, excluded.value), updated_at = now()
+         WHERE excluded.value > s.value
+       RETURNING true AS changed`,
+      [runnerId, source, v.series, v.start, v.sessionId, v.model, v.kind, v.value],
+    );
+    if (row?.changed) {
+      changed.set(`${v.sessionId}\u0000${v.model}`, { sessionId: v.sessionId, model: v.model });
+    }
+  }
+  const deltas: UsageDelta[] = [];
+  for (const { sessionId, model } of changed.values()) {
+    const sums = await tx.query<{ kind: ReportKind; value: number }>(
+      `SELECT kind, max(total)::float8 AS value FROM (
+         SELECT source, kind, sum(value) AS total FROM reported_series
+         WHERE runner_id = $1 AND session_id = $2 AND model = $3 GROUP BY source, kind) x
+       GROUP BY kind`,
+      [runnerId, sessionId, model],
+    );
+    const by = Object.fromEntries(sums.map((s) => [s.kind, s.value])) as Partial<Record<ReportKind, number>>;
+    const tokens = (k: ReportKind) => (by[k] === undefined ? null : Math.round(by[k]!));
+    await tx.query(
+      `INSERT INTO runner_usage AS r (runner_id, session_id, model, reported_cost_usd, reported_input_tokens,
+         reported_output_tokens, reported_cache_read_tokens, reported_cache_creation_tokens)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (runner_id, session_id, model) DO UPDATE SET
+         reported_cost_usd = coalesce(excluded.reported_cost_usd, r.reported_cost_usd),
+         reported_input_tokens = coalesce(excluded.reported_input_tokens, r.reported_input_tokens),
+         reported_output_tokens = coalesce(excluded.reported_output_tokens, r.reported_output_tokens),
+         reported_cache_read_tokens = coalesce(excluded.reported_cache_read_tokens, r.reported_cache_read_tokens),
+         reported_cache_creation_tokens = coalesce(excluded.reported_cache_creation_tokens, r.reported_cache_creation_tokens),
+         updated_at = now()`,
+      [
+        runnerId,
+        sessionId,
+        model,
+        by.cost ?? null,
+        tokens("input"),
+        tokens("output"),
+        tokens("cacheRead"),
+        tokens("cacheCreation"),
+      ],
+    );
+    await touchSession(tx, sessionId, runner, true);
+    const cost = await bookCost(tx, runner, sessionId, model);
+    if (cost !== 0) deltas.push({ ...zeroDelta(runner, sessionId, model), costUsd: cost });
+  }
+  return deltas;
+}
+
+interface CostState {
+  estimated_cost_usd: number;
+  priced: boolean;
+  reported_cost_usd: number | null;
+  booked_reported_usd: number;
+  booked_estimated_usd: number;
+  booked_unpriced_tokens: number;
+  tokens: number;
+}
+
+/**
+ * Brings what is booked for one (runner, session, model) in line with what it should be, on today's
+ * token_usage row, the session and the runner; returns the change of cost.
+ */
+async function bookCost(
+  tx: Queryable,
+  runner: RunnerFacts,
+  sessionId: string,
+  model: string,
+): Promise<number> {
+  const [s] = await tx.query<CostState>(
+    `SELECT estimated_cost_usd, priced, reported_cost_usd, booked_reported_usd, booked_estimated_usd,
+            booked_unpriced_tokens,
+            (input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) AS tokens
+     FROM runner_usage WHERE runner_id = $1 AND session_id = $2 AND model = $3 FOR UPDATE`,
+    [runner.id, sessionId, model],
+  );
+  if (!s) return 0;
+  let reported = 0, estimated = 0, unpriced = 0;
+  if (s.reported_cost_usd !== null) reported = s.reported_cost_usd;
+  else if (s.priced) estimated = s.estimated_cost_usd;
+  else unpriced = s.tokens;
+  const dReported = reported - s.booked_reported_usd;
+  const dEstimated = estimated - s.booked_estimated_usd;
+  const dUnpriced = unpriced - s.booked_unpriced_tokens;
+  if (dReported === 0 && dEstimated === 0 && dUnpriced === 0) return 0;
+  const dCost = dReported + dEstimated;
+  await tx.query(
+    `UPDATE runner_usage SET booked_reported_usd = $4, booked_estimated_usd = $5, booked_unpriced_tokens = $6
+     WHERE runner_id = $1 AND session_id = $2 AND model = $3`,
+    [runner.id, sessionId, model, reported, estimated, unpriced],
+  );
+  await tx.query(
+    `INSERT INTO token_usage AS t (day, runner_id, session_id, model, project_id, cost_usd, reported_cost_usd,
+       estimated_cost_usd, unpriced_tokens)
+     VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (day, runner_id, session_id, model) DO UPDATE SET
+       cost_usd = t.cost_usd + excluded.cost_usd,
+       reported_cost_usd = t.reported_cost_usd + excluded.reported_cost_usd,
+       estimated_cost_usd = t.estimated_cost_usd + excluded.estimated_cost_usd,
+       unpriced_tokens = t.unpriced_tokens + excluded.unpriced_tokens`,
+    [runner.id, sessionId, model, runner.projectId, dCost, dReported, dEstimated, dUnpriced],
+  );
+  await tx.query(
+    `UPDATE sessions SET cost_usd = cost_usd + $2, cost_reported_usd = cost_reported_usd + $3,
+       unpriced_tokens = unpriced_tokens + $4, updated_at = now() WHERE id = $1`,
+    [sessionId, dCost, dReported, dUnpriced],
+  );
+  await tx.query(
+    `UPDATE runners SET cost_usd = cost_usd + $2, cost_reported_usd = cost_reported_usd + $3,
+       unpriced_tokens = unpriced_tokens + $4 WHERE id = $1`,
+    [runner.id, dCost, dReported, dUnpriced],
+  );
+  return dCost;
 }

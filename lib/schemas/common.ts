@@ -34,3 +34,17 @@ export const apiErrorBody = z.object({
   }),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorBody>;
+
+/**
+ * What something cost. `usd` is Claude Code's own figure where it reported one (telemetry, a headless run's
+ * result) and the price table's estimate elsewhere; `reportedUsd` is the reported part. Tokens of models
+ * with neither a report nor a price are counted in `unpricedTokens`, never as $0.
+ */
+export const costSummary = z.object({
+  usd: z.number(),
+  reportedUsd: z.number(),
+  unpricedTokens: z.number(),
+  /** claude-code: all reported; estimated: none reported; mixed; none: no usage at all. */
+  source: z.enum(["claude-code", "estimated", "mixed", "none"]),
+});
+export type CostSummary = z.infer<typeof costSummary>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { projectName, timestamp, tokenCounts } from "./common.ts";
+import { costSummary, projectName, timestamp, tokenCounts } from "./common.ts";
 
 export const RUNNER_STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
 export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
@@ -11,6 +11,13 @@ export const activity = z.enum(ACTIVITIES);
 export type Activity = z.infer<typeof activity>;
 
 export const runnerMode = z.enum(["interactive", "headless", "pty"]);
+
+/**
+ * How a runner's Claude Code telemetry is set up: exported to this daemon (its costs are Claude Code's own),
+ * the user's own exporter left alone (costs estimated from transcripts), or off.
+ */
+export const telemetryMode = z.enum(["stratavore", "user", "off"]);
+export type TelemetryModeName = z.infer<typeof telemetryMode>;
 export type RunnerMode = z.infer<typeof runnerMode>;
 
 const labels = z.record(
@@ -64,6 +71,11 @@ export const runner = z.object({
   cpuPercent: z.number().nullable(),
   rssBytes: z.number().nullable(),
   tokens: tokenCounts,
+  cost: costSummary,
+  /** null for commands other than Claude Code. */
+  telemetry: telemetryMode.nullable(),
+  /** Where the user's own telemetry goes (telemetry "user"). */
+  telemetryEndpoint: z.string().nullable(),
 });
 export type Runner = z.infer<typeof runner>;
 
@@ -86,6 +98,21 @@ export const usageTotal = z.strictObject({
 });
 export type UsageTotal = z.infer<typeof usageTotal>;
 
+/**
+ * Claude Code's own cumulative figures for one model of a session, from a headless run's result event
+ * (`modelUsage`): its cost and the tokens it counted.
+ */
+export const reportedTotal = z.strictObject({
+  sessionId: z.string().min(1).max(200),
+  model: z.string().min(1).max(200),
+  costUsd: z.number().finite().nonnegative().max(1e7),
+  input: z.number().int().nonnegative().max(1e13),
+  output: z.number().int().nonnegative().max(1e13),
+  cacheRead: z.number().int().nonnegative().max(1e13),
+  cacheCreation: z.number().int().nonnegative().max(1e13),
+});
+export type ReportedTotal = z.infer<typeof reportedTotal>;
+
 export const heartbeatRequest = z.strictObject({
   pid: z.number().int().positive().optional(),
   /** CPU and memory of the child's process tree; null when the platform cannot tell. */
@@ -94,6 +121,7 @@ export const heartbeatRequest = z.strictObject({
   sessionId: z.string().min(1).max(200).optional(),
   tokens: tokenCounts.optional(),
   usage: z.array(usageTotal).max(1000).optional(),
+  reported: z.array(reportedTotal).max(200).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
 
@@ -109,6 +137,8 @@ export const startedRequest = z.strictObject({
   pid: z.number().int().positive(),
   host: z.string().min(1).max(255),
   sessionId: z.string().min(1).max(200).optional(),
+  telemetry: telemetryMode.optional(),
+  telemetryEndpoint: z.string().max(2000).optional(),
 });
 export type StartedRequest = z.infer<typeof startedRequest>;
 

@@ -1,6 +1,6 @@
 /** Claude Code sessions as Stratavore tracks them, and usage reports. */
 import { z } from "zod";
-import { timestamp, tokenCounts } from "./common.ts";
+import { costSummary, timestamp, tokenCounts } from "./common.ts";
 
 export const transcriptInfo = z.object({
   store: z.string(),
@@ -11,6 +11,18 @@ export const transcriptInfo = z.object({
   storedAt: timestamp,
 });
 
+/**
+ * The cross-check of a session's two accounts: tokens counted from its transcripts and tokens Claude Code
+ * reported itself. "differ" is worth a look once no runner of the session is active (while one is, the two
+ * arrive at different moments).
+ */
+export const usageCheck = z.object({
+  status: z.enum(["agree", "differ", "transcript-only", "reported-only", "none"]),
+  transcript: tokenCounts,
+  reported: tokenCounts.nullable(),
+});
+export type UsageCheck = z.infer<typeof usageCheck>;
+
 export const session = z.object({
   id: z.string(),
   project: z.string(),
@@ -20,7 +32,10 @@ export const session = z.object({
   model: z.string().nullable(),
   messageCount: z.number(),
   tokens: tokenCounts,
+  /** The same as cost.usd. */
   costUsd: z.number(),
+  cost: costSummary,
+  usageCheck: usageCheck,
   resumable: z.boolean(),
   active: z.boolean(),
   firstActivityAt: timestamp.nullable(),
@@ -40,7 +55,9 @@ export const usageRow = z.object({
   cacheCreation: z.number(),
   cacheRead: z.number(),
   total: z.number(),
+  /** The same as cost.usd. */
   costUsd: z.number(),
+  cost: costSummary,
 });
 export type UsageRow = z.infer<typeof usageRow>;
 

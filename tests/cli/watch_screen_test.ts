@@ -41,6 +41,9 @@ function runner(id: number, over: Partial<Runner> = {}): Runner {
     cpuPercent: 2.5,
     rssBytes: 200 * 1048576,
     tokens: { input: 1000, output: 2000, cacheCreation: 0, cacheRead: 0 },
+    cost: { usd: 0.0123, reportedUsd: 0.0123, unpricedTokens: 0, source: "claude-code" },
+    telemetry: "stratavore",
+    telemetryEndpoint: null,
     ...over,
   };
 }

@@ -19,24 +19,31 @@ Deno.test("claude pricing: family and version are read from every spelling of a 
   assertEquals(modelFamily("us.anthropic.claude-haiku-4-5-20251001-v1:0"), { family: "haiku", version: 405 });
   assertEquals(modelFamily("claude-opus-4-5@20251101"), { family: "opus", version: 405 });
   assertEquals(modelFamily("claude-opus-4-6"), { family: "opus", version: 406 });
+  assertEquals(modelFamily("claude-mythos-5-1"), { family: "mythos", version: 501 });
+  assertEquals(modelFamily("claude-sonnet-5-5"), { family: "sonnet", version: 505 });
   assertEquals(modelFamily("gpt-4o"), undefined);
 });
 
-Deno.test("claude pricing: the built-in table", () => {
+Deno.test("claude pricing: the built-in table holds Claude Code's own prices", () => {
+  // Columns as Claude Code reports them: input, output, cache read, cache write 5 min, 1 h (USD per million).
   const prices = (model: string) => {
     const p = priceFor(model)?.price;
-    return p && [p.input, p.output, p.cacheWrite5m, p.cacheWrite1h, p.cacheRead];
+    return p && [p.input, p.output, p.cacheRead, p.cacheWrite5m, p.cacheWrite1h];
   };
-  assertEquals(prices("claude-opus-4-20250514"), [15, 75, 18.75, 30, 1.5]);
-  assertEquals(prices("claude-opus-4-1-20250805"), [15, 75, 18.75, 30, 1.5]);
-  assertEquals(prices("claude-opus-4-5-20251101"), [5, 25, 6.25, 10, 0.5]);
-  assertEquals(prices("claude-opus-4-6"), [5, 25, 6.25, 10, 0.5], "Opus 4.5 and later");
-  assertEquals(prices("claude-3-7-sonnet-20250219"), [3, 15, 3.75, 6, 0.3]);
-  assertEquals(prices("claude-sonnet-4-20250514"), [3, 15, 3.75, 6, 0.3]);
-  assertEquals(prices("claude-sonnet-4-5-20250929"), [3, 15, 3.75, 6, 0.3]);
-  assertEquals(prices("claude-haiku-4-5-20251001"), [1, 5, 1.25, 2, 0.1]);
-  assertEquals(prices("claude-3-5-haiku-20241022"), [0.8, 4, 1, 1.6, 0.08]);
-  assertEquals(prices("claude-3-haiku-20240307"), undefined, "not in the table");
+  assertEquals(prices("claude-opus-5-5"), [4, 20, 0.2, 5, 8]);
+  assertEquals(prices("claude-opus-4-6"), [5, 25, 0.5, 6.25, 10]);
+  assertEquals(prices("claude-opus-4-5-20251101"), [5, 25, 0.5, 6.25, 10]);
+  assertEquals(prices("claude-opus-4-1-20250805"), [4, 20, 0.2, 5, 8], "Claude Code charges its default here");
+  assertEquals(prices("claude-sonnet-5-5"), [2, 10, 0.1, 2.5, 4]);
+  assertEquals(prices("claude-sonnet-5"), [2, 10, 0.2, 2.5, 4]);
+  assertEquals(prices("claude-sonnet-4-6"), [3, 15, 0.3, 3.75, 6]);
+  assertEquals(prices("claude-3-7-sonnet-20250219"), [3, 15, 0.3, 3.75, 6]);
+  assertEquals(prices("claude-haiku-5-5"), [0.1, 0.5, 0.01, 0.125, 0.2]);
+  assertEquals(prices("claude-haiku-4-5-20251001"), [1, 5, 0.1, 1.25, 2]);
+  assertEquals(prices("claude-3-5-haiku-20241022"), [0.8, 4, 0.08, 1, 1.6]);
+  assertEquals(prices("claude-mythos-5-2"), [8, 40, 0.2, 10, 16]);
+  assertEquals(prices("claude-mythos-preview"), [4, 20, 0.2, 5, 8]);
+  assertEquals(prices("claude-opus-5-1"), undefined, "a version Claude Code does not name is unpriced");
   assertEquals(prices("<synthetic>"), undefined);
 });
 
@@ -46,9 +53,15 @@ Deno.test("claude pricing: cost splits cache writes into 5-minute and 1-hour par
   const c = costOf(totals, "claude-sonnet-4-5-20250929");
   assert(c.priced && close(c.usd, 22.95), `got ${c.usd}`);
   assertEquals(c.match?.source, "builtin");
-  // Opus 4.1 without a 1h part: 15 + 75 + 18.75 + 1.5 = 110.25
-  const o = costOf({ input: M, output: M, cacheCreation: M, cacheRead: M }, "claude-opus-4-1-20250805");
-  assert(close(o.usd, 110.25), `got ${o.usd}`);
+  // Opus 5.5 without a 1h part: 4 + 20 + 5 + 0.2 = 29.2
+  const o = costOf({ input: M, output: M, cacheCreation: M, cacheRead: M }, "claude-opus-5-5");
+  assert(close(o.usd, 29.2), `got ${o.usd}`);
+  // The usage of one request as Claude Code reported it: 1000 in, 20 out, 300 read, 150 + 50 written → $0.00561
+  const r = costOf(
+    { input: 1000, output: 20, cacheCreation: 200, cacheCreation1h: 50, cacheRead: 300 },
+    "claude-opus-5-5",
+  );
+  assert(close(r.usd, 0.00561), `got ${r.usd}`);
   // Haiku 3.5, small numbers: 1200×0.8 + 300×4 + 0 + 10000×0.08 = 2960 µ$
   const h = costOf(
     { input: 1200, output: 300, cacheCreation: 0, cacheRead: 10_000 },
@@ -57,7 +70,7 @@ Deno.test("claude pricing: cost splits cache writes into 5-minute and 1-hour par
   assert(close(h.usd, 0.00296), `got ${h.usd}`);
 });
 
-Deno.test("claude pricing: unknown models cost 0 and are reported as unpriced", () => {
+Deno.test("claude pricing: unknown models are reported as unpriced", () => {
   const c = costOf({ input: M, output: M, cacheCreation: 0, cacheRead: 0 }, "some-local-model");
   assertEquals(c, { usd: 0, priced: false });
 });
