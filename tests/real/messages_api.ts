@@ -51,6 +51,8 @@ export interface RecordedRequest {
   messageId?: string;
   requestId?: string;
   status: number;
+  /** What the stand-in billed for an answered request (so tests can price it). */
+  usage?: Usage;
 }
 
 export interface MessagesApiOptions {
@@ -240,6 +242,7 @@ export class MessagesApi {
       );
     }
     const u = { ...this.defaultUsage, ...reply.usage };
+    rec.usage = u;
     const messageId = `msg_${crypto.randomUUID().replaceAll("-", "")}`;
     rec.messageId = messageId;
     this.#record(rec);
