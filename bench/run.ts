@@ -8,6 +8,7 @@ const BENCHES: Record<string, string> = {
   events: "./events.ts",
   attach: "./attach.ts",
   cli: "./cli.ts",
+  telemetry: "./telemetry.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);

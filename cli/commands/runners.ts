@@ -18,6 +18,7 @@ import {
   uptime,
 } from "../render/format.ts";
 import { isClaude } from "../../lib/claude/command.ts";
+import { costSourceText, formatCost } from "../../lib/cost.ts";
 import { printTable } from "../render/table.ts";
 
 export interface RunnersOptions extends GlobalOptions {
@@ -140,5 +141,33 @@ export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string,
     ["  output", exact(t.output)],
     ["  cache write", exact(t.cacheCreation)],
     ["  cache read", exact(t.cacheRead)],
+    [
+      "cost",
+      isClaude(r.command) ? `${formatCost(r.cost, 6)} (${costSourceText(r.cost)})` : "n/a",
+    ],
+    ["telemetry", telemetryText(r)],
+    ...(r.apiCalls && r.apiCalls.requests + r.apiCalls.errors > 0
+      ? [[
+        "api calls",
+        `${exact(r.apiCalls.requests)} (${r.apiCalls.errors} failed)` +
+        (r.apiCalls.meanMs !== null ? `, ${(r.apiCalls.meanMs / 1000).toFixed(1)}s on average` : ""),
+      ] as [string, string]]
+      : []),
   ];
+}
+
+/** Where the runner's Claude Code telemetry goes, and so where its cost comes from. */
+function telemetryText(r: Runner): string {
+  switch (r.telemetry) {
+    case "stratavore":
+      return "to this daemon: costs are Claude Code's own";
+    case "user":
+      return `yours (to ${
+        r.telemetryEndpoint ?? "your exporter"
+      }), left as it was: costs are estimated from transcripts`;
+    case "off":
+      return "off (STRATAVORE_CLAUDE_TELEMETRY): costs are estimated from transcripts";
+    default:
+      return "-";
+  }
 }

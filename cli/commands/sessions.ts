@@ -11,6 +11,7 @@ import { contextFrom, type GlobalOptions } from "../context.ts";
 import { formatAge, formatBytes, formatCount, now, printJson, renderFields } from "../render/format.ts";
 import { printTable } from "../render/table.ts";
 import { apiErrorBody } from "../../lib/schemas/common.ts";
+import { costSourceText, formatCost } from "../../lib/cost.ts";
 
 const total = (s: Session) => s.tokens.input + s.tokens.output + s.tokens.cacheCreation + s.tokens.cacheRead;
 
@@ -30,12 +31,31 @@ export async function sessionsCommand(opts: GlobalOptions & { project?: string; 
       s.project,
       String(s.messageCount),
       formatCount(total(s)),
-      `$${s.costUsd.toFixed(2)}`,
+      formatCost(s.cost, 2),
       s.active ? "running" : formatAge(s.lastActivityAt, at),
       s.resumable ? "yes" : "no",
     ]),
     { color: ctx.color, priority: [9, 8, 3, 6, 5, 4, 2], align: ["l", "l", "r", "r", "r"] },
   );
+}
+
+/** Transcript tokens against Claude Code's own count of them. */
+function usageCheckText(s: Session): string {
+  const c = s.usageCheck;
+  const sum = (t: Session["tokens"]) => t.input + t.output + t.cacheCreation + t.cacheRead;
+  switch (c.status) {
+    case "agree":
+      return "transcripts and Claude Code's telemetry agree";
+    case "differ":
+      return `transcripts count ${sum(c.transcript)} tokens, Claude Code reported ${sum(c.reported!)}` +
+        (s.active ? " (the session is running: they may not have caught up yet)" : "");
+    case "transcript-only":
+      return "from transcripts only (no telemetry for this session)";
+    case "reported-only":
+      return "from Claude Code's telemetry only (no transcript read)";
+    default:
+      return "-";
+  }
 }
 
 export async function sessionShowCommand(id: string, opts: GlobalOptions) {
@@ -54,7 +74,8 @@ export async function sessionShowCommand(id: string, opts: GlobalOptions) {
         formatCount(total(s))
       } (input ${s.tokens.input}, output ${s.tokens.output}, cache write ${s.tokens.cacheCreation}, cache read ${s.tokens.cacheRead})`,
     ],
-    ["cost", `$${s.costUsd.toFixed(4)} (estimate)`],
+    ["cost", `${formatCost(s.cost, 6)} (${costSourceText(s.cost)})`],
+    ["usage check", usageCheckText(s)],
     ["runners", `${s.runners}${s.active ? " (one running)" : ""}`],
     ["first activity", s.firstActivityAt ?? "-"],
     ["last activity", s.lastActivityAt ?? "-"],

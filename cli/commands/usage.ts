@@ -6,6 +6,7 @@ import { parseChoice } from "../args.ts";
 import { connect } from "../connect.ts";
 import { contextFrom, type GlobalOptions } from "../context.ts";
 import { formatCount, now, printJson } from "../render/format.ts";
+import { formatCost } from "../../lib/cost.ts";
 import { printTable } from "../render/table.ts";
 
 /** "7d", "24h" (back from now) or a date "2026-11-01" → a UTC date. */
@@ -40,12 +41,18 @@ export async function usageCommand(
     formatCount(r.cacheCreation),
     formatCount(r.cacheRead),
     formatCount(r.total),
-    `$${r.costUsd.toFixed(2)}`,
+    formatCost(r.cost, 2),
   ];
   printTable(
     [by.toUpperCase(), "INPUT", "OUTPUT", "CACHE WRITE", "CACHE READ", "TOTAL", "COST"],
     [...report.rows.map(line), line(report.total)],
     { color: ctx.color, align: ["l", "r", "r", "r", "r", "r", "r"], priority: [9, 5, 5, 3, 3, 8, 7] },
   );
-  console.log("(costs are estimates from the price table; see `stratavore config` for overrides)");
+  const t = report.total.cost;
+  if (t.source !== "claude-code" && t.source !== "none") {
+    console.log(
+      "(~: partly estimated from the price table, for usage Claude Code did not report a cost for; " +
+        "see `stratavore config` for price overrides)",
+    );
+  }
 }

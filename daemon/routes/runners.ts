@@ -1,5 +1,6 @@
 /** /api/v1/runners: launch, list, show, stop, kill (admin). */
 import { Hono } from "hono";
+import { apiCallSummary } from "../store/api_calls.ts";
 import { z } from "zod";
 import { AppError, isAppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
@@ -88,7 +89,9 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
 
   app.get("/:id", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    return c.json(await getRunner(s.db, id));
+    const runner = await getRunner(s.db, id);
+    // One runner in detail also says how its API calls went (Claude Code's telemetry events).
+    return c.json({ ...runner, apiCalls: await apiCallSummary(s.db, id) });
   });
 
   app.post("/:id/stop", async (c) => {

@@ -76,6 +76,13 @@ export const runner = z.object({
   telemetry: telemetryMode.nullable(),
   /** Where the user's own telemetry goes (telemetry "user"). */
   telemetryEndpoint: z.string().nullable(),
+  /** Claude Code's API calls (from its telemetry); only in GET /runners/:id. */
+  apiCalls: z.object({
+    requests: z.number(),
+    errors: z.number(),
+    meanMs: z.number().nullable(),
+    costUsd: z.number(),
+  }).optional(),
 });
 export type Runner = z.infer<typeof runner>;
 

@@ -42,14 +42,22 @@ eachDaemon(
       cacheRead: m.cacheRead,
       total: Number(m.input) + Number(m.output) + Number(m.cacheCreation) + Number(m.cacheRead),
       costUsd: expected.costUsd[m.model as string],
+      // The fake claude exports no telemetry: its costs are the price table's estimates.
+      cost: {
+        usd: expected.costUsd[m.model as string],
+        reportedUsd: 0,
+        unpricedTokens: 0,
+        source: "estimated",
+      },
     }));
     assertEquals(report.rows, want);
     assertEquals(report.total.total, 142 + 350 + 2034 + 27990);
     const text = await runStratavore(["usage", "--by", "model", "--since", "1d"], {
       env: { ...t.env, COLUMNS: "120" },
     });
-    assertMatch(text.stdout, /claude-sonnet-4-5-20250929\s+22\s+270\s+1\.5k\s+27\.0k\s+28\.8k\s+\$0\.02/);
-    assertMatch(text.stdout, /total\s+142\s+350\s+2\.0k\s+28\.0k\s+30\.5k\s+\$0\.02/);
+    assertMatch(text.stdout, /claude-sonnet-4-5-20250929\s+22\s+270\s+1\.5k\s+27\.0k\s+28\.8k\s+~\$0\.02/);
+    assertMatch(text.stdout, /total\s+142\s+350\s+2\.0k\s+28\.0k\s+30\.5k\s+~\$0\.02/);
+    assertMatch(text.stdout, /partly estimated from the price table/);
     const byProject = JSON.parse(
       (await runStratavore(["--json", "usage", "--by", "project"], { env: t.env })).stdout,
     );

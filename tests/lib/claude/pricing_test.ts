@@ -33,7 +33,11 @@ Deno.test("claude pricing: the built-in table holds Claude Code's own prices", (
   assertEquals(prices("claude-opus-5-5"), [4, 20, 0.2, 5, 8]);
   assertEquals(prices("claude-opus-4-6"), [5, 25, 0.5, 6.25, 10]);
   assertEquals(prices("claude-opus-4-5-20251101"), [5, 25, 0.5, 6.25, 10]);
-  assertEquals(prices("claude-opus-4-1-20250805"), [4, 20, 0.2, 5, 8], "Claude Code charges its default here");
+  assertEquals(
+    prices("claude-opus-4-1-20250805"),
+    [4, 20, 0.2, 5, 8],
+    "Claude Code charges its default here",
+  );
   assertEquals(prices("claude-sonnet-5-5"), [2, 10, 0.1, 2.5, 4]);
   assertEquals(prices("claude-sonnet-5"), [2, 10, 0.2, 2.5, 4]);
   assertEquals(prices("claude-sonnet-4-6"), [3, 15, 0.3, 3.75, 6]);

@@ -1,5 +1,6 @@
 /** One runner: every detail, its recent events, its log (detached runners), stop and kill. */
 import { useEffect, useRef, useState } from "preact/hooks";
+import { costSourceText, formatCost } from "../../../lib/cost.ts";
 import { html } from "htm/preact";
 import type { EventEnvelope } from "../../../lib/schemas/event.ts";
 import type { Runner } from "../../../lib/schemas/runner.ts";
@@ -124,6 +125,13 @@ function Details({ r, now }: { r: Runner; now: number }) {
       `${grouped(tokenTotal(r.tokens))} (input ${grouped(r.tokens.input)}, output ${
         grouped(r.tokens.output)
       }, cache write ${grouped(r.tokens.cacheCreation)}, cache read ${grouped(r.tokens.cacheRead)})`,
+    ],
+    [
+      "Cost",
+      html`
+        <span data-cost=${r.cost.usd} data-cost-source=${r.cost.source}>${formatCost(r.cost, 6)}</span>
+        <span class="muted small">${costSourceText(r.cost)}</span>
+      `,
     ],
     ["Labels", Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "–"],
   ];

@@ -1,6 +1,7 @@
 /**
  * Usage: tokens per day per project (bars, or cumulative lines) with the token budgets drawn as lines,
- * tokens per model, the estimated cost, a table with the same numbers and a CSV export made in the page.
+ * tokens per model, the cost (Claude Code's own where it reported it, marked ~ where estimated), a table
+ * with the same numbers and a CSV export made in the page.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { html } from "htm/preact";
@@ -10,6 +11,7 @@ import { api, type ApiError } from "../api.ts";
 import { ChartView, PALETTE } from "../chart.ts";
 import { Empty, ErrorBox } from "../components.ts";
 import { compact, csv, grouped, usd, utcDay } from "../format.ts";
+import { costSourceText, formatCost } from "../../../lib/cost.ts";
 import { useFleet } from "../store.ts";
 
 const DAY = 86_400_000;
@@ -250,8 +252,11 @@ export function UsagePage() {
       <div class="grid stats">
         <div class="card stat"><span class="muted small">Tokens</span>
           <strong data-total-tokens=${data.total.total}>${compact(data.total.total)}</strong></div>
-        <div class="card stat"><span class="muted small">Estimated cost</span>
-          <strong data-total-cost=${data.total.costUsd}>${usd(data.total.costUsd)}</strong></div>
+        <div class="card stat"><span class="muted small">Cost</span>
+          <strong data-total-cost=${data.total.costUsd} data-cost-source=${data.total.cost
+            .source}>${formatCost(data.total.cost)}</strong><span class="muted small">${costSourceText(
+              data.total.cost,
+            )}</span></div>
         ${cost.map((c) =>
           html`<div class="card stat"><span class="muted small">${c.name}</span>
           <strong>${compact(c.tokens)}</strong><span class="muted small">${usd(c.cost)}</span></div>`
@@ -310,7 +315,7 @@ export function UsagePage() {
                       <td data-label="Cache write" class="num">${grouped(m.cacheCreation)}</td>
                       <td data-label="Cache read" class="num">${grouped(m.cacheRead)}</td>
                       <td data-label="Total" class="num">${grouped(m.total)}</td>
-                      <td data-label="Cost" class="num">${usd(m.costUsd)}</td>
+                      <td data-label="Cost" class="num">${formatCost(m.cost)}</td>
                     </tr>
                   `
                 )}</tbody>
@@ -345,7 +350,7 @@ export function UsagePage() {
                     <td data-label="Cache write" class="num">${grouped(r.cacheCreation)}</td>
                     <td data-label="Cache read" class="num">${grouped(r.cacheRead)}</td>
                     <td data-label="Total" class="num">${grouped(r.total)}</td>
-                    <td data-label="Cost" class="num">${usd(r.costUsd)}</td>
+                    <td data-label="Cost" class="num">${formatCost(r.cost)}</td>
                   </tr>
                 `
               )}</tbody>
@@ -357,7 +362,7 @@ export function UsagePage() {
                   <td class="num" data-label="Cache write">${grouped(data.total.cacheCreation)}</td>
                   <td class="num" data-label="Cache read">${grouped(data.total.cacheRead)}</td>
                   <td class="num" data-label="Total">${grouped(data.total.total)}</td>
-                  <td class="num" data-label="Cost">${usd(data.total.costUsd)}</td>
+                  <td class="num" data-label="Cost">${formatCost(data.total.cost)}</td>
                 </tr>
               </tfoot>
             </table>

@@ -1,0 +1,78 @@
+/** Helpers for driving the real Claude Code in a terminal and checking what it was billed. */
+import { eventually } from "../helpers/assert.ts";
+import type { Tmux } from "../helpers/tmux.ts";
+import { costOf } from "../../lib/claude/pricing.ts";
+import type { Runner } from "../../lib/schemas/runner.ts";
+import type { StratavoreClient } from "../../lib/client.ts";
+import type { MessagesApi } from "./messages_api.ts";
+
+export const MODEL = "claude-sonnet-5-5";
+
+/** What Claude Code charges for everything the stand-in answered (its prices are checked in prices_test). */
+export function billed(api: MessagesApi): number {
+  return api.requests.filter((r) => r.usage).reduce((sum, r) => {
+    const u = r.usage!;
+    return sum + costOf({
+      input: u.input,
+      output: u.output,
+      cacheCreation: u.cacheWrite5m + u.cacheWrite1h,
+      cacheCreation1h: u.cacheWrite1h,
+      cacheRead: u.cacheRead,
+    }, r.model).usd;
+  }, 0);
+}
+
+export async function activeRunner(client: StratavoreClient, project: string): Promise<Runner> {
+  return await eventually(
+    async () => {
+      const [r] = await client.listRunners({ project });
+      return r?.state === "running" ? r : undefined;
+    },
+    60_000,
+    "the runner to be running",
+  );
+}
+
+export async function activityBecomes(
+  client: StratavoreClient,
+  id: number,
+  activity: Runner["activity"],
+  timeoutMs = 20_000,
+): Promise<Runner> {
+  return await eventually(
+    async () => {
+      const r = await client.getRunner(id);
+      return r.activity === activity ? r : undefined;
+    },
+    timeoutMs,
+    `runner ${id} to be ${activity}`,
+  );
+}
+
+/** Claude Code's input box: the `❯` line right under a rule (the transcript's echoed prompts have none). */
+function inputBox(screen: string): string | undefined {
+  const lines = screen.split("\n");
+  const i = lines.findLastIndex((l, n) => l.startsWith("❯") && n > 0 && lines[n - 1].startsWith("─"));
+  return i >= 0 ? lines[i] : undefined;
+}
+
+/**
+ * Types a prompt into Claude Code's input box and submits it: Enter is sent once the text shows in the box
+ * (keys typed faster are taken as a paste), and again only while the box still holds it (a second Enter
+ * must never reach a dialog the prompt opened).
+ */
+export async function prompt(tmux: Tmux, text: string): Promise<void> {
+  await tmux.send("-l", text);
+  await eventually(async () => inputBox(await tmux.screen())?.includes(text), 15_000, `"${text}" typed`);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await new Promise((r) => setTimeout(r, 400));
+    await tmux.send("Enter");
+    const sent = await eventually(
+      async () => !inputBox(await tmux.screen())?.includes(text) || undefined,
+      2000,
+      "submitted",
+    ).catch(() => false);
+    if (sent) return;
+  }
+  throw new Error(`the prompt "${text}" was not submitted:\n${await tmux.screen()}`);
+}
