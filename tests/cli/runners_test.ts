@@ -35,7 +35,12 @@ const RUNNER_FIELDS = [
   "state",
   "stopRequested",
   "tokens",
-];
+  "cost",
+  "telemetry",
+  "telemetryEndpoint",
+].sort();
+/** `runner <id>` also says how its Claude Code API calls went. */
+const RUNNER_DETAIL_FIELDS = [...RUNNER_FIELDS, "apiCalls"].sort();
 
 eachDaemon("cli runners: tables at 100 and 60 columns drop the least important columns", async (t) => {
   const cli = cliFor(t);
@@ -109,7 +114,7 @@ eachDaemon("cli runner <id>: every detail as key: value lines, and --json", asyn
 
   const json = await cli(["runner", "2", "--json"]);
   const r2 = JSON.parse(json.stdout);
-  assertEquals(Object.keys(r2).sort(), RUNNER_FIELDS);
+  assertEquals(Object.keys(r2).sort(), RUNNER_DETAIL_FIELDS);
   assertEquals(r2.state, "running");
   assertEquals(r2.activity, "busy");
   assertEquals(r2.rssBytes, 1.5 * 1024 ** 3);
