@@ -99,6 +99,21 @@ export class HeartbeatLoop {
     }
   }
 
+  /**
+   * The last report of a session that has ended: sent until the daemon takes it (a daemon restarting just
+   * as the session ends must not lose its last tokens), for at most `withinMs`. True when it was taken.
+   */
+  async finalBeat(extra: Partial<HeartbeatRequest> = {}, withinMs = 60_000): Promise<boolean> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const before = this.#failures;
+      const next = await this.beat(extra);
+      if (this.#ended || this.#failures === 0 || this.#failures === before) return !this.#ended;
+      if (Date.now() + next > deadline) return false;
+      await new Promise((r) => setTimeout(r, next));
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

@@ -306,12 +306,12 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   if (headless && facts.result?.usage && facts.sessionId && tracker.totals().length === 0) {
     // No transcript on this machine (or not readable): the result event's usage is what there is.
     const u = facts.result.usage;
-    await loop.beat({
+    await loop.finalBeat({
       usage: [{ sessionId: facts.sessionId, model: facts.model ?? "unknown", ...u }],
       ...(reported.length ? { reported } : {}),
     });
   } else if (!loop.ended && (outbox.pending(tracker.totals()).length > 0 || reported.length > 0)) {
-    await loop.beat(reported.length ? { reported } : {});
+    await loop.finalBeat(reported.length ? { reported } : {});
   }
   const reason = headless && facts.result
     ? `${facts.result.isError ? "failed" : "completed"}: ${facts.result.numTurns ?? "?"} turn(s)${

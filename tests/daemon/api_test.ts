@@ -299,9 +299,10 @@ eachDaemon(
       headers: { authorization: `Bearer ${daemon.token}`, "content-type": "application/json" },
       body,
     });
+    pending.catch(() => {}); // awaited below; a failure must fail the test there, not as an uncaught error
     await new Promise((r) => setTimeout(r, 300)); // the request is being served
     const exit = daemon.stop("SIGTERM");
-    await new Promise((r) => setTimeout(r, 300)); // shutdown has begun; the body is still coming
+    await daemon.waitForLog(/shutting down/, 30_000); // shutdown has begun; the body is still coming
     const late = await fetch(`${daemon.url}/api/v1/status`, {
       headers: { authorization: `Bearer ${daemon.token}` },
     });
