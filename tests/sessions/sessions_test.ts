@@ -107,7 +107,7 @@ eachDaemon(
     const show = await runStratavore(["session", "show", s1.id], { env: t.env });
     assertMatch(show.stdout, /resumable:\s+yes: stratavore resume/);
     const list = await runStratavore(["sessions"], { env: { ...t.env, COLUMNS: "140" } });
-    assertMatch(list.stdout, new RegExp(`${s1.id}\\s+res\\s+\\d+\\s+122\\s+\\$0\\.\\d\\d\\s+.+?\\s+yes`));
+    assertMatch(list.stdout, new RegExp(`${s1.id}\\s+res\\s+\\d+\\s+122\\s+~\\$0\\.\\d\\d\\s+.+?\\s+yes`));
   },
 );
 
