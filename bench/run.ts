@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   attach: "./attach.ts",
   cli: "./cli.ts",
   telemetry: "./telemetry.ts",
+  "stop-kill": "./stop_kill.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);
