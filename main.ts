@@ -129,7 +129,7 @@ program.command("agent")
   .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
   .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s")
   .action(async (command, _o, cmd) => {
-    exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), command);
+    exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), { argv: command });
   });
 
 program.command("logs")

@@ -1,7 +1,7 @@
 /**
  * Claude Code specifics of the command line: is the command claude, which session will it write, and the
- * arguments Stratavore adds (a pinned --session-id for new sessions, --settings with our hooks, the
- * headless flags for detached prompts).
+ * arguments the agent adds (a pinned --session-id for new sessions, --settings with our hooks). What the
+ * command line is before that (project defaults, extra arguments, headless flags) is lib/command_line.ts.
  */
 
 import { isClaude } from "../lib/claude/command.ts";
@@ -49,10 +49,4 @@ export function planSession(args: string[], newId: () => string = () => crypto.r
   if (has(args, "--resume", "-r", "--continue", "-c")) return { extraArgs: [], ownSettings };
   const id = newId();
   return { sessionId: id, extraArgs: ["--session-id", id], ownSettings };
-}
-
-/** How a detached, headless run is started: claude gets -p with stream-json output; others get the prompt last. */
-export function headlessArgs(command: string, prompt: string, args: string[]): string[] {
-  if (isClaude(command)) return ["-p", prompt, "--output-format", "stream-json", "--verbose", ...args];
-  return [...args, prompt];
 }

@@ -1,19 +1,21 @@
 /**
  * The agent's heartbeat loop. While the daemon answers it reports every interval; while it does not, the
  * session goes on and the loop retries with backoff (never longer than the interval, so a restarted
- * daemon sees the runner again well within its TTL).
+ * daemon sees the runner again well within its TTL). Each answer carries the runner's state, so the loop is
+ * also the fallback for commands when the link (link.ts) is down.
  */
-import { ApiError, type StratavoreClient } from "../lib/client.ts";
+import type { StratavoreClient } from "../lib/client.ts";
 import type { Logger } from "../lib/log.ts";
-import type { HeartbeatRequest, HeartbeatResponse, RunnerState } from "../lib/schemas/runner.ts";
+import type { HeartbeatRequest, HeartbeatResponse } from "../lib/schemas/runner.ts";
+import { type Action, fromError, fromState } from "./verdict.ts";
 
 export interface HeartbeatHandlers {
-  /** The daemon asked for a graceful stop. */
-  onStopRequested(): void;
-  /** The daemon no longer accepts reports for this runner (killed, failed by the reconciler, deleted). */
-  onEnded(state: RunnerState | "gone", message: string): void;
+  /** What the daemon's answer calls for (verdict.ts); an ended runner's also ends the loop. */
+  onAction(action: Action): void;
   /** A heartbeat was accepted (its body's usage is now booked). */
   onAccepted?(body: HeartbeatRequest, reply: HeartbeatResponse): void;
+  /** Whether the runner's token has been accepted before (a 401 then means it was revoked). */
+  tokenWorked(): boolean;
 }
 
 export class HeartbeatLoop {
@@ -57,6 +59,19 @@ export class HeartbeatLoop {
     return this.#ended;
   }
 
+  /** The next heartbeat goes now, unless one is on its way (two at once would race their signatures). */
+  soon(): void {
+    if (this.#running || this.#stopped || this.#ended) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
+  /** The runner has ended (the link said so): no more reports. */
+  end(): void {
+    this.#ended = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+
   #schedule(ms: number): void {
     if (this.#stopped || this.#ended) return;
     this.#timer = setTimeout(() => {
@@ -77,15 +92,13 @@ export class HeartbeatLoop {
       this.#failures = 0;
       if (this.#followServer) this.#intervalMs = reply.intervalMs;
       this.#handlers.onAccepted?.(body, reply);
-      if (reply.stopRequested) this.#handlers.onStopRequested();
+      this.#handlers.onAction(fromState(reply.state, reply.stopRequested));
       return this.#intervalMs;
     } catch (e) {
-      if (e instanceof ApiError && (e.apiCode === "runner_not_active" || e.apiCode === "not_found")) {
-        this.#ended = true;
-        const state = e.apiCode === "not_found"
-          ? "gone"
-          : ((e.details as { state?: RunnerState })?.state ?? "failed");
-        this.#handlers.onEnded(state, e.message);
+      const action = fromError(e, this.#handlers.tokenWorked());
+      if (action) {
+        if (action.ended) this.#ended = true;
+        this.#handlers.onAction(action);
         return this.#intervalMs;
       }
       this.#failures++;

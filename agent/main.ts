@@ -4,7 +4,8 @@
  */
 import { contextFrom, type GlobalOptions } from "../cli/context.ts";
 import { HOOK_ENV } from "../cli/commands/hook.ts";
-import { ApiError, StratavoreClient } from "../lib/client.ts";
+import { StratavoreClient } from "../lib/client.ts";
+import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
 import { claudeConfigDirs } from "../lib/claude/paths.ts";
 import { hookSettings } from "../lib/claude/hooks.ts";
 import { clientFor, daemonUrl } from "../lib/discover.ts";
@@ -31,6 +32,8 @@ function holdStopSignals(): { deliver(fn: (sig: Deno.Signal) => void): void; off
 }
 import { which } from "../lib/which.ts";
 import { type RunMode, startCommand } from "./command.ts";
+import { SessionControl } from "./control.ts";
+import type { AgentLink } from "./link.ts";
 import { isClaude, planSession, type SessionPlan } from "./claude_args.ts";
 import { fileSink } from "./file_log.ts";
 import { HeartbeatLoop } from "./heartbeat.ts";
@@ -40,6 +43,14 @@ import { watchHookEvents } from "./hook_events.ts";
 import { reportExit } from "./report.ts";
 import { type SessionTelemetry, sessionTelemetry } from "./telemetry.ts";
 import { uploadTranscripts } from "./transcript_upload.ts";
+import { fromError, fromState } from "./verdict.ts";
+
+/**
+ * What the agent runs: a command line of its own (`stratavore agent -- cmd args`, and the daemon's detached
+ * agents, given the runner's planned command line), or its project's command with extra arguments
+ * (`launch`, `resume`), planned by the daemon (lib/command_line.ts) when it registers the runner.
+ */
+export type AgentCommand = { argv: string[] } | { project: ProjectCommand; extraArgs: string[] };
 
 export interface AgentOptions extends GlobalOptions {
   project?: string;
@@ -61,7 +72,7 @@ interface Registered {
   token: string;
 }
 
-async function register(opts: AgentOptions, command: string[], cwd: string): Promise<Registered> {
+async function register(opts: AgentOptions, what: AgentCommand, cwd: string): Promise<Registered> {
   const { config } = contextFrom(opts).loaded;
   if (opts.runner) {
     // With --runner, --token is that runner's token (the daemon prints it at launch); the environment
@@ -94,29 +105,32 @@ async function register(opts: AgentOptions, command: string[], cwd: string): Pro
     }
     launchCwd ??= cwd; // found by the folder we are in: run here, not at the project's root
   }
-  const launched = await admin.launch({
-    project,
-    command: command[0],
-    args: command.slice(1),
-    cwd: launchCwd,
-  });
+  const launched = await admin.launch(
+    "argv" in what
+      ? { project, command: what.argv[0], args: what.argv.slice(1), cwd: launchCwd }
+      : { project, args: what.extraArgs, cwd: launchCwd },
+  );
   return { runner: launched.runner, client: admin.withToken(launched.token), token: launched.token };
 }
 
-export async function runAgent(opts: AgentOptions, command: string[]): Promise<number> {
+export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<number> {
   // From the first moment: a signal while registering must not end the agent (and leave a runner behind);
   // it is passed to the command once it runs.
   const signals = holdStopSignals();
   const ctx = contextFrom(opts);
   const config = ctx.loaded.config;
-  if (command.length === 0) {
+  if ("argv" in what && what.argv.length === 0) {
     throw new AppError(
       "usage",
       'nothing to run: give the command after "--", e.g. stratavore agent -- claude',
     );
   }
-  if (!which(command[0])) {
-    throw new AppError("failed", `cannot run "${command[0]}": it is not on PATH`);
+  // Checked before anything is registered: the same plan the daemon makes, for the command's name.
+  const planned: CommandLine = "argv" in what
+    ? { command: what.argv[0], args: what.argv.slice(1), cwd: opts.cwd ?? Deno.cwd() }
+    : planCommandLine(what.project, { args: what.extraArgs, cwd: opts.cwd });
+  if (!which(planned.command)) {
+    throw new AppError("failed", `cannot run "${planned.command}": it is not on PATH`);
   }
   const userInterval = opts.heartbeat ? parseDuration(opts.heartbeat) : undefined;
   if (opts.heartbeat && !userInterval) {
@@ -124,8 +138,11 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   }
   const grace = opts.stopGrace ? parseDuration(opts.stopGrace) ?? 10_000 : 10_000;
 
-  const { runner, client, token } = await register(opts, command, opts.cwd ?? Deno.cwd());
+  const { runner, client, token } = await register(opts, what, opts.cwd ?? Deno.cwd());
   const cwd = runner.cwd || opts.cwd || Deno.cwd();
+  // The command line the daemon recorded for the runner when it registered it here; a detached agent's
+  // (--runner) is the one it was given, which the daemon planned the same way.
+  const command = "argv" in what ? what.argv : [runner.command, ...runner.args];
   const runDir = homePath(config.home, "runs", String(runner.id));
   await Deno.mkdir(runDir, { recursive: true });
   await Deno.mkdir(homePath(config.home, "logs"), { recursive: true });
@@ -195,6 +212,16 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
   if (plan.resumed) await tracker.poll();
   const mode: RunMode = opts.pty ? "pty" : opts.log !== undefined ? "headless" : "interactive";
   const headless = mode === "headless";
+
+  // What the daemon says about the runner, by the link, a heartbeat or a refusal, is acted on here.
+  const late: { loop?: HeartbeatLoop; link?: AgentLink } = {};
+  const control = new SessionControl(grace, rlog, {
+    onEnded: () => late.loop?.end(),
+    onDetach: () => late.link?.close(),
+  });
+  // A token from our own launch works; one given with --runner is trusted once the daemon accepts it.
+  let tokenWorked = !opts.runner;
+
   let started;
   try {
     started = await startCommand({
@@ -210,12 +237,27 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
       scrollback: config.scrollback,
       log: rlog,
       onSession: (id) => tracker.watchSession(id),
+      link: {
+        onUp: () => (tokenWorked = true),
+        onMessage: (msg) => {
+          if (msg.t === "state") control.act(fromState(msg.state, msg.stopRequested, msg.reason), "link");
+          else if (msg.t === "stop") {
+            control.act({ do: "stop", ended: false, why: reasonOf("stop requested", msg) }, "link");
+          } else if (msg.t === "kill") {
+            control.act({ do: "kill", ended: true, why: reasonOf("killed", msg) }, "link");
+          }
+        },
+        // Refused outright (a revoked token, a deleted runner): a heartbeat now brings the daemon's reason.
+        onRefused: () => late.loop?.soon(),
+      },
     });
   } catch (e) {
     await reportExit(client, runner.id, { exitCode: null, reason: (e as Error).message }, rlog);
     throw e;
   }
   const { child, facts, captured } = started;
+  late.link = started.link;
+  control.attach(child);
   if (mode === "interactive" && !opts.quiet) {
     console.error(`stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started`);
   }
@@ -229,20 +271,21 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
       pid: child.pid,
       host: Deno.hostname(),
       sessionId: plan.sessionId,
+      command: command[0],
+      args,
       ...(telemetry ? { telemetry: telemetry.mode, telemetryEndpoint: telemetry.endpoint } : {}),
     });
+    tokenWorked = true;
   } catch (e) {
-    if (e instanceof ApiError && e.apiCode === "runner_not_active") {
-      rlog.warn("the runner ended before it started; ending the command", { error: e.message });
-      await child.killTree(true);
-    } else rlog.warn("could not report the start; heartbeats will retry", { error: (e as Error).message });
+    const action = fromError(e, tokenWorked);
+    if (action) control.act(action, "start report");
+    else rlog.warn("could not report the start; heartbeats will retry", { error: (e as Error).message });
   }
 
   const meter = new CpuMeter();
   const sampler = new TreeSampler(child.pid);
   meter.update(await sampler.sample());
   const outbox = new UsageOutbox();
-  let stopping = false;
   const loop = new HeartbeatLoop({
     client,
     runnerId: runner.id,
@@ -264,23 +307,16 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
       };
     },
     handlers: {
-      onAccepted: (body) => outbox.ack(body.usage),
-      onStopRequested: () => {
-        if (stopping) return;
-        stopping = true;
-        rlog.info("stop requested by the daemon; asking the command to stop", { graceMs: grace });
-        void child.stop(grace);
+      onAccepted: (body) => {
+        tokenWorked = true;
+        outbox.ack(body.usage);
       },
-      onEnded: (state, message) => {
-        if (state === "killed" || state === "gone") {
-          rlog.warn("runner killed; ending the command", { state });
-          void child.killTree(true);
-        } else {
-          rlog.warn("the daemon no longer tracks this runner; the session keeps running", { state, message });
-        }
-      },
+      onAction: (action) => control.act(action, "heartbeat"),
+      tokenWorked: () => tokenWorked,
     },
   });
+  late.loop = loop;
+  if (control.ended) loop.end();
   loop.start();
 
   const interactive = mode === "interactive" && Deno.stdin.isTerminal();
@@ -329,4 +365,8 @@ export async function runAgent(opts: AgentOptions, command: string[]): Promise<n
     );
   }
   return status.code;
+}
+
+function reasonOf(what: string, msg: { reason: string | null }): string {
+  return msg.reason && msg.reason !== what ? `${what} (${msg.reason})` : what;
 }

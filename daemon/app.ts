@@ -34,7 +34,7 @@ export interface AppExtensions {
  */
 function isLongLived(c: Context<AppEnv>): boolean {
   const path = c.req.path;
-  return /\/(events|attach|pty)$/.test(path) ||
+  return /\/(events|attach|pty|link)$/.test(path) ||
     (/\/logs$/.test(path) && /^(true|1)$/.test(c.req.query("follow") ?? "")) ||
     Boolean(c.req.header("upgrade"));
 }

@@ -29,6 +29,8 @@ import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
 import { PtyHub } from "./pty/hub.ts";
 import { ptyRoutes } from "./routes/pty.ts";
+import { AgentLinks } from "./link/links.ts";
+import { linkRoutes } from "./routes/link.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
@@ -83,6 +85,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const transcripts = new LocalTranscriptStore(config.home);
   const uiLinks = new UiLinks();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
+  const links = new AgentLinks(db, ptyHub, log.child({ component: "link" }));
+  await links.start();
   const drain = new RequestDrain();
   const bookBudgets = (tx: Queryable, deltas: UsageDelta[]) => recordBudgetUsage(tx, deltas, Date.now());
   const app = buildApp(services, {
@@ -94,6 +98,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       observability.mount(api);
       api.route("/runners", logRoutes(services, shutdown.signal));
       api.route("/runners", transcriptUploadRoute(services, transcripts));
+      api.route("/runners", linkRoutes(services, links));
       api.route("/runners", ptyRoutes(services, ptyHub));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
       api.route("/budgets", budgetRoutes(services));
@@ -167,6 +172,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     log.warn("requests still running at shutdown", { inFlight: drain.inFlight });
   }
   shutdown.abort();
+  await links.stop();
   ptyHub.closeAll();
   await server.shutdown();
   await Promise.all(loops.map((l) => l.stop()));

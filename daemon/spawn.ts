@@ -3,7 +3,6 @@
  * process group so it outlives a daemon restart, with the runner's token in its environment (never on the
  * command line, where `ps` would show it) and the command's output kept in $STRATAVORE_HOME/logs.
  */
-import { headlessArgs } from "../agent/claude_args.ts";
 import { homePath } from "../lib/home.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
 import { selfCommand } from "../lib/self.ts";
@@ -18,9 +17,6 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
     const logPath = homePath(logs, `${runner.id}.${pty ? "log" : "jsonl"}`);
     await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
     const [exe, ...pre] = selfCommand();
-    const commandArgs = runner.prompt !== null
-      ? headlessArgs(runner.command, runner.prompt, runner.args)
-      : runner.args;
     const env: Record<string, string> = {
       ...Deno.env.toObject(),
       STRATAVORE_HOME: s.config.home,
@@ -42,8 +38,9 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
         logPath,
         ...(pty ? ["--pty"] : []),
         "--",
+        // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
         runner.command,
-        ...commandArgs,
+        ...runner.args,
       ],
       cwd: runner.cwd,
       env,

@@ -51,5 +51,5 @@ export async function launchCommand(project: string, args: string[], opts: Launc
       `project ${project}'s folder ${p.path} does not exist here: fix it with "stratavore project set ${project} --path DIR"`,
     );
   }
-  return await runAgent({ ...opts, project }, [p.command, ...p.commandArgs, ...args]);
+  return await runAgent({ ...opts, project }, { project: p, extraArgs: args });
 }

@@ -127,11 +127,8 @@ export async function resumeCommand(id: string, args: string[], opts: GlobalOpti
   }
   if (s.active) throw new AppError("failed", `session ${id} is still running (runner ${s.runnerId})`);
   const p = await client.getProject(s.project);
-  return await runAgent({ ...opts, project: s.project, cwd: s.cwd }, [
-    p.command,
-    "--resume",
-    id,
-    ...p.commandArgs,
-    ...args,
-  ]);
+  return await runAgent({ ...opts, project: s.project, cwd: s.cwd }, {
+    project: p,
+    extraArgs: ["--resume", id, ...args],
+  });
 }

@@ -1,11 +1,12 @@
 /**
- * The daemon's side of detached interactive sessions: one channel per runner joins the agent's WebSocket
- * (which holds the pseudo-terminal) to any number of viewers. The daemon keeps a scrollback copy so a
+ * The daemon's side of detached interactive sessions: one channel per runner joins the agent's link
+ * (whose agent holds the pseudo-terminal) to any number of viewers. The daemon keeps a scrollback copy so a
  * viewer that attaches sees the current screen at once; one read-write viewer holds the keyboard at a time.
  */
 import { ByteRing } from "../../lib/byte_ring.ts";
 import type { Logger } from "../../lib/log.ts";
-import { agentMessage, type ToViewerMessage, viewerMessage } from "../../lib/schemas/pty.ts";
+import type { AgentMessage, ToAgentMessage } from "../../lib/schemas/link.ts";
+import { type ToViewerMessage, viewerMessage } from "../../lib/schemas/pty.ts";
 
 interface Viewer {
   id: string;
@@ -56,55 +57,50 @@ export class PtyChannel {
     this.#toViewers({ t: "keyboard", holder, viewers: this.#viewers.size });
   }
 
-  attachAgent(socket: WebSocket): void {
-    if (this.#agent && this.#agent !== socket) {
-      try {
-        this.#agent.close(4000, "replaced by a newer connection");
-      } catch { /* gone */ }
-    }
+  /** The runner's agent link is up (daemon/link/links.ts): keys and sizes go to it from now on. */
+  agentConnected(socket: WebSocket): void {
     this.#agent = socket;
-    socket.binaryType = "arraybuffer";
-    socket.onmessage = (e) => {
-      if (typeof e.data !== "string") {
-        const bytes = new Uint8Array(e.data as ArrayBuffer);
-        if (this.#replayNext) {
-          // The agent came back (a daemon restart, a dropped link): its scrollback is the truth; viewers
-          // already here get the screen redrawn from it.
-          this.#replayNext = false;
-          this.ring.replace(bytes);
-          const redraw = new Uint8Array(CLEAR.length + bytes.length);
-          redraw.set(CLEAR);
-          redraw.set(bytes, CLEAR.length);
-          this.#toViewers(redraw);
-          return;
-        }
-        this.ring.push(bytes);
-        this.#toViewers(bytes);
-        return;
-      }
-      let msg;
-      try {
-        msg = agentMessage.parse(JSON.parse(e.data));
-      } catch {
-        return;
-      }
-      if (msg.t === "hello") {
+  }
+
+  /** Terminal output, a binary frame of the agent's link. */
+  agentOutput(bytes: Uint8Array): void {
+    if (this.#replayNext) {
+      // The agent came back (a daemon restart, a dropped link): its scrollback is the truth; viewers
+      // already here get the screen redrawn from it.
+      this.#replayNext = false;
+      this.ring.replace(bytes);
+      const redraw = new Uint8Array(CLEAR.length + bytes.length);
+      redraw.set(CLEAR);
+      redraw.set(bytes, CLEAR.length);
+      this.#toViewers(redraw);
+      return;
+    }
+    this.ring.push(bytes);
+    this.#toViewers(bytes);
+  }
+
+  /** The terminal's part of the agent's control messages. */
+  agentMessage(msg: AgentMessage): void {
+    if (msg.t === "hello") {
+      if (msg.cols !== undefined && msg.rows !== undefined) {
         this.#cols = msg.cols;
         this.#rows = msg.rows;
-        this.#toViewers({ t: "agent", live: true });
-        this.#toViewers({ t: "size", cols: msg.cols, rows: msg.rows });
-      } else if (msg.t === "replay") this.#replayNext = true;
-      else if (msg.t === "exit") {
-        this.exit = { code: msg.code, signal: msg.signal };
-        this.#toViewers({ t: "exit", ...this.exit });
-        for (const v of this.#viewers.values()) v.socket.close(1000, "session ended");
       }
-    };
-    socket.onclose = () => {
-      if (this.#agent !== socket) return;
-      this.#agent = undefined;
-      if (!this.exit) this.#toViewers({ t: "agent", live: false });
-    };
+      this.#toViewers({ t: "agent", live: true });
+      this.#toViewers({ t: "size", cols: this.#cols, rows: this.#rows });
+    } else if (msg.t === "replay") this.#replayNext = true;
+    else if (msg.t === "exit") {
+      this.exit = { code: msg.code, signal: msg.signal };
+      this.#toViewers({ t: "exit", ...this.exit });
+      for (const v of this.#viewers.values()) v.socket.close(1000, "session ended");
+    }
+  }
+
+  agentDisconnected(socket: WebSocket): void {
+    if (this.#agent !== socket) return;
+    this.#agent = undefined;
+    this.#replayNext = false;
+    if (!this.exit) this.#toViewers({ t: "agent", live: false });
   }
 
   addViewer(socket: WebSocket, opts: { readOnly: boolean; name: string }): void {
@@ -159,7 +155,10 @@ export class PtyChannel {
       } else if (msg.t === "resize" && holds) {
         this.#cols = msg.cols;
         this.#rows = msg.rows;
-        if (this.live) send(this.#agent!, JSON.stringify({ t: "resize", cols: msg.cols, rows: msg.rows }));
+        if (this.live) {
+          const resize: ToAgentMessage = { t: "resize", cols: msg.cols, rows: msg.rows };
+          send(this.#agent!, JSON.stringify(resize));
+        }
         this.#toViewers({ t: "size", cols: msg.cols, rows: msg.rows });
       }
     };
@@ -174,7 +173,6 @@ export class PtyChannel {
 
   closeAll(): void {
     for (const v of this.#viewers.values()) v.socket.close(1001, "daemon shutting down");
-    this.#agent?.close(1001, "daemon shutting down");
   }
 }
 

@@ -49,6 +49,14 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
       ) {
         await touchSession(tx, body.sessionId, { id, projectId: current.projectId, cwd: current.cwd });
       }
+      if (body.command && isActive(current.state)) {
+        // What really ran, with what the agent added (Claude's --session-id and --settings).
+        await tx.query("UPDATE runners SET command = $2, args = $3::jsonb WHERE id = $1", [
+          id,
+          body.command,
+          body.args ?? [],
+        ]);
+      }
       if (current.state === "starting") {
         await recordTelemetryMode(tx, id, body);
         return await transition(tx, id, "running", {
@@ -195,9 +203,12 @@ function checkSignature(
     stale: "the heartbeat's signature time is more than 5 minutes off: check this machine's clock",
     bad: "the heartbeat's signature does not match its body",
   };
-  if (result !== "ok") throw new AppError("unauthorized", why[result]);
+  // details.signature tells these from a refused token: the agent ends its session only for the latter.
+  if (result !== "ok") throw new AppError("unauthorized", why[result], { details: { signature: result } });
   if ((last.get(id) ?? 0) >= timestamp!) {
-    throw new AppError("unauthorized", "a heartbeat was replayed (its time is not newer)");
+    throw new AppError("unauthorized", "a heartbeat was replayed (its time is not newer)", {
+      details: { signature: "replayed" },
+    });
   }
   if (last.size > 100_000) last.clear();
   last.set(id, timestamp!);

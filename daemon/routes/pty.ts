@@ -1,12 +1,13 @@
 /**
- * WebSockets of detached interactive runners: the agent's (runner token) at /runners/:id/pty and viewers'
- * (admin token) at /runners/:id/attach?mode=ro|rw&name=….
+ * Viewers of detached interactive runners' terminals (admin token): a WebSocket at
+ * /runners/:id/attach?mode=ro|rw&name=…. The agent's side comes in over its link (routes/link.ts).
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
 import { readParam } from "../http/body.ts";
+import { upgradeWebSocket } from "../http/websocket.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { PtyHub } from "../pty/hub.ts";
 import type { Services } from "../services.ts";
@@ -16,16 +17,6 @@ import { isActive } from "../runner_states.ts";
 const mode = z.enum(["rw", "ro"]).optional();
 const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (letters, digits, . _ @ : -)")
   .optional();
-
-function upgrade(req: Request): { socket: WebSocket; response: Response } {
-  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError(
-      "bad_request",
-      "this endpoint speaks WebSocket: connect with an Upgrade: websocket request",
-    );
-  }
-  return Deno.upgradeWebSocket(req, { idleTimeout: 30 });
-}
 
 /**
  * A session's terminal lives in the daemon its agent connects to (the one that launched it); another
@@ -48,18 +39,6 @@ async function refuseIfHeldElsewhere(s: Services, id: number): Promise<void> {
 export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.get("/:id/pty", async (c) => {
-    const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const runner = await getRunner(s.db, id);
-    if (runner.mode !== "pty") {
-      throw new AppError("conflict", `runner ${id} was not launched with a terminal`);
-    }
-    const { socket, response } = upgrade(c.req.raw);
-    hub.channel(id).attachAgent(socket);
-    s.log.info("agent terminal connected", { runner: id, project: runner.project });
-    return response;
-  });
-
   app.get("/:id/attach", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const readOnly = readParam("mode", c.req.query("mode"), mode) === "ro";
@@ -79,7 +58,7 @@ export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
       );
     }
     if (!existing?.live) await refuseIfHeldElsewhere(s, id);
-    const { socket, response } = upgrade(c.req.raw);
+    const { socket, response } = upgradeWebSocket(c.req.raw);
     hub.channel(id).addViewer(socket, { readOnly, name });
     return response;
   });

@@ -5,6 +5,7 @@ import { AppError } from "../../lib/errors.ts";
 import type { Project, ProjectCreate, ProjectPatch } from "../../lib/schemas/project.ts";
 import { ACTIVE_SQL } from "./runners.ts";
 import { emit } from "./outbox.ts";
+import { tellAgent } from "./agent_notices.ts";
 
 interface ProjectRow {
   id: number;
@@ -147,6 +148,7 @@ export async function deleteProject(
     );
   }
   for (const r of active) {
+    await tellAgent(tx, r.id, { t: "kill", reason: `project ${name} deleted` });
     await emit(tx, {
       type: "runner.killed",
       entityId: r.id,

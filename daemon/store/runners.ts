@@ -1,5 +1,6 @@
 /** Runners: launch under the project's advisory lock, checked transitions, and the row → API mapping. */
 import type { Queryable } from "../../lib/db/types.ts";
+import { planCommandLine } from "../../lib/command_line.ts";
 import { AppError } from "../../lib/errors.ts";
 import {
   ACTIVE_STATES,
@@ -9,6 +10,7 @@ import {
 } from "../../lib/schemas/runner.ts";
 import { costSummaryOf } from "../../lib/cost.ts";
 import { canTransition, EVENT_FOR } from "../runner_states.ts";
+import { tellAgent } from "./agent_notices.ts";
 import { emit } from "./outbox.ts";
 import { newAgentToken } from "./tokens.ts";
 
@@ -203,8 +205,7 @@ export async function launchRunner(
     });
   }
   await ctx.admit?.(tx, p);
-  const command = req.command ?? p.command;
-  const args = req.args ?? (req.command ? [] : p.command_args);
+  const line = planCommandLine({ command: p.command, commandArgs: p.command_args, path: p.path }, req);
   const mode = req.mode ?? (req.prompt !== undefined ? "headless" : "interactive");
   const [{ id }] = await tx.query<{ id: number }>(
     `INSERT INTO runners (project_id, mode, command, args, cwd, labels, prompt, host, daemon_id)
@@ -212,9 +213,9 @@ export async function launchRunner(
     [
       p.id,
       mode,
-      command,
-      args,
-      req.cwd ?? p.path,
+      line.command,
+      line.args,
+      line.cwd,
       req.labels ?? {},
       req.prompt ?? null,
       ctx.host ?? null,
@@ -287,6 +288,9 @@ export async function transition(
     ],
   );
   const runner = await getRunner(tx, id);
+  // The agent hears of a stop or a kill at commit, over its link, whichever daemon holds that link.
+  if (to === "stopping") await tellAgent(tx, id, { t: "stop", reason: runner.reason });
+  if (to === "killed") await tellAgent(tx, id, { t: "kill", reason: runner.reason });
   await emit(tx, {
     type: EVENT_FOR[to],
     entityId: id,

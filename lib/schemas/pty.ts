@@ -1,26 +1,10 @@
 /**
- * The terminal channel of detached interactive runners. Output and keystrokes travel as binary WebSocket
- * frames; control messages are JSON text frames, one schema per direction.
+ * The viewers' side of detached interactive runners' terminals (the agent's side travels on its link,
+ * link.ts). Output and keystrokes travel as binary WebSocket frames; control messages are JSON text frames,
+ * one schema per direction.
  */
 import { z } from "zod";
-
-const size = { cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) };
-
-/** Agent → daemon. */
-export const agentMessage = z.discriminatedUnion("t", [
-  /** Sent on every (re)connect, followed by a `replay` frame marker and the agent's scrollback. */
-  z.object({ t: z.literal("hello"), ...size, pid: z.number().int() }),
-  /** The next binary frame replaces the daemon's scrollback (after a reconnect). */
-  z.object({ t: z.literal("replay") }),
-  z.object({ t: z.literal("exit"), code: z.number().int().nullable(), signal: z.string().nullable() }),
-]);
-export type AgentMessage = z.infer<typeof agentMessage>;
-
-/** Daemon → agent. */
-export const toAgentMessage = z.discriminatedUnion("t", [
-  z.object({ t: z.literal("resize"), ...size }),
-]);
-export type ToAgentMessage = z.infer<typeof toAgentMessage>;
+import { terminalSize as size } from "./link.ts";
 
 /** Viewer → daemon. */
 export const viewerMessage = z.discriminatedUnion("t", [

@@ -146,6 +146,9 @@ export const startedRequest = z.strictObject({
   sessionId: z.string().min(1).max(200).optional(),
   telemetry: telemetryMode.optional(),
   telemetryEndpoint: z.string().max(2000).optional(),
+  /** The command line exactly as the agent started it (with what it adds, such as Claude's --session-id). */
+  command: z.string().min(1).max(1024).optional(),
+  args: z.array(z.string().max(100_000)).max(1000).optional(),
 });
 export type StartedRequest = z.infer<typeof startedRequest>;
 

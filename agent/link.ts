@@ -1,0 +1,147 @@
+/**
+ * The agent's link to its daemon, kept open for the whole session whatever the kind of runner: a WebSocket
+ * (lib/schemas/link.ts) on which the daemon says the runner's state first, on every (re)connect, then
+ * commands (stop, kill) the moment they are decided. It reconnects with backoff while the daemon is away;
+ * heartbeats stay the fallback meanwhile. For a detached interactive runner the link also carries the
+ * terminal: output goes up, keys and size changes come down. The agent keeps the scrollback itself, so
+ * after a reconnect it sends the whole screen again before the live stream, and viewers see it as it was.
+ */
+import { ByteRing } from "../lib/byte_ring.ts";
+import type { Logger } from "../lib/log.ts";
+import { type AgentMessage, type ToAgentMessage, toAgentMessage } from "../lib/schemas/link.ts";
+import { connectSocket, OPEN, type SocketLike } from "../lib/ws.ts";
+import type { PtyChild } from "./pty_child.ts";
+
+export interface LinkOptions {
+  url: string;
+  runnerId: number;
+  token: string;
+  pid: number;
+  /** The pseudo-terminal of a detached interactive runner, and how much of its output to keep. */
+  terminal?: { child: PtyChild; scrollback: number };
+  log: Logger;
+  /** The runner's state and the daemon's commands (resizes are handled here). */
+  onMessage(msg: Exclude<ToAgentMessage, { t: "resize" }>): void;
+  /** The daemon accepted the link (so the runner's token works). */
+  onUp?(): void;
+  /**
+   * The daemon refused the link with this HTTP status (a revoked token, a deleted runner): the caller asks
+   * through the API why, where the answer carries its JSON error.
+   */
+  onRefused?(status: number): void;
+}
+
+const MAX_DELAY_MS = 3000;
+
+export class AgentLink {
+  #o: LinkOptions;
+  #url: string;
+  #ring?: ByteRing;
+  #socket?: SocketLike;
+  /** This connection has had its state and sent its scrollback: live output may follow. */
+  #synced = false;
+  #closed = false;
+  #failures = 0;
+  #retry?: ReturnType<typeof setTimeout>;
+
+  constructor(o: LinkOptions) {
+    this.#o = o;
+    const u = new URL(o.url.replace(/^http/, "ws"));
+    u.pathname = `/api/v1/runners/${o.runnerId}/link`;
+    this.#url = u.toString();
+    if (o.terminal) {
+      this.#ring = new ByteRing(o.terminal.scrollback);
+      o.terminal.child.onOutput((bytes) => this.#output(bytes));
+    }
+  }
+
+  get connected(): boolean {
+    return this.#socket?.readyState === OPEN;
+  }
+
+  /** Output also goes to the ring, whether or not the daemon is connected. */
+  #output(bytes: Uint8Array): void {
+    this.#ring!.push(bytes);
+    if (this.#synced && this.#socket?.readyState === OPEN) this.#socket.send(bytes);
+  }
+
+  #send(msg: AgentMessage): void {
+    if (this.#socket?.readyState === OPEN) this.#socket.send(JSON.stringify(msg));
+  }
+
+  start(): void {
+    if (this.#closed) return;
+    const socket = connectSocket(this.#url, { authorization: `Bearer ${this.#o.token}` });
+    this.#socket = socket;
+    this.#synced = false;
+    let refused: number | undefined;
+    socket.onopen = () => {
+      if (this.#failures > 0) this.#o.log.info("link to the daemon is back", { attempts: this.#failures });
+      this.#failures = 0;
+      this.#o.onUp?.();
+      const t = this.#o.terminal?.child;
+      this.#send({ t: "hello", pid: this.#o.pid, ...(t ? { cols: t.cols, rows: t.rows } : {}) });
+    };
+    socket.onmessage = (e) => {
+      if (typeof e.data !== "string") {
+        this.#o.terminal?.child.write(new Uint8Array(e.data as ArrayBuffer));
+        return;
+      }
+      let msg: ToAgentMessage;
+      try {
+        msg = toAgentMessage.parse(JSON.parse(e.data));
+      } catch {
+        return; // a message this agent does not know (a newer daemon): ignored
+      }
+      if (msg.t === "resize") {
+        this.#o.terminal?.child.resize(msg.cols, msg.rows);
+        return;
+      }
+      this.#o.onMessage(msg);
+      if (msg.t === "state" && !this.#synced && socket === this.#socket) {
+        // The state first (the caller has acted on it), then the screen as it is, then the live stream.
+        if (this.#ring) {
+          this.#send({ t: "replay" });
+          if (socket.readyState === OPEN) socket.send(this.#ring.snapshot());
+        }
+        this.#synced = true;
+      }
+    };
+    socket.onerror = (ev) => {
+      // ws reports a refused upgrade as "Unexpected server response: 401".
+      const m = /server response: (\d{3})/.exec(String((ev as { message?: unknown })?.message ?? ""));
+      if (m) refused = Number(m[1]);
+    };
+    socket.onclose = () => {
+      if (socket !== this.#socket) return;
+      this.#synced = false;
+      if (this.#closed) return;
+      this.#failures++;
+      if (refused !== undefined && refused >= 400 && refused < 500) this.#o.onRefused?.(refused);
+      if (this.#failures === 1) this.#o.log.warn("link to the daemon lost; the session keeps running");
+      const delay = Math.min(MAX_DELAY_MS, 250 * 2 ** Math.min(this.#failures, 5));
+      this.#retry = setTimeout(() => this.start(), delay);
+    };
+  }
+
+  /** Stops the link for good (the daemon no longer tracks this runner). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    try {
+      this.#socket?.close(1000, "done");
+    } catch { /* gone */ }
+  }
+
+  /** Tells the daemon (and a terminal's viewers) how the session ended, then closes. */
+  async finish(code: number | null, signal: string | null): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    const socket = this.#socket;
+    if (socket?.readyState === OPEN) {
+      this.#send({ t: "exit", code, signal });
+      await new Promise((r) => setTimeout(r, 50)); // let the frame leave before the close
+      socket.close(1000, "session ended");
+    }
+  }
+}
