@@ -132,7 +132,7 @@ async function endOne(client: StratavoreClient, verb: Verb, id: number, reason?:
 
 function describe(verb: Verb, r: Runner, color: boolean): string {
   const state = paintState({ state: r.state, activity: null }, color);
-  if (verb === "kill") return `${state} (its agent ends the process tree at its next heartbeat)`;
+  if (verb === "kill") return `${state} (its agent ends the process tree now)`;
   return r.state === "stopping" ? `${state} (its agent stops the session gracefully)` : state;
 }
 

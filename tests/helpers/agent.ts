@@ -31,3 +31,27 @@ export async function projectFolder(home: string, name: string): Promise<string>
   await Deno.mkdir(dir, { recursive: true });
   return dir;
 }
+
+/** Whether a process has ended: gone, or a zombie its parent has not reaped yet (Linux /proc). */
+export function processEnded(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/** The command line a process runs with (Linux /proc), e.g. ["/usr/bin/sleep", "600"]. */
+export function cmdlineOf(pid: number): string[] {
+  return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").slice(0, -1);
+}
+
+/** Milliseconds from now until the process has ended (polled every 2 ms), failing after timeoutMs. */
+export async function msUntilEnded(pid: number, since: number, timeoutMs = 30_000): Promise<number> {
+  while (!processEnded(pid)) {
+    if (performance.now() - since > timeoutMs) throw new Error(`process ${pid} outlived ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return performance.now() - since;
+}

@@ -92,7 +92,13 @@ eachDaemon(
     assertEquals(resumed.code, 0, resumed.stderr);
     const runners = await t.client.listRunners({ project: "res", all: true });
     assertEquals(runners.length, 2);
-    assertEquals(runners[0].args.slice(0, 2), ["--resume", s1.id], "the resumed runner got --resume <id>");
+    // The exact command line, with the agent's --settings for its hooks in front.
+    const at = runners[0].args.indexOf("--resume");
+    assertEquals(
+      runners[0].args.slice(at, at + 2),
+      ["--resume", s1.id],
+      "the resumed runner got --resume <id>",
+    );
     assertEquals(runners[0].cwd, dir);
     assertEquals(runners[0].sessionId, s1.id);
     const s2 = await t.client.getSession(s1.id);
