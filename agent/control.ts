@@ -10,7 +10,7 @@ import type { Action } from "./verdict.ts";
 export interface ControlHooks {
   /** The runner has ended in the daemon's eyes: stop reporting. */
   onEnded(): void;
-  /** The daemon no longer tracks the runner: close the link. */
+  /** The daemon no longer tracks the runner: the link may close. */
   onDetach(): void;
 }
 

@@ -32,6 +32,7 @@ export interface LinkOptions {
 }
 
 const MAX_DELAY_MS = 3000;
+const REFUSED_MAX_DELAY_MS = 30_000;
 
 export class AgentLink {
   #o: LinkOptions;
@@ -117,9 +118,13 @@ export class AgentLink {
       this.#synced = false;
       if (this.#closed) return;
       this.#failures++;
-      if (refused !== undefined && refused >= 400 && refused < 500) this.#o.onRefused?.(refused);
+      const turnedAway = refused !== undefined && refused >= 400 && refused < 500;
+      if (turnedAway) this.#o.onRefused?.(refused!);
       if (this.#failures === 1) this.#o.log.warn("link to the daemon lost; the session keeps running");
-      const delay = Math.min(MAX_DELAY_MS, 250 * 2 ** Math.min(this.#failures, 5));
+      // An unreachable daemon is tried again soon; one that answers but refuses, less often.
+      const delay = turnedAway
+        ? Math.min(REFUSED_MAX_DELAY_MS, 1000 * 2 ** Math.min(this.#failures, 5))
+        : Math.min(MAX_DELAY_MS, 250 * 2 ** Math.min(this.#failures, 5));
       this.#retry = setTimeout(() => this.start(), delay);
     };
   }

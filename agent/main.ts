@@ -217,7 +217,8 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   const late: { loop?: HeartbeatLoop; link?: AgentLink } = {};
   const control = new SessionControl(grace, rlog, {
     onEnded: () => late.loop?.end(),
-    onDetach: () => late.link?.close(),
+    // A terminal stays reachable through the daemon (to attach and end the session by hand).
+    onDetach: () => mode !== "pty" && late.link?.close(),
   });
   // A token from our own launch works; one given with --runner is trusted once the daemon accepts it.
   let tokenWorked = !opts.runner;
