@@ -168,10 +168,13 @@ async function recordTelemetryMode(tx: Queryable, id: number, body: StartedReque
   ]);
 }
 
-/** A result event's per-model totals as reported series (one per kind; the event is cumulative). */
+/**
+ * A result event's per-model totals as reported series (one per kind; the event is cumulative). The series
+ * key is stored as text, which PostgreSQL refuses to hold a NUL in: JSON keeps the parts apart without one.
+ */
 function resultValues(t: ReportedTotal): ReportedValue[] {
   const of = (kind: ReportedValue["kind"], value: number): ReportedValue => ({
-    series: `${t.sessionId}\u0000${t.model}\u0000${kind}`,
+    series: JSON.stringify([t.sessionId, t.model, kind]),
     start: "0",
     sessionId: t.sessionId,
     model: t.model,

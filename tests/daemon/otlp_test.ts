@@ -89,3 +89,30 @@ eachDaemon(
     assertEquals((await t.client.getRunner(runner.id)).cost.usd, 0.00561, "nothing changed");
   },
 );
+
+eachDaemon(
+  "heartbeat: a headless run's result totals (reported) book Claude Code's cost for the runner, once",
+  async (t) => {
+    await t.client.createProject({ name: "res", path: "/tmp" });
+    const { runner, token } = await t.client.launch({ project: "res" });
+    const agent = t.client.withToken(token);
+    await agent.started(runner.id, { pid: 4242, host: "test-host", sessionId: "sess-result" });
+    const total = {
+      sessionId: "sess-result",
+      model: "claude-sonnet-4-5",
+      costUsd: 0.0123,
+      input: 100,
+      output: 20,
+      cacheRead: 300,
+      cacheCreation: 40,
+    };
+    // The last report of a session, sent again by a retry: booked once.
+    for (let i = 0; i < 2; i++) {
+      assertEquals((await agent.heartbeat(runner.id, { reported: [total] })).state, "running");
+    }
+    const r = await t.client.getRunner(runner.id);
+    assertEquals([r.cost.usd, r.cost.reportedUsd, r.cost.source], [0.0123, 0.0123, "claude-code"]);
+    const session = await t.client.getSession("sess-result");
+    assertEquals([session.costUsd, session.cost.source], [0.0123, "claude-code"]);
+  },
+);
