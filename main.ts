@@ -92,6 +92,8 @@ project.command("set")
   .option("--description <text>", "what the project is")
   .option("--command <cmd>", "what launch runs")
   .option("--args <args>", 'default extra arguments for the command ("" for none)')
+  .option("--approvals <mode>", "permission requests: off, notify (shown everywhere) or remote (answerable)")
+  .option("--approval-timeout <duration>", "how long a remote answer is waited for (default 5m)")
   .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, all(cmd)));
 project.command("rm")
   .description("remove a project (refused while it has active runners, unless --force)")
@@ -174,6 +176,26 @@ for (const verb of ["stop", "kill"] as const) {
     });
 }
 
+const approve = () => import("./cli/commands/approve.ts");
+for (const verb of ["approve", "deny"] as const) {
+  program.command(verb)
+    .description(
+      verb === "approve"
+        ? "allow the tool call a session is asking permission for (projects with --approvals remote)"
+        : "refuse the tool call a session is asking permission for; --message tells Claude why",
+    )
+    .argument("<runner>", "runner id")
+    .option("-m, --message <text>", "told to Claude and kept in the audit log")
+    .option("--request <id>", "answer this request only (see `stratavore permissions <runner>`)")
+    .action(async (id, _o, cmd) =>
+      (await approve()).answerCommand(verb === "approve" ? "allow" : "deny", id, all(cmd))
+    );
+}
+program.command("permissions")
+  .description("a runner's recent permission requests and how they were answered")
+  .argument("<runner>", "runner id")
+  .action(async (id, _o, cmd) => (await approve()).permissionsCommand(id, all(cmd)));
+
 program.command("attach")
   .description("connect this terminal to a detached session (detach with Ctrl-], it keeps running)")
   .argument("<runner>", "runner id")
@@ -181,11 +203,6 @@ program.command("attach")
   .action(async (id, _o, cmd) => {
     exitCode = await (await import("./cli/commands/attach.ts")).attachCommand(id, all(cmd));
   });
-
-program.command("hook", { hidden: true })
-  .description("called by Claude Code's hooks inside a tracked session (reads the hook JSON on stdin)")
-  .argument("<event>", "session-start, session-end, user-prompt-submit, stop or notification")
-  .action(async (event) => (await import("./cli/commands/hook.ts")).hookCommand(event));
 
 // ---- events -------------------------------------------------------------------------------------
 const events = program.command("events")

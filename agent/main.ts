@@ -3,18 +3,16 @@
  * report the exit. Invisible when things go well: the command owns the terminal, the agent logs to a file.
  */
 import { contextFrom, type GlobalOptions } from "../cli/context.ts";
-import { HOOK_ENV } from "../cli/commands/hook.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
 import { claudeConfigDirs } from "../lib/claude/paths.ts";
-import { hookSettings } from "../lib/claude/hooks.ts";
+import { HOOK_ENV, runnerHookSettings } from "../lib/claude/hooks.ts";
 import { clientFor, daemonUrl } from "../lib/discover.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { AppError } from "../lib/errors.ts";
 import { homePath } from "../lib/home.ts";
 import { log } from "../lib/log.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
-import { selfCommand } from "../lib/self.ts";
 import { onStopSignal } from "../lib/signals.ts";
 
 /** Stop signals caught before the command exists are kept, then delivered to the handler once it is set. */
@@ -51,6 +49,13 @@ import { fromError, fromState } from "./verdict.ts";
  * (`launch`, `resume`), planned by the daemon (lib/command_line.ts) when it registers the runner.
  */
 export type AgentCommand = { argv: string[] } | { project: ProjectCommand; extraArgs: string[] };
+
+/**
+ * How long Claude Code waits for the daemon's answer to a PermissionRequest hook: the daemon ends the wait
+ * itself at the project's approval timeout; this only bounds it if the daemon goes away meanwhile (the
+ * dialog is on screen all along, so the person at the terminal is never blocked).
+ */
+const PERMISSION_WAIT_S = 86_400;
 
 export interface AgentOptions extends GlobalOptions {
   project?: string;
@@ -158,11 +163,11 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   const env: Record<string, string> = {
     ...Deno.env.toObject(),
     [HOOK_ENV.runner]: String(runner.id),
-    [HOOK_ENV.token]: token,
-    [HOOK_ENV.url]: client.url,
     [HOOK_ENV.events]: eventsFile,
   };
-  delete env.STRATAVORE_TOKEN; // the session never needs the admin token
+  // The session never needs the admin token, nor the runner's (its hooks carry it in their settings file).
+  delete env.STRATAVORE_TOKEN;
+  delete env[HOOK_ENV.token];
   let telemetry: SessionTelemetry | undefined;
   if (isClaude(command[0])) {
     plan = planSession(args);
@@ -181,7 +186,13 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
       const settings = homePath(runDir, "claude-settings.json");
       // Our telemetry variables also go into the settings' env: a user settings file that sets OTEL_* would
       // otherwise win over the process environment (settings given with --settings rank above it).
-      const hooks = hookSettings([...selfCommand(), "hook"], Deno.build.os);
+      const hooks = runnerHookSettings({
+        url: client.url,
+        runnerId: runner.id,
+        token,
+        eventsFile,
+        permissionTimeoutS: PERMISSION_WAIT_S,
+      });
       await Deno.writeTextFile(
         settings,
         JSON.stringify(
@@ -264,7 +275,12 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   }
 
   const hookWatch = watchHookEvents(eventsFile, (h) => {
-    if (h.sessionId) tracker.watchSession(h.sessionId, h.transcriptPath);
+    tracker.watchSession(h.session_id, h.transcript_path || undefined);
+    client.claudeHook(runner.id, h).catch((e) =>
+      rlog.debug("could not pass SessionStart on; the session's next hook tells the daemon", {
+        error: (e as Error).message,
+      })
+    );
   });
 
   try {

@@ -34,7 +34,8 @@ export interface AppExtensions {
  */
 function isLongLived(c: Context<AppEnv>): boolean {
   const path = c.req.path;
-  return /\/(events|attach|pty|link)$/.test(path) ||
+  // A runner's hooks: a PermissionRequest may wait minutes for an answer from elsewhere.
+  return /\/(events|attach|pty|link|claude-hook)$/.test(path) ||
     (/\/logs$/.test(path) && /^(true|1)$/.test(c.req.query("follow") ?? "")) ||
     Boolean(c.req.header("upgrade"));
 }
@@ -68,7 +69,11 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
     await next();
     if (!MUTATING.has(c.req.method) || c.res.status >= 400) return;
     const agent = AGENT_PATH.exec(c.req.path);
-    if (agent?.[2] === "heartbeat" || OTLP_EXPORT_PATH.test(c.req.path)) return;
+    // Reports (heartbeats, hooks, telemetry) are not actions; permission answers write their own, richer row.
+    if (agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || OTLP_EXPORT_PATH.test(c.req.path)) {
+      return;
+    }
+    if (/\/permission$/.test(c.req.path)) return;
     const remote = c.env?.remoteAddr;
     try {
       await recordAudit(s.db, {

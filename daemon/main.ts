@@ -23,6 +23,8 @@ import { budgetRoutes } from "./routes/budgets.ts";
 import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
+import { claudeHookRoutes } from "./routes/claude_hooks.ts";
+import { PermissionWaiters } from "./permissions.ts";
 import type { UsageDelta } from "./store/usage.ts";
 import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
@@ -88,6 +90,8 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const links = new AgentLinks(db, ptyHub, log.child({ component: "link" }));
   await links.start();
   const drain = new RequestDrain();
+  const waiters = new PermissionWaiters(db, log.child({ component: "permissions" }));
+  await waiters.start();
   const bookBudgets = (tx: Queryable, deltas: UsageDelta[]) => recordBudgetUsage(tx, deltas, Date.now());
   const app = buildApp(services, {
     drain,
@@ -100,6 +104,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       api.route("/runners", transcriptUploadRoute(services, transcripts));
       api.route("/runners", linkRoutes(services, links));
       api.route("/runners", ptyRoutes(services, ptyHub));
+      api.route("/runners", claudeHookRoutes(services, { waiters }));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));
@@ -173,6 +178,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   }
   shutdown.abort();
   await links.stop();
+  await waiters.stop();
   ptyHub.closeAll();
   await server.shutdown();
   await Promise.all(loops.map((l) => l.stop()));

@@ -16,9 +16,10 @@ import {
   type ExitedRequest,
   type HeartbeatRequest,
   heartbeatResponse,
-  type HookRequest,
   type LaunchRequest,
   launchResponse,
+  type PermissionAnswer,
+  permissionRequest,
   runner,
   runnerList,
   type RunnerState,
@@ -319,8 +320,24 @@ export class StratavoreClient {
     return this.request("POST", path, z.object({ requeued: z.array(z.number()) }));
   }
 
-  hook(id: number, body: HookRequest) {
-    return this.request("POST", `/api/v1/runners/${id}/hook`, runner, { body, timeoutMs: 5000 });
+  /** A Claude Code hook's JSON, as its http hooks post it (the agent forwards SessionStart this way). */
+  claudeHook(id: number, input: Record<string, unknown>) {
+    return this.request("POST", `/api/v1/runners/${id}/claude-hook`, z.record(z.string(), z.unknown()), {
+      body: input,
+      timeoutMs: 5000,
+    });
+  }
+
+  // permission requests
+  listPermissions(id: number) {
+    return this.request(
+      "GET",
+      `/api/v1/runners/${id}/permissions`,
+      z.object({ requests: z.array(permissionRequest) }),
+    );
+  }
+  answerPermission(id: number, body: PermissionAnswer) {
+    return this.request("POST", `/api/v1/runners/${id}/permission`, permissionRequest, { body });
   }
 
   // notifications

@@ -127,6 +127,8 @@ export const configSchema = z.strictObject({
   telemetryInterval: duration(500),
   notifyMinPriority: z.enum(["min", "low", "default", "high", "urgent"]),
   notifyBotCommands: bool,
+  /** Approve / Deny buttons under permission requests in the Telegram chat. */
+  telegramApprovals: bool,
   /** Event types that may notify, as comma-separated globs (`runner.*,budget.*`). */
   notifyEvents: z.string().transform((v) => v.replace(/\s+/g, "")).refine(
     (v) => /^[a-z0-9_.*]+(,[a-z0-9_.*]+)*$/.test(v),
@@ -215,6 +217,11 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "answer /status and /runners in the chat",
   },
   notifyEvents: { env: "STRATAVORE_NOTIFY_EVENTS", help: "event types that notify (comma-separated globs)" },
+  telegramApprovals: {
+    env: "STRATAVORE_TELEGRAM_APPROVALS",
+    help:
+      "Approve/Deny buttons under permission requests in the Telegram chat (projects with --approvals remote)",
+  },
   notifyRetryDelay: {
     env: "STRATAVORE_NOTIFY_RETRY_DELAY",
     help: "first retry delay of a failed Telegram send (doubles)",
@@ -266,6 +273,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     telemetryInterval: "5s",
     notifyMinPriority: "low",
     notifyBotCommands: false,
+    telegramApprovals: true,
     notifyEvents: "runner.*,budget.*,project.quota_exceeded,daemon.*,event.dead_lettered",
     notifyRetryDelay: "1s",
     notifyMaxAttempts: 10,

@@ -7,6 +7,7 @@ import m002 from "./002_agent.sql" with { type: "text" };
 import m003 from "./003_events.sql" with { type: "text" };
 import m004 from "./004_budgets.sql" with { type: "text" };
 import m005 from "./005_reported_usage.sql" with { type: "text" };
+import m006 from "./006_approvals.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 3, name: "003_events", sql: m003 },
   { version: 4, name: "004_budgets", sql: m004 },
   { version: 5, name: "005_reported_usage", sql: m005 },
+  { version: 6, name: "006_approvals", sql: m006 },
 ];

@@ -4,7 +4,7 @@ import { baseEnv } from "./helpers/cli.ts";
 import { REPO } from "./helpers/env.ts";
 import { removeDir, tempDir } from "./helpers/fs.ts";
 import { TranscriptFollower } from "../lib/claude/follow.ts";
-import { hookSettings, parseHookInput } from "../lib/claude/hooks.ts";
+import { parseHookInput, runnerHookSettings } from "../lib/claude/hooks.ts";
 import { subagentPathsOf, transcriptPaths } from "../lib/claude/paths.ts";
 import { UsageAccumulator } from "../lib/claude/transcript.ts";
 import type { PlanInput } from "./fixtures/fake_claude_plan.ts";
@@ -290,66 +290,83 @@ Deno.test("fake claude: a non-zero exitCode ends with that code and an error res
 });
 
 Deno.test({
-  name: "fake claude: fires the hooks of a --settings file, SessionStart first and SessionEnd last",
+  name:
+    "fake claude: fires the hooks of a --settings file as Claude Code does (http posts, SessionStart to its file)",
   ignore: !POSIX,
+  sanitizeResources: false,
+  sanitizeOps: false,
   async fn() {
     await withSandbox(async (s) => {
-      const log = `${s.root}/hooks it's.log`;
-      // The hook command gets the event name as its last argument and the hook JSON on stdin.
-      const script = 'printf "%s " "$1" >> "$0"; cat >> "$0"; echo >> "$0"';
-      await Deno.writeTextFile(
-        `${s.root}/settings.json`,
-        JSON.stringify(hookSettings(["sh", "-c", script, log])),
-      );
-      const hooks = [
-        "SessionStart",
-        "UserPromptSubmit",
-        "Stop",
-        "Notification:idle_prompt",
-        "Notification:permission_prompt",
-        "SessionEnd",
-      ];
-      const r = await s.run(["--session-id", SID, "--settings", `${s.root}/settings.json`, "-p", "go"], {
-        plan: { turns: [{}, {}], hooks },
+      const posted: { auth: string | null; input: Record<string, unknown> }[] = [];
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+        posted.push({ auth: req.headers.get("authorization"), input: await req.json() });
+        return Response.json({});
       });
-      assertEquals(r.code, 0, r.stderr);
-      const fired = (await Deno.readTextFile(log)).trim().split("\n").map((line) => {
-        const [arg, ...json] = line.split(" ");
-        return { arg, input: parseHookInput(json.join(" ")) };
-      });
-      assertEquals(fired.map((f) => f.arg), [
-        "session-start",
-        "user-prompt-submit",
-        "stop",
-        "user-prompt-submit",
-        "stop",
-        "notification",
-        "notification",
-        "session-end",
-      ]);
-      for (const { input } of fired) {
-        assertEquals([input.session_id, input.transcript_path, input.cwd], [SID, s.transcript(SID), s.cwd]);
-      }
-      assertEquals(fired.map((f) => f.input.hook_event_name)[0], "SessionStart");
-      assertEquals(fired[0].input.source, "startup");
-      assertEquals(fired[1].input.prompt, "go");
-      assertEquals(fired.slice(5, 7).map((f) => f.input.notification_type), [
-        "idle_prompt",
-        "permission_prompt",
-      ]);
-      assertEquals(fired[5].input.message, "Claude is waiting for your input");
-      assertEquals(fired[7].input.reason, "other");
+      const events = `${s.root}/events it's.jsonl`;
+      try {
+        await Deno.writeTextFile(
+          `${s.root}/settings.json`,
+          JSON.stringify(runnerHookSettings({
+            url: `http://127.0.0.1:${server.addr.port}`,
+            runnerId: 7,
+            token: "svr_test",
+            eventsFile: events,
+            permissionTimeoutS: 30,
+          })),
+        );
+        const hooks = [
+          "SessionStart",
+          "UserPromptSubmit",
+          "Stop",
+          "Notification:idle_prompt",
+          "Notification:permission_prompt",
+          "SessionEnd",
+        ];
+        const r = await s.run(["--session-id", SID, "--settings", `${s.root}/settings.json`, "-p", "go"], {
+          plan: { turns: [{}, {}], hooks },
+        });
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(posted.map((p) => p.input.hook_event_name), [
+          "UserPromptSubmit",
+          "Stop",
+          "UserPromptSubmit",
+          "Stop",
+          "Notification",
+          "Notification",
+          "SessionEnd",
+        ]);
+        assert(posted.every((p) => p.auth === "Bearer svr_test"), "the runner's token on every post");
+        for (const { input } of posted) {
+          assertEquals([input.session_id, input.transcript_path, input.cwd], [SID, s.transcript(SID), s.cwd]);
+        }
+        assertEquals(posted[0].input.prompt, "go");
+        assertEquals(posted.slice(4, 6).map((p) => p.input.notification_type), [
+          "idle_prompt",
+          "permission_prompt",
+        ]);
+        assertEquals(posted[4].input.message, "Claude is waiting for your input");
+        assertEquals(posted[6].input.reason, "other");
+        // SessionStart cannot be an http hook: its command appended it to the agent's file.
+        const [start] = (await Deno.readTextFile(events)).trim().split("\n").map(parseHookInput);
+        assertEquals([start.hook_event_name, start.source, start.session_id], [
+          "SessionStart",
+          "startup",
+          SID,
+        ]);
 
-      // Resuming appends to the same transcript and says so in SessionStart.
-      await Deno.remove(log);
-      const again = await s.run(["--resume", SID, "--settings", `${s.root}/settings.json`, "-p", "more"], {
-        plan: { turns: [{}], hooks: ["SessionStart"] },
-      });
-      assertEquals(again.code, 0, again.stderr);
-      const start = parseHookInput((await Deno.readTextFile(log)).trim().split(" ").slice(1).join(" "));
-      assertEquals(start.source, "resume");
-      const acc = await accumulate(s.transcript(SID));
-      assertEquals(acc.overall().userMessages, 3, "two turns, then one more in the resumed run");
+        // Resuming appends to the same transcript and says so in SessionStart.
+        await Deno.remove(events);
+        const again = await s.run(["--resume", SID, "--settings", `${s.root}/settings.json`, "-p", "more"], {
+          plan: { turns: [{}], hooks: ["SessionStart"] },
+        });
+        assertEquals(again.code, 0, again.stderr);
+        const resumed = parseHookInput((await Deno.readTextFile(events)).trim());
+        assertEquals(resumed.source, "resume");
+        const acc = await accumulate(s.transcript(SID));
+        assertEquals(acc.overall().userMessages, 3, "two turns, then one more in the resumed run");
+      } finally {
+        await server.shutdown();
+      }
     });
   },
 });

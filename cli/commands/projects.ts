@@ -5,14 +5,16 @@
 import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import { PROJECT_NAME_RE } from "../../lib/schemas/common.ts";
-import type { Project, ProjectPatch } from "../../lib/schemas/project.ts";
-import { parseWholeNumber, splitArgs } from "../args.ts";
+import { APPROVAL_MODES, type Project, type ProjectPatch } from "../../lib/schemas/project.ts";
+import { parseDuration } from "../../lib/duration.ts";
+import { parseChoice, parseWholeNumber, splitArgs } from "../args.ts";
 import { connect } from "../connect.ts";
 import { type Context, contextFrom, type GlobalOptions } from "../context.ts";
 import { paint } from "../render/ansi.ts";
 import {
   formatAge,
   formatCount,
+  formatSpan,
   now,
   paintState,
   printJson,
@@ -27,6 +29,8 @@ export interface ProjectOptions extends GlobalOptions {
   description?: string;
   command?: string;
   args?: string;
+  approvals?: string;
+  approvalTimeout?: string;
 }
 
 function checkName(name: string): string {
@@ -53,6 +57,19 @@ function fields(opts: ProjectOptions): ProjectPatch {
     patch.command = opts.command;
   }
   if (opts.args !== undefined) patch.commandArgs = splitArgs(opts.args);
+  if (opts.approvals !== undefined) {
+    patch.approvals = parseChoice("--approvals", opts.approvals, APPROVAL_MODES);
+  }
+  if (opts.approvalTimeout !== undefined) {
+    const ms = parseDuration(opts.approvalTimeout);
+    if (ms === undefined || ms < 5000 || ms > 86_400_000) {
+      throw new AppError(
+        "usage",
+        `--approval-timeout ${opts.approvalTimeout}: expected a duration from 5s to 24h`,
+      );
+    }
+    patch.approvalTimeoutSeconds = Math.round(ms / 1000);
+  }
   return patch;
 }
 
@@ -132,6 +149,7 @@ export async function projectShowCommand(name: string, opts: GlobalOptions): Pro
     ["description", p.description || "-"],
     ["command", commandLine(p)],
     ["quota", `${p.maxRunners} active runner${p.maxRunners === 1 ? "" : "s"}`],
+    ["approvals", approvalsText(p)],
     [
       "active",
       runners.length ? runners.map((r) => `${r.id} (${paintState(r, ctx.color)})`).join(", ") : "none",
@@ -152,7 +170,8 @@ export async function projectSetCommand(name: string, opts: ProjectOptions): Pro
   if (Object.keys(patch).length === 0) {
     throw new AppError(
       "usage",
-      "nothing to change: give at least one of --path, --max-runners, --description, --command, --args",
+      "nothing to change: give at least one of --path, --max-runners, --description, --command, --args, " +
+        "--approvals, --approval-timeout",
     );
   }
   const p = await (await connect(ctx)).updateProject(name, patch);
@@ -169,7 +188,23 @@ function describePatch(patch: ProjectPatch, p: Project): string {
   if (patch.command !== undefined || patch.commandArgs !== undefined) {
     parts.push(`command ${commandLine(p)}`);
   }
+  if (patch.approvals !== undefined || patch.approvalTimeoutSeconds !== undefined) {
+    parts.push(`approvals ${approvalsText(p)}`);
+  }
   return parts.join(", ");
+}
+
+function approvalsText(p: Pick<Project, "approvals" | "approvalTimeoutSeconds">): string {
+  switch (p.approvals) {
+    case "remote":
+      return `remote: approve or deny from the CLI, web or Telegram for ${
+        formatSpan(p.approvalTimeoutSeconds * 1000)
+      }, or in the terminal`;
+    case "notify":
+      return "notify: shown everywhere, answered in the terminal";
+    default:
+      return "off: answered in the terminal only";
+  }
 }
 
 export async function projectRmCommand(

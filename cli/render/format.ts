@@ -76,6 +76,9 @@ const ACTIVITY_TEXT: Record<Activity, string> = {
   busy: "busy",
   idle: "idle",
   waiting_for_input: "waiting for input",
+  error: "error",
+  compacting: "compacting",
+  ended: "session ended",
 };
 
 /** "running (waiting for input)" while a session reports its activity; the bare state otherwise. */
@@ -84,7 +87,13 @@ export function stateText(r: Pick<Runner, "state" | "activity">): string {
 }
 
 export function paintState(r: Pick<Runner, "state" | "activity">, color: boolean): string {
-  return paint(stateText(r), STATE_COLOURS[r.state], color);
+  // A session waiting for its user, or whose turn failed, stands out from the running ones.
+  const colour = r.state === "running" && r.activity === "waiting_for_input"
+    ? "yellow"
+    : r.state === "running" && r.activity === "error"
+    ? "red"
+    : STATE_COLOURS[r.state];
+  return paint(stateText(r), colour, color);
 }
 
 export function isActiveState(state: RunnerState): boolean {

@@ -10,7 +10,7 @@ import type { AppEnv } from "./types.ts";
 
 /** Paths an agent calls with its runner token. */
 export const AGENT_PATH =
-  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|hook|usage|pty|link|transcript)$/;
+  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript)$/;
 
 /** The OTLP receiver: a runner's session exports its telemetry with the runner's token. */
 export const OTLP_EXPORT_PATH = /^\/api\/v1\/otlp\/v1\/(metrics|logs)$/;

@@ -31,6 +31,8 @@ const KNOWN_EVENT_TYPES = [
   "runner.failed",
   "runner.killed",
   "runner.activity",
+  "runner.permission_requested",
+  "runner.permission_answered",
   "budget.warning",
   "budget.exceeded",
   "budget.launch_refused",

@@ -1,6 +1,7 @@
 /**
- * Optional bot commands (`notifyBotCommands`): /status and /runners, answered in the configured chat only,
- * by long polling getUpdates with grammy. With several daemons on one database only the leader polls
+ * The bot's side of the chat, answered in the configured chat only, by long polling getUpdates with grammy:
+ * the optional commands (`notifyBotCommands`: /status and /runners) and the Approve / Deny buttons under a
+ * permission request (`telegramApprovals`). With several daemons on one database only the leader polls
  * (Telegram allows one getUpdates consumer per bot); the others check every few seconds and take over.
  */
 import { Bot, GrammyError } from "grammy/web";
@@ -8,6 +9,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import { escapeMarkdown, truncate } from "./markdown.ts";
+import { PERMISSION_CALLBACK } from "./format.ts";
 import type { Leadership } from "./leader.ts";
 import { chatIdValue } from "./telegram.ts";
 
@@ -19,6 +21,10 @@ export interface BotCommandDeps {
   leadership: Leadership;
   status: () => Promise<Status>;
   runners: () => Promise<Runner[]>;
+  /** Answer /status and /runners. */
+  commands: boolean;
+  /** Answers a permission request from its button; returns what to tell the person who pressed it. */
+  approve?: (requestId: number, decision: "allow" | "deny", by: string) => Promise<string>;
   /** How often a follower checks whether it may lead (and the leader that it still does). */
   checkMs?: number;
 }
@@ -69,14 +75,28 @@ export function startBotCommands(d: BotCommandDeps): BotCommands {
     if (ours(ctx.chat)) return await next();
     log.debug("ignored a message from another chat", { chat: ctx.chat?.id });
   });
-  bot.command("status", async (ctx) => {
-    const r = reply(statusText(await d.status()));
-    await ctx.reply(r.text, r.other);
-  });
-  bot.command("runners", async (ctx) => {
-    const r = reply(runnersText(await d.runners()));
-    await ctx.reply(r.text, r.other);
-  });
+  if (d.commands) {
+    bot.command("status", async (ctx) => {
+      const r = reply(statusText(await d.status()));
+      await ctx.reply(r.text, r.other);
+    });
+    bot.command("runners", async (ctx) => {
+      const r = reply(runnersText(await d.runners()));
+      await ctx.reply(r.text, r.other);
+    });
+  }
+  const approve = d.approve;
+  if (approve) {
+    bot.callbackQuery(PERMISSION_CALLBACK, async (ctx) => {
+      const [, id, decision] = PERMISSION_CALLBACK.exec(ctx.callbackQuery.data ?? "")!;
+      const from = ctx.callbackQuery.from;
+      const by = `telegram:${from.username ? `@${from.username}` : from.id}`;
+      const text = await approve(Number(id), decision as "allow" | "deny", by);
+      await ctx.answerCallbackQuery({ text: truncate(text, 190) });
+      // The buttons go: the request is answered (or cannot be any more).
+      await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => {});
+    });
+  }
   bot.catch((err) => log.warn("a bot command failed", { error: err.error as Error }));
 
   let stopped = false;
@@ -94,8 +114,8 @@ export function startBotCommands(d: BotCommandDeps): BotCommands {
       log.warn("cannot tell whether this daemon should answer bot commands", { error: (e as Error).message });
     }
     if (leader && !polling && !stopped) {
-      log.info("answering Telegram bot commands (/status, /runners)");
-      polling = bot.start({ allowed_updates: ["message"], timeout: 25 })
+      log.info("answering in the Telegram chat", { commands: d.commands, approvals: !!d.approve });
+      polling = bot.start({ allowed_updates: ["message", "callback_query"], timeout: 25 })
         .catch((e) => {
           const conflict = e instanceof GrammyError && e.error_code === 409;
           log.warn(conflict ? "another process polls this bot; retrying later" : "bot polling stopped", {

@@ -29,11 +29,21 @@ export function asPriority(p: string): Priority {
   return (PRIORITIES as readonly string[]).includes(p) ? p as Priority : "default";
 }
 
-/** What an event says to a person: a priority and one plain sentence (or a few lines). */
+/** An inline button under a message; `data` comes back in the callback query when it is pressed. */
+export interface Button {
+  text: string;
+  data: string;
+}
+
+/** What an event says to a person: a priority and one plain sentence (or a few lines), maybe buttons. */
 export interface Notice {
   priority: Priority;
   text: string;
+  buttons?: Button[];
 }
+
+/** Callback data of an approval button: `perm:<request id>:allow|deny`. */
+export const PERMISSION_CALLBACK = /^perm:(\d{1,15}):(allow|deny)$/;
 
 /** One notification's longest text; a digest of several stays under Telegram's 4096 characters. */
 const MAX_TEXT = 1000;
@@ -118,7 +128,39 @@ export function describeEvent(ev: EventEnvelope): Notice | undefined {
       return { priority: "high", text: failedText(who, runner, p.stale === true) };
     case "runner.activity":
       if (p.activity !== "waiting_for_input") return undefined;
+      // A permission dialog is told by runner.permission_requested (with its buttons), not twice.
+      if (typeof p.detail === "string" && p.detail.startsWith("permission")) return undefined;
       return { priority: "high", text: `${who} is waiting for your input${message ? `\n${message}` : ""}` };
+    case "runner.permission_requested": {
+      const q = (p.request ?? {}) as { id?: number; runnerId?: number; summary?: string; remote?: boolean };
+      const asks = `runner ${q.runnerId ?? ev.entityId}${
+        project ? ` in project ${project}` : ""
+      } asks permission`;
+      return {
+        priority: "high",
+        text: `${asks}:\n${q.summary ?? "a tool call"}${q.remote ? "" : "\n(answer it in the terminal)"}`,
+        buttons: q.remote && q.id
+          ? [{ text: "Approve", data: `perm:${q.id}:allow` }, { text: "Deny", data: `perm:${q.id}:deny` }]
+          : undefined,
+      };
+    }
+    case "runner.permission_answered": {
+      const q = (p.request ?? {}) as {
+        runnerId?: number;
+        summary?: string;
+        status?: string;
+        answeredBy?: string;
+      };
+      const how = q.status === "answered_in_terminal"
+        ? "was answered in the terminal"
+        : q.status === "expired"
+        ? "is no longer waited for remotely (the terminal can still answer it)"
+        : `was ${q.status} by ${q.answeredBy ?? "someone"}`;
+      return {
+        priority: "low",
+        text: `runner ${q.runnerId ?? ev.entityId}: ${q.summary ?? "the permission request"} ${how}`,
+      };
+    }
     case "budget.warning":
       return { priority: "default", text: message ?? `budget ${ev.entityId} reached ${p.threshold}%` };
     case "budget.exceeded":

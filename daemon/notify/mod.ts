@@ -17,6 +17,8 @@ import { enqueue, type QueuedNotification } from "./queue.ts";
 import { notifyRoutes } from "./routes.ts";
 import { NotificationSender } from "./sender.ts";
 import { TelegramClient } from "./telegram.ts";
+import { answerFromAnywhere } from "../approvals.ts";
+import { getPermissionRequest } from "../store/permissions.ts";
 
 export interface Notifier {
   readonly enabled: boolean;
@@ -47,7 +49,13 @@ export function createNotifier(s: Services): Notifier {
         if (!wanted(ev.type)) continue;
         const notice = describeEvent(ev);
         if (!notice || rank(notice.priority) < min) continue;
-        rows.push({ eventId: ev.id, chatId: chatId!, priority: notice.priority, text: render(notice) });
+        rows.push({
+          eventId: ev.id,
+          chatId: chatId!,
+          priority: notice.priority,
+          text: render(notice),
+          buttons: notice.buttons,
+        });
       }
       await enqueue(tx, rows);
     },
@@ -74,7 +82,7 @@ export function createNotifier(s: Services): Notifier {
         minPriority: s.config.notifyMinPriority,
         events: s.config.notifyEvents,
       });
-      if (s.config.notifyBotCommands) {
+      if (s.config.notifyBotCommands || s.config.telegramApprovals) {
         bot = startBotCommands({
           token: token!,
           apiRoot,
@@ -83,6 +91,10 @@ export function createNotifier(s: Services): Notifier {
           leadership: await leadership(s),
           status: () => readStatus(s),
           runners: () => listRunners(s.db, {}),
+          commands: s.config.notifyBotCommands,
+          approve: s.config.telegramApprovals
+            ? (id, decision, by) => approveFromTelegram(s, id, decision, by)
+            : undefined,
         });
       }
     },
@@ -91,6 +103,26 @@ export function createNotifier(s: Services): Notifier {
       await sender?.stop(flushMs);
     },
   };
+}
+
+/** A button pressed in the configured chat: the request is answered as from any other channel (audited). */
+async function approveFromTelegram(
+  s: Services,
+  requestId: number,
+  decision: "allow" | "deny",
+  by: string,
+): Promise<string> {
+  const request = await getPermissionRequest(s.db, requestId);
+  if (!request) return "That request is gone.";
+  try {
+    const r = await answerFromAnywhere(s.db, request.runnerId, { decision, requestId }, {
+      by,
+      channel: "telegram",
+    }, null);
+    return `${r.status === "allowed" ? "Allowed" : "Denied"}: ${r.summary}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 async function leadership(s: Services): Promise<Leadership> {

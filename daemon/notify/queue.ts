@@ -4,7 +4,7 @@
  * transaction, and rows claimed by a daemon that died come free when the lease runs out.
  */
 import type { Db, Queryable } from "../../lib/db/types.ts";
-import type { Priority } from "./format.ts";
+import type { Button, Priority } from "./format.ts";
 
 export const NOTIFY_CHANNEL = "stratavore_notify";
 
@@ -13,6 +13,7 @@ export interface QueuedNotification {
   chatId: string;
   priority: Priority;
   text: string;
+  buttons?: Button[];
 }
 
 export interface NotificationRow {
@@ -21,17 +22,18 @@ export interface NotificationRow {
   priority: Priority;
   text: string;
   attempts: number;
+  buttons: Button[] | null;
 }
 
 /** Queues notifications in the caller's transaction; an event already queued for a chat is skipped. */
 export async function enqueue(tx: Queryable, rows: QueuedNotification[]): Promise<number> {
   if (rows.length === 0) return 0;
   const inserted = await tx.query<{ id: number }>(
-    `INSERT INTO notifications (event_id, chat_id, priority, text)
-     SELECT e, c, p, t FROM jsonb_to_recordset($1::jsonb) AS x(e bigint, c text, p text, t text)
+    `INSERT INTO notifications (event_id, chat_id, priority, text, buttons)
+     SELECT e, c, p, t, b FROM jsonb_to_recordset($1::jsonb) AS x(e bigint, c text, p text, t text, b jsonb)
      ON CONFLICT (event_id, chat_id) DO NOTHING
      RETURNING id`,
-    [rows.map((r) => ({ e: r.eventId, c: r.chatId, p: r.priority, t: r.text }))],
+    [rows.map((r) => ({ e: r.eventId, c: r.chatId, p: r.priority, t: r.text, b: r.buttons ?? null }))],
   );
   if (inserted.length) await tx.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
   return inserted.length;
@@ -78,7 +80,7 @@ export async function claimDue(
       `UPDATE notifications SET claimed_until = clock_timestamp() + ($3 * interval '1 millisecond')
        WHERE id IN (SELECT id FROM notifications WHERE ${PENDING} AND next_attempt_at <= now()
                     ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING id, event_id, priority, text, attempts`,
+       RETURNING id, event_id, priority, text, attempts, buttons`,
       [chatId, n > o.digestAt ? o.digestMax : 1, o.leaseMs],
     ).then((rows) => rows.sort((a, b) => a.id - b.id));
   });

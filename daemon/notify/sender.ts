@@ -112,6 +112,14 @@ export class NotificationSender {
     if (rows === undefined) return "busy";
     if (rows.length === 0) return "idle";
     let text = rows[0].text;
+    // A message with buttons goes on its own (a digest has no room for them).
+    const withButtons = rows.findIndex((r) => r.buttons?.length);
+    if (rows.length > 1 && withButtons >= 0) {
+      const alone = withButtons === 0 ? rows.slice(0, 1) : rows.slice(0, withButtons);
+      await releaseClaims(this.#db, rows.filter((r) => !alone.includes(r)).map((r) => r.id));
+      rows = alone;
+      text = rows[0].text;
+    }
     if (rows.length > 1) {
       const fit: NotificationRow[] = [];
       for (const r of rows) {
@@ -131,6 +139,7 @@ export class NotificationSender {
     const outcome = await o.telegram.send(o.chatId, text, {
       silent: rows.every((r) => isSilent(asPriority(r.priority))),
       signal: this.#stop.signal,
+      buttons: rows.length === 1 ? rows[0].buttons ?? undefined : undefined,
     });
     // The gap counts from the answer, as the database's sent_at does (other daemons check that).
     this.#nextAllowed = Date.now() + o.minGapMs;

@@ -27,6 +27,8 @@ export type SendOutcome =
 export interface SendOptions {
   silent: boolean;
   signal?: AbortSignal;
+  /** One row of inline buttons. */
+  buttons?: { text: string; data: string }[];
 }
 
 /** A numeric chat id is sent as a number, a channel name (@name) as a string. */
@@ -56,6 +58,13 @@ export class TelegramClient {
         parse_mode: "MarkdownV2",
         disable_notification: opts.silent,
         link_preview_options: { is_disabled: true },
+        ...(opts.buttons?.length
+          ? {
+            reply_markup: {
+              inline_keyboard: [opts.buttons.map((b) => ({ text: b.text, callback_data: b.data }))],
+            },
+          }
+          : {}),
       }, opts.signal as Parameters<Api["sendMessage"]>[3]); // grammy types its own AbortSignal shim
       return { kind: "sent", answer: { ok: true, message_id: message.message_id } };
     } catch (e) {

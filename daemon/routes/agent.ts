@@ -6,14 +6,12 @@ import {
   exitedRequest,
   heartbeatRequest,
   type HeartbeatResponse,
-  hookRequest,
   type ReportedTotal,
   type StartedRequest,
   startedRequest,
 } from "../../lib/schemas/runner.ts";
 import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
 import type { PriceOverrides } from "../../lib/claude/pricing.ts";
-import { recordHook } from "../store/activity.ts";
 import {
   recordReported,
   recordUsage,
@@ -134,24 +132,6 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
           ? `ended by signal ${body.signal}`
           : `exited with code ${body.exitCode}`);
       return await transition(tx, id, to, { ...patch, reason });
-    });
-    return c.json(runner);
-  });
-
-  app.post("/:id/hook", async (c) => {
-    const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const body = await readBody(c, hookRequest);
-    const runner = await s.db.transaction(async (tx) => {
-      const r = await recordHook(tx, id, body);
-      if (body.sessionId) {
-        await touchSession(
-          tx,
-          body.sessionId,
-          { id, projectId: r.projectId, cwd: r.cwd },
-          !!body.transcriptPath,
-        );
-      }
-      return r;
     });
     return c.json(runner);
   });

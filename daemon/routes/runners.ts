@@ -1,6 +1,7 @@
 /** /api/v1/runners: launch, list, show, stop, kill (admin). */
 import { Hono } from "hono";
 import { apiCallSummary } from "../store/api_calls.ts";
+import { pendingPermissions } from "../store/permissions.ts";
 import { z } from "zod";
 import { AppError, isAppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
@@ -38,7 +39,12 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     const state = c.req.query("state") ? readParam("state", c.req.query("state"), runnerState) : undefined;
     const all = readParam("all flag", c.req.query("all"), allFlag);
     const max = readParam("limit", c.req.query("limit"), limit);
-    return c.json({ runners: await listRunners(s.db, { project, state, all, limit: max }) });
+    const runners = await listRunners(s.db, { project, state, all, limit: max });
+    const pending = await pendingPermissions(
+      s.db,
+      runners.filter((r) => r.activity === "waiting_for_input").map((r) => r.id),
+    );
+    return c.json({ runners: runners.map((r) => ({ ...r, pendingPermission: pending.get(r.id) ?? null })) });
   });
 
   app.post("/", async (c) => {
@@ -91,7 +97,12 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const runner = await getRunner(s.db, id);
     // One runner in detail also says how its API calls went (Claude Code's telemetry events).
-    return c.json({ ...runner, apiCalls: await apiCallSummary(s.db, id) });
+    const pending = await pendingPermissions(s.db, [id]);
+    return c.json({
+      ...runner,
+      pendingPermission: pending.get(id) ?? null,
+      apiCalls: await apiCallSummary(s.db, id),
+    });
   });
 
   app.post("/:id/stop", async (c) => {

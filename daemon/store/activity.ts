@@ -1,45 +1,93 @@
-/** What Claude Code's hooks say about a running session: busy, waiting for input, or idle. */
+/** What Claude Code's hooks say about a running session: busy, waiting for its user, idle, error, … */
 import type { Queryable } from "../../lib/db/types.ts";
-import type { Activity, HookRequest, Runner } from "../../lib/schemas/runner.ts";
+import type { HookInput } from "../../lib/claude/hooks.ts";
+import type { Activity, Runner } from "../../lib/schemas/runner.ts";
 import { isActive } from "../runner_states.ts";
 import { emit } from "./outbox.ts";
 import { getRunner } from "./runners.ts";
 
-/** The activity a hook event implies; undefined when the event says nothing about it. */
-export function activityFor(h: HookRequest): { activity: Activity; detail: string | null } | undefined {
-  switch (h.event) {
-    case "user-prompt-submit":
+/** Tools whose call asks the user something (answered in the session): waiting for input, not busy. */
+const QUESTION_TOOLS = new Set(["AskUserQuestion"]);
+/** Notifications that mean the session waits for its user. */
+const WAITING_NOTIFICATIONS = new Set(["permission_prompt", "idle_prompt", "elicitation_dialog"]);
+
+/** The activity a hook implies; undefined when it says nothing about it. */
+export function activityFor(h: HookInput): { activity: Activity; detail: string | null } | undefined {
+  switch (h.hook_event_name) {
+    case "UserPromptSubmit":
       return { activity: "busy", detail: null };
-    case "stop":
-      return { activity: "idle", detail: "turn finished" };
-    case "session-start":
-      return { activity: "idle", detail: h.source ?? null };
-    case "notification":
-      if (h.notificationType === "idle_prompt" || h.notificationType === "permission_prompt") {
-        return { activity: "waiting_for_input", detail: h.notificationType };
+    case "PreToolUse":
+      if (h.tool_name && QUESTION_TOOLS.has(h.tool_name)) {
+        return { activity: "waiting_for_input", detail: "question" };
+      }
+      return { activity: "busy", detail: h.tool_name ?? null };
+    case "PostToolUse":
+    case "PostToolUseFailure":
+    case "PermissionDenied":
+    case "PostCompact":
+      return { activity: "busy", detail: null };
+    case "PermissionRequest":
+      return { activity: "waiting_for_input", detail: `permission: ${h.tool_name ?? "tool"}` };
+    case "Notification":
+      if (h.notification_type && WAITING_NOTIFICATIONS.has(h.notification_type)) {
+        return { activity: "waiting_for_input", detail: h.notification_type };
       }
       return undefined;
+    case "Stop":
+      return { activity: "idle", detail: "turn finished" };
+    case "StopFailure":
+      return { activity: "error", detail: errorText(h.error) };
+    case "PreCompact":
+      return { activity: "compacting", detail: null };
+    case "SessionStart":
+      return { activity: "idle", detail: h.source ?? null };
+    case "SessionEnd":
+      // /clear ends one session and starts the next in the same process.
+      return h.reason === "clear" ? undefined : { activity: "ended", detail: h.reason ?? null };
     default:
       return undefined;
   }
 }
 
+/** Events after which a permission dialog that was open has been answered (in the terminal, if not elsewhere). */
+export const SETTLES_PERMISSIONS = new Set([
+  "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionDenied",
+  "Stop",
+  "StopFailure",
+  "UserPromptSubmit",
+  "SessionEnd",
+]);
+
+function errorText(e: unknown): string | null {
+  if (typeof e === "string") return e.slice(0, 200);
+  if (e && typeof e === "object") {
+    const o = e as Record<string, unknown>;
+    const t = [o.type, o.error_type, o.message].filter((x) => typeof x === "string").join(": ");
+    return t ? t.slice(0, 200) : JSON.stringify(e).slice(0, 200);
+  }
+  return null;
+}
+
 /**
- * Records a hook report: the session id it names, and the activity it implies. A change of activity is
- * an event (runner.activity), so dashboards and Telegram learn that a session waits for its user.
+ * Records a hook: the session it names (followed across /clear and resume) and the activity it implies. A
+ * change of activity is an event (runner.activity), so dashboards and Telegram learn at once that a session
+ * waits for its user.
  */
-export async function recordHook(tx: Queryable, runnerId: number, h: HookRequest): Promise<Runner> {
+export async function recordHook(tx: Queryable, runnerId: number, h: HookInput): Promise<Runner> {
   const current = await getRunner(tx, runnerId, true);
   if (!isActive(current.state)) return current;
   const next = activityFor(h);
-  if (h.sessionId && h.sessionId !== current.sessionId) {
+  const newSession = h.session_id !== current.sessionId;
+  if (newSession) {
     await tx.query("UPDATE runners SET session_id = $2, updated_at = now() WHERE id = $1", [
       runnerId,
-      h.sessionId,
+      h.session_id,
     ]);
   }
   if (!next || (next.activity === current.activity && next.detail === current.activityDetail)) {
-    return h.sessionId && h.sessionId !== current.sessionId ? await getRunner(tx, runnerId) : current;
+    return newSession ? await getRunner(tx, runnerId) : current;
   }
   await tx.query(
     "UPDATE runners SET activity = $2, activity_detail = $3, activity_at = now(), updated_at = now() WHERE id = $1",
@@ -54,8 +102,8 @@ export async function recordHook(tx: Queryable, runnerId: number, h: HookRequest
       runner,
       activity: next.activity,
       detail: next.detail,
-      message: h.message ?? null,
-      hook: h.event,
+      message: typeof h.message === "string" ? h.message.slice(0, 2000) : null,
+      hook: h.hook_event_name,
     },
   });
   return runner;

@@ -209,3 +209,28 @@ async function stopRunnersInScope(tx: Queryable, b: BudgetRow, reason: string): 
   for (const r of rows) await transition(tx, r.id, "stopping", { reason });
   return rows.map((r) => r.id);
 }
+
+/**
+ * The first budget over this runner (global, its project, the runner) that is exhausted with policy `block`:
+ * a new prompt of its session is refused (Claude Code's UserPromptSubmit hook shows the reason).
+ */
+export async function blockingBudget(
+  q: Queryable,
+  runner: { id: number; project: string },
+  now: number,
+): Promise<string | undefined> {
+  const budgets = await q.query<BudgetRow>(
+    `SELECT * FROM budgets WHERE policy = 'block' AND (scope = 'global' OR (scope = 'project' AND scope_ref = $1)
+       OR (scope = 'runner' AND scope_ref = $2)) ORDER BY scope`,
+    [runner.project, String(runner.id)],
+  );
+  for (const b of budgets) {
+    const u = await periodUsage(q, b, now);
+    if (percentUsed(b, u.tokens, u.costUsd) >= 100) {
+      return `Stratavore: budget ${budgetName(b.scope, b.scope_ref)} is exhausted (${
+        usedText(b, u.tokens, u.costUsd)
+      }; ${describeReset(u.end, b.timezone)}). Raise it with "stratavore budget set" to go on.`;
+    }
+  }
+  return undefined;
+}

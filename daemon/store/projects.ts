@@ -15,6 +15,8 @@ interface ProjectRow {
   max_runners: number;
   command: string;
   command_args: string[];
+  approvals: Project["approvals"];
+  approval_timeout_seconds: number;
   active_runners: number;
   tokens_this_period: number;
   created_at: Date;
@@ -44,6 +46,8 @@ export function toProject(r: ProjectRow): Project {
     maxRunners: r.max_runners,
     command: r.command,
     commandArgs: r.command_args,
+    approvals: r.approvals,
+    approvalTimeoutSeconds: r.approval_timeout_seconds,
     activeRunners: r.active_runners,
     tokensThisPeriod: r.tokens_this_period,
     createdAt: r.created_at.toISOString(),
@@ -69,8 +73,9 @@ export async function getProject(q: Queryable, name: string): Promise<Project> {
 export async function createProject(tx: Queryable, body: ProjectCreate): Promise<Project> {
   try {
     await tx.query(
-      `INSERT INTO projects (name, path, description, max_runners, command, command_args)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+      `INSERT INTO projects (name, path, description, max_runners, command, command_args, approvals,
+         approval_timeout_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
       [
         body.name,
         body.path,
@@ -78,6 +83,8 @@ export async function createProject(tx: Queryable, body: ProjectCreate): Promise
         body.maxRunners ?? 5,
         body.command ?? "claude",
         body.commandArgs ?? [],
+        body.approvals ?? "notify",
+        body.approvalTimeoutSeconds ?? 300,
       ],
     );
   } catch (e) {
@@ -104,6 +111,8 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
        max_runners = coalesce($4, max_runners),
        command = coalesce($5, command),
        command_args = coalesce($6::jsonb, command_args),
+       approvals = coalesce($7, approvals),
+       approval_timeout_seconds = coalesce($8, approval_timeout_seconds),
        updated_at = now()
      WHERE name = $1 RETURNING id`,
     [
@@ -113,6 +122,8 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
       patch.maxRunners ?? null,
       patch.command ?? null,
       patch.commandArgs ?? null,
+      patch.approvals ?? null,
+      patch.approvalTimeoutSeconds ?? null,
     ],
   );
   if (rows.length === 0) throw notFound(name);

@@ -1,110 +1,167 @@
 /**
- * Claude Code hooks: the settings object (given to `claude --settings <file>`) that makes Claude Code run
- * our command on lifecycle events, and the parser for the JSON it pipes to that command on stdin.
+ * Claude Code hooks: the settings that make Claude Code report its lifecycle to Stratavore, and the parser
+ * for the JSON it sends. Hooks reach the daemon as Claude Code `http` hooks (no process is started per
+ * event); `SessionStart`, which Claude Code runs only as a command, appends its JSON to a file the agent
+ * follows (a shell `cat`, not a Deno start).
  */
 import { z } from "zod";
 
-/** The events Stratavore follows: start/end, a prompt being submitted, a turn ending, idle/permission prompts. */
-export const HOOK_EVENTS = [
-  "SessionStart",
-  "SessionEnd",
+/** The events posted to the daemon. Claude Code refuses http hooks for SessionStart (and Setup). */
+export const HTTP_HOOK_EVENTS = [
   "UserPromptSubmit",
-  "Stop",
+  "PreToolUse",
+  "PostToolUse",
+  "PostToolUseFailure",
+  "PermissionRequest",
+  "PermissionDenied",
   "Notification",
+  "Stop",
+  "StopFailure",
+  "PreCompact",
+  "PostCompact",
+  "SessionEnd",
 ] as const;
+export type HttpHookEvent = typeof HTTP_HOOK_EVENTS[number];
 
-export type HookEvent = typeof HOOK_EVENTS[number];
+/** The daemon's endpoints for hook posts: a runner's own, and the one for sessions it did not launch. */
+export const runnerHookPath = (runnerId: number) => `/api/v1/runners/${runnerId}/claude-hook`;
+export const OBSERVED_HOOK_PATH = "/api/v1/observed/claude-hook";
+
+/** Set in the sessions a runner starts, so the machine-wide (observer) hooks can tell them apart. */
+export const RUNNER_ENV = "STRATAVORE_RUNNER_ID";
 
 export interface CommandHook {
   type: "command";
   command: string;
+  timeout?: number;
+}
+
+export interface HttpHook {
+  type: "http";
+  url: string;
+  headers: Record<string, string>;
+  allowedEnvVars?: string[];
+  /** Seconds Claude Code waits for the answer. */
+  timeout: number;
 }
 
 export interface HookMatcher {
   matcher: string;
-  hooks: CommandHook[];
+  hooks: (CommandHook | HttpHook)[];
 }
 
 export interface HookSettings {
-  hooks: Record<HookEvent, HookMatcher[]>;
+  hooks: Record<string, HookMatcher[]>;
 }
 
-/** `UserPromptSubmit` → `user-prompt-submit`: the argument our hook command receives. */
-export function hookEventArg(event: string): string {
-  return event.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-}
+/** Claude Code's hook timeout for everything but PermissionRequest (which waits for a remote answer). */
+const SHORT_TIMEOUT_S = 5;
 
 /** POSIX sh: single quotes keep everything literal; a `'` is closed, escaped and reopened. */
-function quotePosix(arg: string): string {
+export function quotePosix(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
- * Windows: double quotes following the CommandLineToArgvW rules (backslashes are doubled only before a
- * quote or the closing quote). These read the same under cmd.exe and Git Bash for ordinary paths; `"`
- * cannot occur in Windows file names, and `%VAR%` would still be expanded by cmd.exe.
+ * The SessionStart command: Claude Code's JSON appended as one line to the agent's events file. Claude Code
+ * runs hook commands with a POSIX shell (Git Bash on Windows), so this form serves every system.
  */
-function quoteWindows(arg: string): string {
-  let out = '"';
-  let slashes = 0;
-  for (const ch of arg) {
-    if (ch === "\\") {
-      slashes++;
-      continue;
-    }
-    out += ch === '"' ? "\\".repeat(slashes * 2 + 1) + '"' : "\\".repeat(slashes) + ch;
-    slashes = 0;
+export function sessionStartCommand(eventsFile: string): string {
+  const f = quotePosix(eventsFile.replaceAll("\\", "/"));
+  return `{ cat; echo; } >> ${f}`;
+}
+
+function httpHooks(
+  url: string,
+  headers: Record<string, string>,
+  permissionTimeoutS: number,
+  allowedEnvVars?: string[],
+): Record<string, HookMatcher[]> {
+  const hooks: Record<string, HookMatcher[]> = {};
+  for (const event of HTTP_HOOK_EVENTS) {
+    hooks[event] = [{
+      matcher: "",
+      hooks: [{
+        type: "http",
+        url,
+        headers,
+        ...(allowedEnvVars ? { allowedEnvVars } : {}),
+        // PermissionRequest may wait for an answer from elsewhere; the dialog is on screen meanwhile.
+        timeout: event === "PermissionRequest"
+          ? Math.max(SHORT_TIMEOUT_S, permissionTimeoutS + 5)
+          : SHORT_TIMEOUT_S,
+      }],
+    }];
   }
-  return out + "\\".repeat(slashes * 2) + '"';
-}
-
-export function quoteArg(arg: string, os: typeof Deno.build.os = Deno.build.os): string {
-  return os === "windows" ? quoteWindows(arg) : quotePosix(arg);
-}
-
-/** The shell command line run for one event: every word quoted, the kebab-case event name last. */
-export function hookCommandLine(
-  hookCommand: string[],
-  event: HookEvent,
-  os: typeof Deno.build.os = Deno.build.os,
-): string {
-  return [...hookCommand, hookEventArg(event)].map((a) => quoteArg(a, os)).join(" ");
+  return hooks;
 }
 
 /**
- * Settings registering `hookCommand <event>` for every event in HOOK_EVENTS. The empty matcher matches
- * every source, reason and notification type.
+ * Hooks for a session a runner starts: every event posted to the runner's endpoint with its token (written
+ * into the settings file, which only its owner can read), SessionStart appended to the events file.
  */
-export function hookSettings(hookCommand: string[], os: typeof Deno.build.os = Deno.build.os): HookSettings {
-  if (hookCommand.length === 0) throw new Error("hookSettings: the hook command is empty");
-  const hooks = {} as Record<HookEvent, HookMatcher[]>;
-  for (const event of HOOK_EVENTS) {
-    hooks[event] = [{
-      matcher: "",
-      hooks: [{ type: "command", command: hookCommandLine(hookCommand, event, os) }],
-    }];
-  }
+export function runnerHookSettings(o: {
+  url: string;
+  runnerId: number;
+  token: string;
+  eventsFile: string;
+  permissionTimeoutS: number;
+}): HookSettings {
+  const hooks = httpHooks(
+    `${o.url.replace(/\/+$/, "")}${runnerHookPath(o.runnerId)}`,
+    { Authorization: `Bearer ${o.token}` },
+    o.permissionTimeoutS,
+  );
+  hooks.SessionStart = [{
+    matcher: "",
+    hooks: [{ type: "command", command: sessionStartCommand(o.eventsFile), timeout: SHORT_TIMEOUT_S }],
+  }];
   return { hooks };
 }
 
-/** What Claude Code writes to a hook's stdin; fields we do not use are kept (Claude Code adds new ones). */
+/**
+ * Machine-wide hooks (`stratavore hooks install`): every Claude session posts to the observer endpoint
+ * with the observer token; a session a runner started says so through the runner id it carries in its
+ * environment (empty elsewhere), so the daemon counts it once.
+ */
+export function observerHookSettings(
+  o: { url: string; token: string; permissionTimeoutS: number },
+): HookSettings {
+  return {
+    hooks: httpHooks(
+      `${o.url.replace(/\/+$/, "")}${OBSERVED_HOOK_PATH}`,
+      { Authorization: `Bearer ${o.token}`, "X-Stratavore-Runner": `$${RUNNER_ENV}` },
+      o.permissionTimeoutS,
+      [RUNNER_ENV],
+    ),
+  };
+}
+
+/** What Claude Code sends a hook; fields we do not use are kept (Claude Code adds new ones). */
 export const hookInputSchema = z.looseObject({
-  session_id: z.string().min(1),
-  transcript_path: z.string(),
-  cwd: z.string(),
-  hook_event_name: z.string().min(1),
-  /** Notification: `idle_prompt`, `permission_prompt`, `auth_success`, … */
-  notification_type: z.string().optional(),
+  session_id: z.string().min(1).max(200),
+  transcript_path: z.string().max(4096).optional(),
+  cwd: z.string().max(4096).optional(),
+  hook_event_name: z.string().min(1).max(100),
+  /** Notification: `idle_prompt`, `permission_prompt`, `elicitation_dialog`, … */
+  notification_type: z.string().max(100).optional(),
   message: z.string().optional(),
   /** SessionStart: `startup`, `resume`, `clear`, `compact`. */
-  source: z.string().optional(),
+  source: z.string().max(100).optional(),
   /** SessionEnd: `clear`, `logout`, `prompt_input_exit`, `other`, … */
-  reason: z.string().optional(),
+  reason: z.string().max(100).optional(),
+  tool_name: z.string().max(200).optional(),
+  tool_input: z.unknown().optional(),
+  tool_use_id: z.string().max(200).optional(),
+  prompt: z.string().optional(),
+  /** StopFailure: what went wrong (an API error, a usage limit …). */
+  error: z.unknown().optional(),
+  permission_mode: z.string().max(100).optional(),
 });
 
 export type HookInput = z.infer<typeof hookInputSchema>;
 
-/** Parses a hook's stdin; throws an Error with a one-line message naming what is wrong. */
+/** Parses a hook's JSON; throws an Error with a one-line message naming what is wrong. */
 export function parseHookInput(text: string): HookInput {
   let data: unknown;
   try {
@@ -119,3 +176,31 @@ export function parseHookInput(text: string): HookInput {
   }
   return result.data;
 }
+
+/** A hook's answer that lets or refuses a permission request for the user (Claude Code's shape). */
+export function permissionDecision(behavior: "allow" | "deny", message?: string): Record<string, unknown> {
+  return {
+    hookSpecificOutput: {
+      hookEventName: "PermissionRequest",
+      decision: behavior === "allow"
+        ? { behavior }
+        : { behavior, message: message ?? "denied through Stratavore" },
+    },
+  };
+}
+
+/** A UserPromptSubmit answer that refuses the prompt, with the reason shown in the session. */
+export function blockPrompt(reason: string): Record<string, unknown> {
+  return { decision: "block", reason };
+}
+
+/**
+ * The agent's environment names: what it gives the sessions it starts (the runner; the file SessionStart
+ * appends to) and how the daemon hands a spawned agent its runner token (kept out of the process list, and
+ * out of the session's environment: the hooks carry it in their settings file).
+ */
+export const HOOK_ENV = {
+  runner: RUNNER_ENV,
+  events: "STRATAVORE_AGENT_EVENTS",
+  token: "STRATAVORE_RUNNER_TOKEN",
+} as const;

@@ -6,6 +6,10 @@ const description = z.string().max(2000);
 const maxRunners = z.number().int().min(0).max(1_000_000);
 const command = z.string().min(1).max(1024);
 const commandArgs = z.array(z.string().max(8192)).max(256);
+/** Permission requests: off (terminal only, not shown), notify (shown everywhere, answered in the terminal), remote. */
+export const APPROVAL_MODES = ["off", "notify", "remote"] as const;
+const approvals = z.enum(APPROVAL_MODES);
+const approvalTimeoutSeconds = z.number().int().min(5).max(86_400);
 
 export const projectCreate = z.strictObject({
   name: projectName,
@@ -14,6 +18,8 @@ export const projectCreate = z.strictObject({
   maxRunners: maxRunners.optional(),
   command: command.optional(),
   commandArgs: commandArgs.optional(),
+  approvals: approvals.optional(),
+  approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
 });
 export type ProjectCreate = z.infer<typeof projectCreate>;
 
@@ -23,6 +29,8 @@ export const projectPatch = z.strictObject({
   maxRunners: maxRunners.optional(),
   command: command.optional(),
   commandArgs: commandArgs.optional(),
+  approvals: approvals.optional(),
+  approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
 });
 export type ProjectPatch = z.infer<typeof projectPatch>;
 
@@ -34,6 +42,8 @@ export const project = z.object({
   maxRunners: z.number(),
   command: z.string(),
   commandArgs: z.array(z.string()),
+  approvals: approvals,
+  approvalTimeoutSeconds: z.number(),
   activeRunners: z.number(),
   tokensThisPeriod: z.number(),
   createdAt: timestamp,

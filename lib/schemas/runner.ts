@@ -6,11 +6,17 @@ export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
 export const runnerState = z.enum(RUNNER_STATES);
 export type RunnerState = z.infer<typeof runnerState>;
 
-export const ACTIVITIES = ["busy", "waiting_for_input", "idle"] as const;
+/**
+ * What a Claude session is doing, from its hooks: busy (a prompt or a tool), waiting for its user (a
+ * permission dialog, a question, an idle prompt), idle (the turn ended), error (the turn failed: an API
+ * error, a usage limit), compacting, ended (the session closed; a new one may follow after /clear).
+ */
+export const ACTIVITIES = ["busy", "waiting_for_input", "idle", "error", "compacting", "ended"] as const;
 export const activity = z.enum(ACTIVITIES);
 export type Activity = z.infer<typeof activity>;
 
-export const runnerMode = z.enum(["interactive", "headless", "pty"]);
+/** observed: a Claude session Stratavore did not launch, seen through its machine-wide hooks. */
+export const runnerMode = z.enum(["interactive", "headless", "pty", "observed"]);
 
 /**
  * How a runner's Claude Code telemetry is set up: exported to this daemon (its costs are Claude Code's own),
@@ -76,6 +82,8 @@ export const runner = z.object({
   telemetry: telemetryMode.nullable(),
   /** Where the user's own telemetry goes (telemetry "user"). */
   telemetryEndpoint: z.string().nullable(),
+  /** The permission request waiting for an answer, if any (the tool, what it would do). */
+  pendingPermission: z.lazy(() => permissionRequest).nullable().optional(),
   /** Claude Code's API calls (from its telemetry); only in GET /runners/:id. */
   apiCalls: z.object({
     requests: z.number(),
@@ -161,22 +169,45 @@ export type ExitedRequest = z.infer<typeof exitedRequest>;
 
 export const stopRequest = z.strictObject({ reason: z.string().max(2000).optional() }).optional();
 
-export const HOOK_EVENTS = [
-  "session-start",
-  "session-end",
-  "user-prompt-submit",
-  "stop",
-  "notification",
+export const PERMISSION_STATUSES = [
+  "pending",
+  "allowed",
+  "denied",
+  "answered_in_terminal",
+  "expired",
 ] as const;
+export const APPROVAL_CHANNELS = ["api", "cli", "web", "telegram", "terminal"] as const;
 
-/** What `stratavore hook <event>` forwards from Claude Code's hook input. */
-export const hookRequest = z.strictObject({
-  event: z.enum(HOOK_EVENTS),
-  sessionId: z.string().min(1).max(200).optional(),
-  transcriptPath: z.string().max(4096).optional(),
-  notificationType: z.string().max(100).optional(),
-  message: z.string().max(2000).optional(),
-  source: z.string().max(100).optional(),
-  reason: z.string().max(100).optional(),
+/** A tool call waiting for the user's permission (Claude Code's PermissionRequest), and how it was answered. */
+export const permissionRequest = z.object({
+  id: z.number(),
+  runnerId: z.number(),
+  project: z.string(),
+  sessionId: z.string(),
+  tool: z.string(),
+  /** One line: the command, the file, the URL. */
+  summary: z.string(),
+  input: z.unknown(),
+  /** Whether it may be answered from here (the project's `approvals` is `remote`) or only in the terminal. */
+  remote: z.boolean(),
+  status: z.enum(PERMISSION_STATUSES),
+  requestedAt: timestamp,
+  expiresAt: timestamp,
+  answeredAt: timestamp.nullable(),
+  answeredBy: z.string().nullable(),
+  channel: z.string().nullable(),
+  message: z.string().nullable(),
 });
-export type HookRequest = z.infer<typeof hookRequest>;
+export type PermissionRequest = z.infer<typeof permissionRequest>;
+
+/** POST /api/v1/runners/:id/permission: answer the runner's pending permission request. */
+export const permissionAnswer = z.strictObject({
+  decision: z.enum(["allow", "deny"]),
+  /** Told to Claude (deny) and kept in the audit log. */
+  message: z.string().max(2000).optional(),
+  /** Answer this request only (default: the runner's pending one). */
+  requestId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  /** Where the answer comes from, for the audit log and the event (default api). */
+  channel: z.enum(["api", "cli", "web"]).optional(),
+});
+export type PermissionAnswer = z.infer<typeof permissionAnswer>;

@@ -93,7 +93,11 @@ export async function seed(client: StratavoreClient): Promise<void> {
     tokens: t1,
     usage: [{ sessionId: "4f1c0000-0000-4000-8000-000000000001", model: "claude-opus-4-1", ...t1 }],
   });
-  await r1.agent.hook(r1.id, { event: "notification", notificationType: "idle_prompt" });
+  await r1.agent.claudeHook(r1.id, {
+    session_id: "4f1c0000-0000-4000-8000-000000000001",
+    hook_event_name: "Notification",
+    notification_type: "idle_prompt",
+  });
 
   const r2 = await running("api", 4243, "4f1c0000-0000-4000-8000-000000000002");
   const t2 = tokens(20_000, 480_000, 1_000_000, 3_000_000);
@@ -103,7 +107,10 @@ export async function seed(client: StratavoreClient): Promise<void> {
     tokens: t2,
     usage: [{ sessionId: "4f1c0000-0000-4000-8000-000000000002", model: "claude-sonnet-4-5", ...t2 }],
   });
-  await r2.agent.hook(r2.id, { event: "user-prompt-submit" });
+  await r2.agent.claudeHook(r2.id, {
+    session_id: "4f1c0000-0000-4000-8000-000000000002",
+    hook_event_name: "UserPromptSubmit",
+  });
 
   await client.launch({ project: "web" });
   const r4 = await running("web", 5001, "4f1c0000-0000-4000-8000-000000000004");

@@ -24,7 +24,8 @@ export interface Reply {
 
 export interface Update {
   update_id: number;
-  message: Record<string, unknown>;
+  message?: Record<string, unknown>;
+  callback_query?: Record<string, unknown>;
 }
 
 export class FakeBotApi {
@@ -90,6 +91,26 @@ export class FakeBotApi {
     for (const w of this.#wake.splice(0)) w();
   }
 
+  /** A press on an inline button under message `messageId` of a chat, by a user. */
+  pushCallback(chatId: number, data: string, messageId: number, from = { id: 555, username: "ada" }): void {
+    this.#updates.push({
+      update_id: this.#nextUpdate++,
+      callback_query: {
+        id: String(this.#nextUpdate * 1000),
+        chat_instance: "1",
+        data,
+        from: { ...from, is_bot: false, first_name: "Ada" },
+        message: {
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chatId, type: "private", first_name: "Tester" },
+          text: "(a notification)",
+        },
+      },
+    });
+    for (const w of this.#wake.splice(0)) w();
+  }
+
   async #handle(req: Request): Promise<Response> {
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(new URL(req.url).pathname);
     if (!m) return json(404, { ok: false, error_code: 404, description: "Not Found" });
@@ -109,6 +130,8 @@ export class FakeBotApi {
           supports_inline_queries: false,
         });
       case "deleteWebhook":
+      case "answerCallbackQuery":
+      case "editMessageReplyMarkup":
         return ok(true);
       case "getUpdates":
         return await this.#getUpdates(req, body);

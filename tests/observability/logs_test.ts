@@ -35,7 +35,12 @@ eachDaemon("logs: structured, with runner and project, and never a secret", asyn
         }],
       });
     }
-    await agent.hook(id, { event: "notification", notificationType: "idle_prompt", message: "waiting" });
+    await agent.claudeHook(id, {
+      session_id: "s-logs",
+      hook_event_name: "Notification",
+      notification_type: "idle_prompt",
+      message: "waiting",
+    });
     await agent.exited(id, { exitCode: 2 });
     // Refused calls with tokens that are wrong or used where they may not be.
     await client.withToken(driven.token).listRunners().catch(() => {});

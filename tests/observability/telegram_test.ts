@@ -59,9 +59,10 @@ eachDaemon("telegram: runner events become the exact MarkdownV2 messages", async
       payload(`${MARKS.low} runner ${a.id} in project ${p} started \\(pid 4242 on box\\-1\\)`, true),
     );
 
-    await a.agent.hook(a.id, {
-      event: "notification",
-      notificationType: "permission_prompt",
+    await a.agent.claudeHook(a.id, {
+      session_id: "s-telegram",
+      hook_event_name: "Notification",
+      notification_type: "permission_prompt",
       message: "Claude needs your permission to use Bash",
     });
     const waiting = await delivered(api, /waiting for your input/, "runner.activity");

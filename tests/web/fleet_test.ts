@@ -38,7 +38,12 @@ eachDaemon("web: the fleet follows runners live; stop, kill and reconnecting", a
     await agent.started(id, { pid: 4242, host: "laptop" });
     await page.locator(`tr[data-runner="${id}"][data-state="running"]`).waitFor();
     await agent.heartbeat(id, { cpuPercent: 12.5, rssBytes: 312 * 1024 * 1024 });
-    await agent.hook(id, { event: "notification", notificationType: "idle_prompt", message: "waiting" });
+    await agent.claudeHook(id, {
+      session_id: "s-fleet",
+      hook_event_name: "Notification",
+      notification_type: "idle_prompt",
+      message: "waiting",
+    });
     const badgeSeen = page.locator(`tr[data-runner="${id}"] [data-activity="waiting_for_input"]`).waitFor()
       .then(() => Date.now());
     const [activityAt, badgeAt] = await Promise.all([tap.seen("runner.activity", id), badgeSeen]);

@@ -1,94 +1,120 @@
-import { assertEquals, assertThrows } from "../../helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import {
-  HOOK_EVENTS,
-  hookCommandLine,
-  hookEventArg,
-  hookSettings,
+  HTTP_HOOK_EVENTS,
+  observerHookSettings,
   parseHookInput,
-  quoteArg,
+  permissionDecision,
+  quotePosix,
+  runnerHookSettings,
+  sessionStartCommand,
 } from "../../../lib/claude/hooks.ts";
+import { activityFor } from "../../../daemon/store/activity.ts";
+import { summarizeTool } from "../../../daemon/store/permissions.ts";
 
-Deno.test("claude hooks: event names become kebab-case arguments", () => {
-  assertEquals(HOOK_EVENTS.map(hookEventArg), [
-    "session-start",
-    "session-end",
-    "user-prompt-submit",
-    "stop",
-    "notification",
-  ]);
+Deno.test("claude hooks: a runner's sessions post every event to its endpoint; SessionStart goes to a file", () => {
+  const s = runnerHookSettings({
+    url: "http://127.0.0.1:7890/",
+    runnerId: 42,
+    token: "svr_abc",
+    eventsFile: "/home/ada/.stratavore/runs/42/hook-events.jsonl",
+    permissionTimeoutS: 300,
+  });
+  assertEquals(Object.keys(s.hooks).sort(), [...HTTP_HOOK_EVENTS, "SessionStart"].sort());
+  for (const event of HTTP_HOOK_EVENTS) {
+    const [hook] = s.hooks[event][0].hooks;
+    assert(hook.type === "http");
+    assertEquals(hook.url, "http://127.0.0.1:7890/api/v1/runners/42/claude-hook");
+    assertEquals(hook.headers, { Authorization: "Bearer svr_abc" });
+    assertEquals(hook.timeout, event === "PermissionRequest" ? 305 : 5, event);
+  }
+  const [start] = s.hooks.SessionStart[0].hooks;
+  assert(start.type === "command");
+  assertEquals(start.command, "{ cat; echo; } >> '/home/ada/.stratavore/runs/42/hook-events.jsonl'");
 });
 
-Deno.test("claude hooks: the settings object registers one command per event", () => {
-  const settings = hookSettings(["/usr/bin/deno", "run", "-A", "/x/main.ts", "hook"], "linux");
-  assertEquals(Object.keys(settings.hooks).sort(), [
-    "Notification",
-    "SessionEnd",
-    "SessionStart",
-    "Stop",
-    "UserPromptSubmit",
-  ]);
-  assertEquals(settings.hooks.SessionStart, [{
-    matcher: "",
-    hooks: [{ type: "command", command: "'/usr/bin/deno' 'run' '-A' '/x/main.ts' 'hook' 'session-start'" }],
-  }]);
+Deno.test("claude hooks: the SessionStart command appends Claude Code's JSON as one line, whatever the path", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/it's a "file" $HOME.jsonl`;
+    for (const n of [1, 2]) {
+      const child = new Deno.Command("sh", { args: ["-c", sessionStartCommand(file)], stdin: "piped" })
+        .spawn();
+      const w = child.stdin.getWriter();
+      await w.write(
+        new TextEncoder().encode(JSON.stringify({ session_id: `s${n}`, hook_event_name: "SessionStart" })),
+      );
+      await w.close();
+      assert((await child.status).success);
+    }
+    const lines = (await Deno.readTextFile(file)).trim().split("\n").map(parseHookInput);
+    assertEquals(lines.map((l) => l.session_id), ["s1", "s2"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assertEquals(quotePosix("it's"), `'it'\\''s'`);
   assertEquals(
-    settings.hooks.UserPromptSubmit[0].hooks[0].command,
-    "'/usr/bin/deno' 'run' '-A' '/x/main.ts' 'hook' 'user-prompt-submit'",
+    sessionStartCommand("C:\\Users\\ada\\runs\\1\\e.jsonl"),
+    "{ cat; echo; } >> 'C:/Users/ada/runs/1/e.jsonl'",
   );
-  // It is plain JSON: what `claude --settings <file>` reads.
-  assertEquals(JSON.parse(JSON.stringify(settings)), settings);
-  assertThrows(() => hookSettings([], "linux"), Error, "empty");
 });
 
-Deno.test("claude hooks: POSIX quoting survives spaces and single quotes", () => {
-  assertEquals(quoteArg("/tmp/it's here/main.ts", "linux"), `'/tmp/it'\\''s here/main.ts'`);
-  assertEquals(quoteArg('$HOME `x` "y"', "darwin"), `'$HOME \`x\` "y"'`);
+Deno.test("claude hooks: machine-wide hooks carry the observer token and the runner id a launched session has", () => {
+  const s = observerHookSettings({ url: "http://127.0.0.1:7890", token: "svo_x", permissionTimeoutS: 60 });
+  assertEquals(Object.keys(s.hooks).sort(), [...HTTP_HOOK_EVENTS].sort(), "no SessionStart");
+  const [hook] = s.hooks.Stop[0].hooks;
+  assert(hook.type === "http");
+  assertEquals(hook.url, "http://127.0.0.1:7890/api/v1/observed/claude-hook");
+  assertEquals(hook.headers, {
+    Authorization: "Bearer svo_x",
+    "X-Stratavore-Runner": "$STRATAVORE_RUNNER_ID",
+  });
+  assertEquals(hook.allowedEnvVars, ["STRATAVORE_RUNNER_ID"]);
 });
 
-Deno.test({
-  name: "claude hooks: the POSIX command line gives the program its exact arguments through sh -c",
-  ignore: Deno.build.os === "windows",
-  async fn() {
-    const tricky = ["/tmp/it's here/main.ts", "a b", "$HOME", "`id`", 'say "hi"', "", "back\\slash"];
-    const line = hookCommandLine(["printf", "[%s]\\n", ...tricky], "Stop", "linux");
-    const { stdout, success } = await new Deno.Command("sh", { args: ["-c", line], stdout: "piped" })
-      .output();
-    assertEquals(success, true);
-    assertEquals(new TextDecoder().decode(stdout), [...tricky, "stop"].map((a) => `[${a}]\n`).join(""));
-  },
+Deno.test("claude hooks: each event maps to an activity", () => {
+  const a = (hook_event_name: string, extra: Record<string, unknown> = {}) =>
+    activityFor({ session_id: "s", hook_event_name, ...extra });
+  assertEquals(a("UserPromptSubmit"), { activity: "busy", detail: null });
+  assertEquals(a("PreToolUse", { tool_name: "Bash" }), { activity: "busy", detail: "Bash" });
+  assertEquals(a("PreToolUse", { tool_name: "AskUserQuestion" }), {
+    activity: "waiting_for_input",
+    detail: "question",
+  });
+  assertEquals(a("PermissionRequest", { tool_name: "Write" }), {
+    activity: "waiting_for_input",
+    detail: "permission: Write",
+  });
+  assertEquals(a("Notification", { notification_type: "idle_prompt" })?.activity, "waiting_for_input");
+  assertEquals(a("Notification", { notification_type: "auth_success" }), undefined);
+  assertEquals(a("Stop"), { activity: "idle", detail: "turn finished" });
+  assertEquals(a("StopFailure", { error: { type: "rate_limit", message: "usage limit" } }), {
+    activity: "error",
+    detail: "rate_limit: usage limit",
+  });
+  assertEquals(a("PreCompact"), { activity: "compacting", detail: null });
+  assertEquals(a("SessionEnd", { reason: "prompt_input_exit" }), {
+    activity: "ended",
+    detail: "prompt_input_exit",
+  });
+  assertEquals(a("SessionEnd", { reason: "clear" }), undefined, "a new session follows at once");
+  assertEquals(a("SessionStart", { source: "clear" }), { activity: "idle", detail: "clear" });
 });
 
-Deno.test("claude hooks: Windows quoting uses double quotes with argv escaping", () => {
-  const line = hookCommandLine(
-    ["C:\\Program Files\\deno\\deno.exe", "run", "C:\\it's here\\main.ts", 'say "hi"', "C:\\dir\\"],
-    "Notification",
-    "windows",
-  );
+Deno.test("claude hooks: a permission request in one line; Claude Code's decision shape", () => {
   assertEquals(
-    line,
-    `"C:\\Program Files\\deno\\deno.exe" "run" "C:\\it's here\\main.ts" "say \\"hi\\"" "C:\\dir\\\\" "notification"`,
+    summarizeTool("Bash", { command: "rm -rf build\n&& make", description: "x" }),
+    "Bash: rm -rf build && make",
   );
-  assertEquals(quoteArg('a\\\\"b', "windows"), `"a\\\\\\\\\\"b"`, "backslashes before a quote are doubled");
-});
-
-Deno.test({
-  name: "claude hooks: the Windows command line round-trips through argv parsing",
-  ignore: Deno.build.os !== "windows",
-  async fn() {
-    const tricky = ["C:\\it's here\\x", "a b", 'say "hi"', "C:\\dir\\"];
-    const line = hookCommandLine([
-      Deno.execPath(),
-      "eval",
-      "console.log(JSON.stringify(Deno.args))",
-      ...tricky,
-    ], "Stop");
-    const { stdout } = await new Deno.Command("cmd.exe", {
-      args: ["/d", "/s", "/c", `"${line}"`],
-      windowsRawArguments: true,
-      stdout: "piped",
-    }).output();
-    assertEquals(JSON.parse(new TextDecoder().decode(stdout)), [...tricky, "stop"]);
-  },
+  assertEquals(summarizeTool("Write", { file_path: "/w/a.ts", content: "…" }), "Write: /w/a.ts");
+  assertEquals(summarizeTool("Mystery", {}), "Mystery");
+  assert(summarizeTool("Bash", { command: "x".repeat(1000) }).length <= 300);
+  assertEquals(permissionDecision("allow"), {
+    hookSpecificOutput: { hookEventName: "PermissionRequest", decision: { behavior: "allow" } },
+  });
+  assertEquals(permissionDecision("deny", "no").hookSpecificOutput, {
+    hookEventName: "PermissionRequest",
+    decision: { behavior: "deny", message: "no" },
+  });
 });
 
 Deno.test("claude hooks: parseHookInput reads Claude Code's stdin JSON and keeps unknown fields", () => {

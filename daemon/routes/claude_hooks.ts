@@ -1,0 +1,139 @@
+/**
+ * Claude Code's hooks, posted straight to the daemon (`http` hooks; no process per event):
+ * - `POST /api/v1/runners/:id/claude-hook` (the runner's token): the sessions a runner started;
+ * - answered with what the hook may decide: a PermissionRequest waits for a remote answer when the project
+ *   allows one (the dialog is on screen meanwhile), a UserPromptSubmit under an exhausted `block` budget
+ *   is refused.
+ * And the approvals: `GET /api/v1/runners/:id/permissions`, `POST /api/v1/runners/:id/permission` (admin).
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { blockPrompt, type HookInput, hookInputSchema, permissionDecision } from "../../lib/claude/hooks.ts";
+import { runnerIdText } from "../../lib/schemas/common.ts";
+import { permissionAnswer } from "../../lib/schemas/runner.ts";
+import { readBody, readParam } from "../http/body.ts";
+import { actorName, type AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import type { PermissionWaiters } from "../permissions.ts";
+import { answerFromAnywhere } from "../approvals.ts";
+import { recordHook, SETTLES_PERMISSIONS } from "../store/activity.ts";
+import { listPermissions, openPermissionRequest, settleInTerminal } from "../store/permissions.ts";
+import { touchSession } from "../store/usage.ts";
+import { blockingBudget } from "../store/budget_enforce.ts";
+import { getRunner } from "../store/runners.ts";
+
+export interface ClaudeHookDeps {
+  waiters: PermissionWaiters;
+}
+
+interface RunnerFacts {
+  id: number;
+  project: string;
+  projectId: number;
+  cwd: string;
+  approvals: "off" | "notify" | "remote";
+  timeoutSeconds: number;
+}
+
+async function factsOf(s: Services, runnerId: number): Promise<RunnerFacts | undefined> {
+  const [r] = await s.db.query<
+    { project: string; project_id: number; cwd: string; approvals: RunnerFacts["approvals"]; timeout: number }
+  >(
+    `SELECT p.name AS project, r.project_id, r.cwd, p.approvals, p.approval_timeout_seconds AS timeout
+     FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
+    [runnerId],
+  );
+  return r && {
+    id: runnerId,
+    project: r.project,
+    projectId: r.project_id,
+    cwd: r.cwd,
+    approvals: r.approvals,
+    timeoutSeconds: r.timeout,
+  };
+}
+
+/**
+ * Handles one hook of a runner's session and returns Claude Code's answer. Shared by the runner endpoint
+ * and the observed-session endpoint (which first finds or creates the observed runner).
+ */
+export async function handleHook(
+  s: Services,
+  deps: ClaudeHookDeps,
+  runnerId: number,
+  input: HookInput,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const facts = await factsOf(s, runnerId);
+  if (!facts) return {};
+  const event = input.hook_event_name;
+  const permission = await s.db.transaction(async (tx) => {
+    const runner = await recordHook(tx, runnerId, input);
+    if (!["starting", "running", "stopping"].includes(runner.state)) return undefined;
+    await touchSession(
+      tx,
+      input.session_id,
+      { id: runnerId, projectId: facts.projectId, cwd: facts.cwd },
+      true,
+    );
+    if (SETTLES_PERMISSIONS.has(event)) await settleInTerminal(tx, runnerId);
+    if (event !== "PermissionRequest" || facts.approvals === "off") return undefined;
+    return await openPermissionRequest(tx, runnerId, input, {
+      remote: facts.approvals === "remote",
+      timeoutSeconds: facts.timeoutSeconds,
+      daemonId: s.daemonId,
+    });
+  });
+  if (permission?.remote) {
+    const answered = await deps.waiters.wait(permission.id, runnerId, facts.timeoutSeconds * 1000, signal);
+    if (answered?.status === "allowed") return permissionDecision("allow");
+    if (answered?.status === "denied") {
+      return permissionDecision(
+        "deny",
+        answered.message ?? `denied by ${answered.answeredBy ?? "Stratavore"}`,
+      );
+    }
+    return {}; // no decision: the dialog stays the terminal's
+  }
+  if (event === "UserPromptSubmit") {
+    const reason = await blockingBudget(s.db, facts, Date.now());
+    if (reason) return blockPrompt(reason);
+  }
+  return {};
+}
+
+export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post("/:id/claude-hook", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const input = await readBody(c, hookInputSchema);
+    return c.json(await handleHook(s, deps, id, input, c.req.raw.signal));
+  });
+
+  app.get("/:id/permissions", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    await getRunner(s.db, id); // 404 for a runner that does not exist
+    return c.json({ requests: await listPermissions(s.db, id) });
+  });
+
+  app.post("/:id/permission", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, permissionAnswer);
+    const request = await answerFromAnywhere(
+      s.db,
+      id,
+      body,
+      { by: actorName(c.get("actor")), channel: body.channel ?? "api" },
+      remoteAddress(c),
+    );
+    return c.json(request);
+  });
+
+  return app;
+}
+
+function remoteAddress(c: Context<AppEnv>): string | null {
+  const remote = c.env?.remoteAddr;
+  return remote && "hostname" in remote ? remote.hostname : null;
+}
