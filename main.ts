@@ -196,6 +196,25 @@ program.command("permissions")
   .argument("<runner>", "runner id")
   .action(async (id, _o, cmd) => (await approve()).permissionsCommand(id, all(cmd)));
 
+const hooks = program.command("hooks")
+  .description("report every Claude session on this machine to the daemon (user-scope Claude Code settings)");
+const hooksModule = () => import("./cli/commands/hooks.ts");
+hooks.command("install")
+  .description(
+    "add Stratavore's hooks (and telemetry) to your Claude Code settings, keeping yours; backup first",
+  )
+  .option("--settings <file>", "the settings file (default $CLAUDE_CONFIG_DIR or ~/.claude/settings.json)")
+  .option("--no-telemetry", "add the hooks only, not the telemetry settings")
+  .action(async (_o, cmd) => (await hooksModule()).hooksInstallCommand(all(cmd)));
+hooks.command("uninstall")
+  .description("put your Claude Code settings back as they were before install")
+  .option("--settings <file>", "the settings file, if install's record is gone")
+  .action(async (_o, cmd) => (await hooksModule()).hooksUninstallCommand(all(cmd)));
+hooks.command("status")
+  .description("whether the machine-wide hooks are installed, where, and to which daemon")
+  .option("--settings <file>", "the settings file to look at")
+  .action(async (_o, cmd) => (await hooksModule()).hooksStatusCommand(all(cmd)));
+
 program.command("attach")
   .description("connect this terminal to a detached session (detach with Ctrl-], it keeps running)")
   .argument("<runner>", "runner id")

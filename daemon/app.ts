@@ -6,7 +6,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { RequestDrain } from "./http/drain.ts";
 import { HTTPException } from "hono/http-exception";
 import { AppError, isAppError } from "../lib/errors.ts";
-import { AGENT_PATH, authenticate, OTLP_EXPORT_PATH } from "./http/auth.ts";
+import { AGENT_PATH, authenticate, OBSERVED_HOOK_ROUTE, OTLP_EXPORT_PATH } from "./http/auth.ts";
 import { actorName, type AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";

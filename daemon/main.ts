@@ -23,7 +23,7 @@ import { budgetRoutes } from "./routes/budgets.ts";
 import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { otlpRoutes } from "./routes/otlp.ts";
-import { claudeHookRoutes } from "./routes/claude_hooks.ts";
+import { claudeHookRoutes, observedRoutes } from "./routes/claude_hooks.ts";
 import { PermissionWaiters } from "./permissions.ts";
 import type { UsageDelta } from "./store/usage.ts";
 import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
@@ -105,6 +105,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       api.route("/runners", linkRoutes(services, links));
       api.route("/runners", ptyRoutes(services, ptyHub));
       api.route("/runners", claudeHookRoutes(services, { waiters }));
+      api.route("/observed", observedRoutes(services, { waiters }));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));

@@ -328,6 +328,18 @@ export class StratavoreClient {
     });
   }
 
+  // machine-wide hooks (stratavore hooks install)
+  observerToken(host?: string) {
+    return this.request("POST", "/api/v1/observed/tokens", z.object({ token: z.string() }), {
+      body: host ? { host } : {},
+    });
+  }
+  revokeObserverToken(token: string) {
+    return this.request("POST", "/api/v1/observed/tokens/revoke", z.object({ revoked: z.boolean() }), {
+      body: { token },
+    });
+  }
+
   // permission requests
   listPermissions(id: number) {
     return this.request(

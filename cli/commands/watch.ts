@@ -1,7 +1,8 @@
 /**
  * `stratavore watch`: a full-screen live dashboard. State changes come from the daemon's event stream
  * (SSE) as they happen; CPU, memory and heartbeat figures (not events) are refreshed every few seconds;
- * ages tick locally. Keys: arrows/j/k select, Enter details, s stop, x kill (confirmed), q quit.
+ * ages tick locally. Keys: arrows/j/k select, Enter details, s stop, x kill (confirmed), a/d approve or
+ * deny the selected runner's permission request, q quit.
  */
 import { AppError } from "../../lib/errors.ts";
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
@@ -66,6 +67,14 @@ export async function watchCommand(opts: GlobalOptions): Promise<void> {
   const onEvent = (e: EventEnvelope) => {
     state.events = [...state.events.slice(-49), e];
     const runner = (e.payload as { runner?: Runner }).runner;
+    if (e.type.startsWith("runner.permission_") || (e.type === "runner.activity" && runner)) {
+      // The pending request is part of the runner as listed, not of the event: read it again.
+      const id = runner?.id ?? Number(e.entityId);
+      void client.getRunner(id).then((r) => {
+        state.runners.set(r.id, r);
+        draw();
+      }, () => {});
+    }
     if (e.type.startsWith("runner.") && runner) {
       state.runners.set(runner.id, runner);
       if (state.selected === undefined) state.selected = runner.id;
@@ -105,6 +114,17 @@ export async function watchCommand(opts: GlobalOptions): Promise<void> {
     draw();
   };
 
+  const answer = async (decision: "allow" | "deny", id: number) => {
+    try {
+      const q = await client.answerPermission(id, { decision, channel: "cli" });
+      state.message = `runner ${id}: ${q.status} ${q.summary}`;
+      state.runners.set(id, await client.getRunner(id));
+    } catch (e) {
+      state.message = `runner ${id}: ${(e as Error).message}`;
+    }
+    draw();
+  };
+
   const handle = (key: Key): boolean => {
     const list = orderedRunners(state);
     const at = list.findIndex((r) => r.id === state.selected);
@@ -125,6 +145,11 @@ export async function watchCommand(opts: GlobalOptions): Promise<void> {
     else if (key === "escape") state.view = "list";
     else if (char === "s" && state.selected !== undefined) void act("stop", state.selected);
     else if (char === "x" && state.selected !== undefined) state.confirmKill = state.selected;
+    else if ((char === "a" || char === "d") && state.selected !== undefined) {
+      if (state.runners.get(state.selected)?.pendingPermission) {
+        void answer(char === "a" ? "allow" : "deny", state.selected);
+      } else state.message = `runner ${state.selected} asks no permission now`;
+    }
     return true;
   };
 

@@ -115,6 +115,13 @@ export function renderScreen(
       ["last heartbeat", heartbeatCell(r, s.ttlMs, color, now)],
       ["reason", r.reason ?? "-"],
       ["exit", r.exitCode === null ? "-" : `${r.exitCode}${r.exitSignal ? ` (${r.exitSignal})` : ""}`],
+      ...(r.pendingPermission
+        ? [[
+          "asks permission",
+          paint(r.pendingPermission.summary, "yellow", color) +
+          (r.pendingPermission.remote ? " · a approve · d deny" : " · answer it in its terminal"),
+        ] as [string, string]]
+        : []),
     ];
     lines.push(...renderFields(fields, color).split("\n").map((l) => truncate(" " + l, width)));
   } else {
@@ -131,7 +138,9 @@ export function renderScreen(
   const footerHelp = s.confirmKill !== undefined
     ? paint(` kill runner ${s.confirmKill}? y to confirm, any other key to cancel`, "red", color)
     : s.view === "details"
-    ? " enter/esc back · s stop · x kill · q quit"
+    ? ` enter/esc back · s stop · x kill${
+      s.runners.get(s.selected!)?.pendingPermission?.remote ? " · a approve · d deny" : ""
+    } · q quit`
     : " ↑/↓ j/k select · enter details · s stop · x kill · q quit";
   const eventRoom = Math.max(0, size.rows - lines.length - 4);
   const shown = s.events.slice(-Math.min(eventRoom, 8));

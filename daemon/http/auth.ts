@@ -6,11 +6,15 @@ import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors.ts";
 import type { Db } from "../../lib/db/types.ts";
 import { type AgentTokenCache, safeEqual } from "../store/tokens.ts";
+import { observerTokenId } from "../store/observed.ts";
 import type { AppEnv } from "./types.ts";
 
 /** Paths an agent calls with its runner token. */
 export const AGENT_PATH =
   /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript)$/;
+
+/** Observed sessions' hooks: the observer token of `stratavore hooks install`. */
+export const OBSERVED_HOOK_ROUTE = /^\/api\/v1\/observed\/claude-hook$/;
 
 /** The OTLP receiver: a runner's session exports its telemetry with the runner's token. */
 export const OTLP_EXPORT_PATH = /^\/api\/v1\/otlp\/v1\/(metrics|logs)$/;
@@ -38,10 +42,21 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
     const agent = AGENT_PATH.exec(c.req.path);
     if (OTLP_EXPORT_PATH.test(c.req.path)) {
       const runnerId = await deps.tokens.owner(deps.db, token);
+      const observer = runnerId === undefined ? await observerTokenId(deps.db, token) : undefined;
       if (runnerId !== undefined) c.set("actor", { kind: "runner", runnerId });
+      else if (observer !== undefined) c.set("actor", { kind: "observer", tokenId: observer });
       else if (safeEqual(token, deps.adminToken)) {
         throw new AppError("forbidden", "telemetry is exported with a runner's token, not the admin token");
       } else throw new AppError("unauthorized", "invalid token for a telemetry export");
+    } else if (OBSERVED_HOOK_ROUTE.test(c.req.path)) {
+      const observer = await observerTokenId(deps.db, token);
+      if (observer === undefined) {
+        throw new AppError(
+          "unauthorized",
+          'invalid observer token: run "stratavore hooks install" again to renew the machine-wide hooks',
+        );
+      }
+      c.set("actor", { kind: "observer", tokenId: observer });
     } else if (agent) {
       const runnerId = Number(agent[1]);
       const check = await deps.tokens.check(deps.db, runnerId, token);

@@ -1,5 +1,9 @@
 /** Hono environment shared by every route: who is calling, and from where. */
-export type Actor = { kind: "admin" } | { kind: "runner"; runnerId: number };
+export type Actor =
+  | { kind: "admin" }
+  | { kind: "runner"; runnerId: number }
+  /** The machine-wide hooks of `stratavore hooks install`: they may only report observed sessions. */
+  | { kind: "observer"; tokenId: number };
 
 export interface AppEnv {
   Bindings: { remoteAddr?: Deno.Addr };
@@ -8,5 +12,9 @@ export interface AppEnv {
 
 export function actorName(a: Actor | undefined): string {
   if (!a) return "anonymous";
-  return a.kind === "admin" ? "admin" : `runner:${a.runnerId}`;
+  return a.kind === "admin"
+    ? "admin"
+    : a.kind === "runner"
+    ? `runner:${a.runnerId}`
+    : `observer:${a.tokenId}`;
 }

@@ -21,6 +21,8 @@ import { listPermissions, openPermissionRequest, settleInTerminal } from "../sto
 import { touchSession } from "../store/usage.ts";
 import { blockingBudget } from "../store/budget_enforce.ts";
 import { getRunner } from "../store/runners.ts";
+import { createObserverToken, endObserved, observedRunner, revokeObserverToken } from "../store/observed.ts";
+import { z } from "zod";
 
 export interface ClaudeHookDeps {
   waiters: PermissionWaiters;
@@ -128,6 +130,44 @@ export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv
       remoteAddress(c),
     );
     return c.json(request);
+  });
+
+  return app;
+}
+
+const tokenRequest = z.strictObject({ host: z.string().min(1).max(255).optional() });
+const revokeRequest = z.strictObject({ token: z.string().min(1).max(200) });
+
+/**
+ * Sessions Stratavore did not launch (`stratavore hooks install`): `POST /api/v1/observed/claude-hook` with
+ * the observer token; `POST /api/v1/observed/tokens` and `/tokens/revoke` (admin) make and end such tokens.
+ */
+export function observedRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post("/claude-hook", async (c) => {
+    // A session a runner started carries its runner id: its own hooks report it already.
+    if ((c.req.header("x-stratavore-runner") ?? "").trim() !== "") return c.json({});
+    const input = await readBody(c, hookInputSchema);
+    const runner = await s.db.transaction((tx) =>
+      observedRunner(tx, input, { host: s.host, daemonId: s.daemonId })
+    );
+    const answer = await handleHook(s, deps, runner.id, input, c.req.raw.signal);
+    if (input.hook_event_name === "SessionEnd") {
+      await s.db.transaction((tx) => endObserved(tx, runner.id, input.reason));
+    }
+    return c.json(answer);
+  });
+
+  app.post("/tokens", async (c) => {
+    const body = await readBody(c, tokenRequest);
+    const token = await s.db.transaction((tx) => createObserverToken(tx, body?.host ?? s.host));
+    return c.json({ token }, 201);
+  });
+
+  app.post("/tokens/revoke", async (c) => {
+    const body = await readBody(c, revokeRequest);
+    return c.json({ revoked: await revokeObserverToken(s.db, body.token) });
   });
 
   return app;

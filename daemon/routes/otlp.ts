@@ -14,7 +14,7 @@ import { apiCalls, reportedPoints, RUNNER_ATTR } from "../../lib/claude/telemetr
 import { readText } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
-import { recordReported, type UsageDelta } from "../store/usage.ts";
+import { adoptReportedTokens, recordReported, type UsageDelta } from "../store/usage.ts";
 import { recordApiCalls } from "../store/api_calls.ts";
 
 /** Compressed or not, an export larger than this is refused (Claude Code's are a few kB). */
@@ -69,10 +69,26 @@ async function readExport(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-function runnerOf(c: Context<AppEnv>): number {
+/**
+ * Whose points these are: a runner's token names its runner; the observer token (machine-wide settings of
+ * `hooks install`) reports observed sessions, each found by its session id.
+ */
+async function runnersOf(
+  s: Services,
+  c: Context<AppEnv>,
+  sessionIds: string[],
+): Promise<(sessionId: string) => number | undefined> {
   const actor = c.get("actor");
-  if (actor?.kind !== "runner") throw new AppError("forbidden", "OTLP exports take a runner's token");
-  return actor.runnerId;
+  if (actor?.kind === "runner") return () => actor.runnerId;
+  if (actor?.kind !== "observer") throw new AppError("forbidden", "OTLP exports take a runner's token");
+  const rows = sessionIds.length
+    ? await s.db.query<{ id: number; session_id: string }>(
+      `SELECT id, session_id FROM runners WHERE mode = 'observed' AND session_id = ANY($1::text[])`,
+      [sessionIds],
+    )
+    : [];
+  const by = new Map(rows.map((r) => [r.session_id, r.id]));
+  return (sessionId) => by.get(sessionId);
 }
 
 /** Only points of the token's own runner (or naming none) are taken. */
@@ -90,22 +106,40 @@ export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Hono<AppEnv> {
 
   app.post("/v1/metrics", async (c) => {
     const started = performance.now();
-    const runnerId = runnerOf(c);
     const parsed = parseMetrics(await readExport(c));
-    const { own, foreign } = ownPoints(parsed.items, runnerId);
+    const observer = c.get("actor")?.kind === "observer";
+    const runnerId = observer ? undefined : (c.get("actor") as { runnerId: number }).runnerId;
+    const { own, foreign } = runnerId === undefined
+      ? { own: parsed.items, foreign: 0 }
+      : ownPoints(parsed.items, runnerId);
     const { points, skipped } = reportedPoints(own);
-    const fresh = points.filter((p) => seen.get(`${runnerId}\u0000${p.series}\u0000${p.start}`) !== p.value);
-    if (fresh.length) {
+    const runnerFor = await runnersOf(s, c, [...new Set(points.map((p) => p.sessionId))]);
+    // Points of a session not known yet (an observed one before its first hook) come again: counters are
+    // cumulative.
+    let unknown = 0;
+    const byRunner = new Map<number, typeof points>();
+    for (const p of points) {
+      const id = runnerFor(p.sessionId);
+      if (id === undefined) {
+        unknown++;
+        continue;
+      }
+      if (seen.get(`${id}\u0000${p.series}\u0000${p.start}`) === p.value) continue;
+      byRunner.set(id, [...byRunner.get(id) ?? [], p]);
+    }
+    for (const [id, fresh] of byRunner) {
       await retryOnDeadlock(() =>
         s.db.transaction(async (tx) => {
-          const deltas = await recordReported(tx, runnerId, "telemetry", fresh);
+          const deltas = await recordReported(tx, id, "telemetry", fresh);
+          // Observed sessions: no agent reads their transcripts; Claude Code's counts are their tokens.
+          if (observer) deltas.push(...await adoptReportedTokens(tx, id));
           if (deltas.length && hooks.afterUsage) await hooks.afterUsage(tx, deltas);
         })
       );
       if (seen.size > 200_000) seen.clear();
-      for (const p of fresh) seen.set(`${runnerId}\u0000${p.series}\u0000${p.start}`, p.value);
+      for (const p of fresh) seen.set(`${id}\u0000${p.series}\u0000${p.start}`, p.value);
     }
-    const rejected = parsed.rejected + foreign + skipped;
+    const rejected = parsed.rejected + foreign + skipped + unknown;
     hooks.onExport?.("metrics", points.length, rejected, (performance.now() - started) / 1000);
     return c.json(exportResponse(
       "metrics",
@@ -116,11 +150,20 @@ export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Hono<AppEnv> {
 
   app.post("/v1/logs", async (c) => {
     const started = performance.now();
-    const runnerId = runnerOf(c);
     const parsed = parseLogs(await readExport(c));
-    const { own, foreign } = ownPoints(parsed.items, runnerId);
+    const observer = c.get("actor")?.kind === "observer";
+    const runnerId = observer ? undefined : (c.get("actor") as { runnerId: number }).runnerId;
+    const { own, foreign } = runnerId === undefined
+      ? { own: parsed.items, foreign: 0 }
+      : ownPoints(parsed.items, runnerId);
     const calls = apiCalls(own);
-    if (calls.length) await recordApiCalls(s.db, runnerId, calls);
+    const runnerFor = await runnersOf(s, c, [...new Set(calls.map((a) => a.sessionId))]);
+    const byRunner = new Map<number, typeof calls>();
+    for (const call of calls) {
+      const id = runnerFor(call.sessionId);
+      if (id !== undefined) byRunner.set(id, [...byRunner.get(id) ?? [], call]);
+    }
+    for (const [id, list] of byRunner) await recordApiCalls(s.db, id, list);
     const rejected = parsed.rejected + foreign;
     hooks.onExport?.("logs", calls.length, rejected, (performance.now() - started) / 1000);
     return c.json(exportResponse(

@@ -110,6 +110,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     const body = await readBody(c, stopRequest);
     const runner = await s.db.transaction(async (tx) => {
       const current = await getRunner(tx, id, true);
+      refuseObserved(current, "stopped");
       if (current.state === "stopping") return current;
       if (!isActive(current.state)) {
         throw new AppError("invalid_transition", `runner ${id} has already ended (${current.state})`, {
@@ -126,6 +127,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     const body = await readBody(c, stopRequest);
     const runner = await s.db.transaction(async (tx) => {
       const current = await getRunner(tx, id, true);
+      refuseObserved(current, "killed");
       if (!isActive(current.state)) {
         throw new AppError("invalid_transition", `runner ${id} has already ended (${current.state})`, {
           details: { from: current.state, to: "killed" },
@@ -137,4 +139,15 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
   });
 
   return app;
+}
+
+/** An observed session runs in someone's terminal or IDE: the daemon has no process to end. */
+function refuseObserved(r: { id: number; mode: string; state: string }, what: string): void {
+  if (r.mode === "observed" && isActive(r.state as Parameters<typeof isActive>[0])) {
+    throw new AppError(
+      "conflict",
+      `runner ${r.id} is an observed session (Stratavore did not start it and does not know its process): ` +
+        `it cannot be ${what} from here; end it in its own terminal`,
+    );
+  }
 }

@@ -307,7 +307,8 @@ export async function transition(
 export async function markStale(tx: Queryable, ttlMs: number): Promise<Runner[]> {
   const stale = await tx.query<{ id: number; last: Date }>(
     `SELECT id, coalesce(last_heartbeat_at, created_at) AS last FROM runners
-     WHERE state IN ${ACTIVE_SQL} AND coalesce(last_heartbeat_at, created_at) < now() - ($1 * interval '1 millisecond')
+     WHERE state IN ${ACTIVE_SQL} AND mode <> 'observed'
+       AND coalesce(last_heartbeat_at, created_at) < now() - ($1 * interval '1 millisecond')
      ORDER BY id FOR UPDATE SKIP LOCKED`,
     [ttlMs],
   );

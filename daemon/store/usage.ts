@@ -331,3 +331,47 @@ async function bookCost(
   );
   return dCost;
 }
+
+/**
+ * An observed session has no agent reading its transcripts: its tokens are the ones Claude Code reported
+ * (telemetry), booked like transcript counts so budgets, reports and the runner see them.
+ */
+export async function adoptReportedTokens(tx: Queryable, runnerId: number): Promise<UsageDelta[]> {
+  const rows = await tx.query<{
+    session_id: string;
+    model: string;
+    i: number | null;
+    o: number | null;
+    cr: number | null;
+    cc: number | null;
+  }>(
+    `SELECT session_id, model, reported_input_tokens AS i, reported_output_tokens AS o,
+       reported_cache_read_tokens AS cr, reported_cache_creation_tokens AS cc
+     FROM runner_usage WHERE runner_id = $1 AND reported_input_tokens IS NOT NULL`,
+    [runnerId],
+  );
+  const deltas = await recordUsage(
+    tx,
+    runnerId,
+    rows.map((r) => ({
+      sessionId: r.session_id,
+      model: r.model,
+      input: r.i ?? 0,
+      output: r.o ?? 0,
+      cacheRead: r.cr ?? 0,
+      cacheCreation: r.cc ?? 0,
+    })),
+  );
+  if (deltas.length) {
+    await tx.query(
+      `UPDATE runners r SET tokens_input = u.i, tokens_output = u.o, tokens_cache_creation = u.cc,
+         tokens_cache_read = u.cr
+       FROM (SELECT coalesce(sum(input_tokens), 0) AS i, coalesce(sum(output_tokens), 0) AS o,
+               coalesce(sum(cache_creation_tokens), 0) AS cc, coalesce(sum(cache_read_tokens), 0) AS cr
+             FROM runner_usage WHERE runner_id = $1) u
+       WHERE r.id = $1`,
+      [runnerId],
+    );
+  }
+  return deltas;
+}

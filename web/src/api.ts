@@ -5,7 +5,7 @@
 import type { Budget } from "../../lib/schemas/budget.ts";
 import type { DeadEvent, EventEnvelope } from "../../lib/schemas/event.ts";
 import type { Project } from "../../lib/schemas/project.ts";
-import type { LaunchResponse, Runner } from "../../lib/schemas/runner.ts";
+import type { LaunchResponse, PermissionRequest, Runner } from "../../lib/schemas/runner.ts";
 import type { UsageReport } from "../../lib/schemas/session.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 
@@ -105,6 +105,12 @@ export const api = {
     call<LaunchResponse>("POST", "/api/v1/runners", { body }),
   stop: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/stop`, { body: {} }),
   kill: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/kill`, { body: {} }),
+  permissions: async (id: number) =>
+    (await call<{ requests: PermissionRequest[] }>("GET", `/api/v1/runners/${id}/permissions`)).requests,
+  answerPermission: (id: number, body: { decision: "allow" | "deny"; requestId: number; message?: string }) =>
+    call<PermissionRequest>("POST", `/api/v1/runners/${id}/permission`, {
+      body: { ...body, channel: "web" },
+    }),
   budgets: async () => (await call<{ budgets: Budget[] }>("GET", "/api/v1/budgets")).budgets,
   usage: (p: { by: "day" | "model" | "project"; project?: string; since?: string; until?: string }) =>
     call<UsageReport>("GET", `/api/v1/usage${q(p)}`),

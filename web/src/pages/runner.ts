@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { costSourceText, formatCost } from "../../../lib/cost.ts";
 import { html } from "htm/preact";
 import type { EventEnvelope } from "../../../lib/schemas/event.ts";
-import type { Runner } from "../../../lib/schemas/runner.ts";
+import type { PermissionRequest, Runner } from "../../../lib/schemas/runner.ts";
 import { api, type ApiError, errorOf, raw, readLines } from "../api.ts";
 import { ActivityBadge, ConfirmDialog, Empty, ErrorBox, StateBadge } from "../components.ts";
 import { age, bytes, clock, grouped, percent, span, time, tokenTotal } from "../format.ts";
@@ -150,6 +150,73 @@ function Details({ r, now }: { r: Runner; now: number }) {
   </dl>`;
 }
 
+/**
+ * The runner's permission request waiting for an answer (Claude Code's dialog): what the tool would do, and
+ * Approve / Deny when the project takes remote answers. Answered in the terminal, it disappears.
+ */
+function PermissionPanel({ runner }: { runner: Runner }) {
+  const [request, setRequest] = useState<PermissionRequest | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    const load = () =>
+      api.permissions(runner.id)
+        .then((all) => !cancelled && setRequest(all.find((q) => q.status === "pending") ?? null))
+        .catch((e) => !cancelled && setError(e));
+    void load();
+    const off = fleet.onEvent((e) => {
+      if (e.entityId === String(runner.id) && e.type.startsWith("runner.permission_")) void load();
+    });
+    return () => {
+      cancelled = true;
+      off();
+    };
+  }, [runner.id]);
+  if (!request) return error ? html`<${ErrorBox} error=${error} />` : null;
+  const answer = async (decision: "allow" | "deny") => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.answerPermission(runner.id, { decision, requestId: request.id });
+      setRequest(null);
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const input = JSON.stringify(request.input, null, 2);
+  return html`<section class="card permission" aria-labelledby="permission-title" data-permission=${request.id}>
+    <h2 id="permission-title">Asks permission: ${request.tool}</h2>
+    <p><code class="summary">${request.summary}</code></p>
+    ${
+    input.length > 2
+      ? html`
+        <details>
+          <summary>Tool input</summary>
+          <pre class="tool-input">${input}</pre>
+        </details>
+      `
+      : null
+  }
+    <${ErrorBox} error=${error} title="The daemon refused" />
+    ${
+    request.remote
+      ? html`
+        <div class="actions">
+          <button type="button" class="primary" disabled=${busy} onClick=${() =>
+            answer("allow")}>Approve</button>
+          <button type="button" class="danger" disabled=${busy} onClick=${() => answer("deny")}>Deny</button>
+          <span class="muted small">The terminal can answer too; the first answer wins.</span>
+        </div>
+      `
+      : html`<p class="muted small">Answer it in the session's terminal (this project takes no remote answers:
+          <code>stratavore project set ${request.project} --approvals remote</code>).</p>`
+  }
+  </section>`;
+}
+
 function RunnerEvents({ id }: { id: number }) {
   const [loaded, setLoaded] = useState<EventEnvelope[] | null>(null);
   const [live, setLive] = useState<EventEnvelope[]>([]);
@@ -246,6 +313,7 @@ export function RunnerPage({ id }: { id: number }) {
       </div>
     </div>
     <${ErrorBox} error=${actionError} title="The daemon refused" />
+    ${active && r.activity === "waiting_for_input" ? html`<${PermissionPanel} runner=${r} />` : null}
     <div class="card"><${Details} r=${r} now=${now} /></div>
     ${
     showTerminal ? html`<${TerminalView} runner=${r} />` : r.logPath ? html`<${LogView} runner=${r} />` : null
