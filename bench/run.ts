@@ -10,6 +10,7 @@ const BENCHES: Record<string, string> = {
   cli: "./cli.ts",
   telemetry: "./telemetry.ts",
   "stop-kill": "./stop_kill.ts",
+  hooks: "./hooks.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);
