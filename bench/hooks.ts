@@ -64,7 +64,10 @@ async function hookCost(): Promise<string> {
     });
     const daemonCpuMs = ((cpuSecondsOf(daemon.pid) ?? 0) - cpu0) * 1000 / HOOKS;
     const n = Math.min(HOOKS, 30);
-    const shell = await timed(n, () => run("sh", ["-c", sessionStartCommand(`${dir}/events.jsonl`)], HOOK_JSON));
+    const shell = await timed(
+      n,
+      () => run("sh", ["-c", sessionStartCommand(`${dir}/events.jsonl`)], HOOK_JSON),
+    );
     const denoStart = await timed(n, () => run(Deno.execPath(), ["eval", ""], HOOK_JSON));
     const rows = [
       ["http hook POST to the daemon (every event but SessionStart)", http],
@@ -122,7 +125,9 @@ async function dialogLatency(): Promise<string> {
     api.fallback = (r) => (r.toolResult ? { text: "ok" } : {});
     for (let i = 0; i < DIALOGS; i++) {
       const marker = `dialog-${i}-${crypto.randomUUID()}`;
-      api.routes.set(marker, { toolUse: { name: "Bash", input: { command: `touch f${i}`, description: "x" } } });
+      api.routes.set(marker, {
+        toolUse: { name: "Bash", input: { command: `touch f${i}`, description: "x" } },
+      });
       await tmux.send("-l", `${marker} go`);
       await new Promise((r) => setTimeout(r, 800));
       await tmux.send("Enter");
@@ -132,7 +137,9 @@ async function dialogLatency(): Promise<string> {
       const deadline = Date.now() + 30_000;
       while ((!dialogAt || !apiAt) && Date.now() < deadline) {
         if (!dialogAt && /Do you want to proceed\?/.test(await tmux.screen())) dialogAt = Date.now();
-        if (!apiAt && (await client.getRunner(runner.id)).activity === "waiting_for_input") apiAt = Date.now();
+        if (!apiAt && (await client.getRunner(runner.id)).activity === "waiting_for_input") {
+          apiAt = Date.now();
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
       viaApi.push(apiAt - dialogAt);
@@ -151,7 +158,9 @@ async function dialogLatency(): Promise<string> {
   const s = summarize(viaApi);
   return [
     `permission dialog → "waiting for input" (real Claude Code, ${DIALOGS} dialogs; negative = before the dialog showed)`,
-    `  through the API: median ${ms(s.p50)}, worst ${ms(s.max)} (target 1000 ms; the Notification hook took 6,400+ ms)`,
+    `  through the API: median ${ms(s.p50)}, worst ${
+      ms(s.max)
+    } (target 1000 ms; the Notification hook took 6,400+ ms)`,
     `  first runner.permission_requested event on the stream: ${ms(viaEvent[0] ?? NaN)} after the dialog`,
   ].join("\n");
 }
