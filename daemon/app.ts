@@ -70,7 +70,10 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
     if (!MUTATING.has(c.req.method) || c.res.status >= 400) return;
     const agent = AGENT_PATH.exec(c.req.path);
     // Reports (heartbeats, hooks, telemetry) are not actions; permission answers write their own, richer row.
-    if (agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || OTLP_EXPORT_PATH.test(c.req.path)) {
+    if (
+      agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || OTLP_EXPORT_PATH.test(c.req.path) ||
+      OBSERVED_HOOK_ROUTE.test(c.req.path)
+    ) {
       return;
     }
     if (/\/permission$/.test(c.req.path)) return;
