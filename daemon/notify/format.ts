@@ -128,8 +128,9 @@ export function describeEvent(ev: EventEnvelope): Notice | undefined {
       return { priority: "high", text: failedText(who, runner, p.stale === true) };
     case "runner.activity":
       if (p.activity !== "waiting_for_input") return undefined;
-      // A permission dialog is told by runner.permission_requested (with its buttons), not twice.
-      if (typeof p.detail === "string" && p.detail.startsWith("permission")) return undefined;
+      // The PermissionRequest itself is told by runner.permission_requested (with its buttons), not twice;
+      // Claude Code's own permission_prompt notification (6 s later, if still unanswered) is a reminder.
+      if (typeof p.detail === "string" && p.detail.startsWith("permission:")) return undefined;
       return { priority: "high", text: `${who} is waiting for your input${message ? `\n${message}` : ""}` };
     case "runner.permission_requested": {
       const q = (p.request ?? {}) as { id?: number; runnerId?: number; summary?: string; remote?: boolean };
