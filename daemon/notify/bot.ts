@@ -114,7 +114,11 @@ export function startBotCommands(d: BotCommandDeps): BotCommands {
       log.warn("cannot tell whether this daemon should answer bot commands", { error: (e as Error).message });
     }
     if (leader && !polling && !stopped) {
-      log.info("answering in the Telegram chat", { commands: d.commands, approvals: !!d.approve });
+      log.info(
+        d.commands
+          ? `answering Telegram bot commands (/status, /runners)${d.approve ? " and approval buttons" : ""}`
+          : "answering Telegram approval buttons",
+      );
       polling = bot.start({ allowed_updates: ["message", "callback_query"], timeout: 25 })
         .catch((e) => {
           const conflict = e instanceof GrammyError && e.error_code === 409;

@@ -5,6 +5,8 @@ import { assertGolden, cliFor, fixedClock, LONG_PATH, normalise, QUIET_DAEMON, s
 
 const PROJECT_FIELDS = [
   "activeRunners",
+  "approvalTimeoutSeconds",
+  "approvals",
   "command",
   "commandArgs",
   "createdAt",

@@ -104,7 +104,8 @@ eachDaemon("cli: state colours on a terminal, none with --no-color or NO_COLOR",
   await seed(t.client);
   const env = t.env;
   const table = await inTerminal(["runners", "--all"], env);
-  assertStringIncludes(table, "\x1b[32mrunning (waiting for input)\x1b[0m");
+  // A session waiting for its user stands out from the running ones.
+  assertStringIncludes(table, "\x1b[33mrunning (waiting for input)\x1b[0m");
   assertStringIncludes(table, "\x1b[32mrunning (busy)\x1b[0m");
   assertStringIncludes(table, "\x1b[33mstarting\x1b[0m");
   assertStringIncludes(table, "\x1b[33mstopping\x1b[0m");
