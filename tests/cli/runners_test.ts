@@ -38,6 +38,7 @@ const RUNNER_FIELDS = [
   "cost",
   "telemetry",
   "telemetryEndpoint",
+  "pendingPermission",
 ].sort();
 /** `runner <id>` also says how its Claude Code API calls went. */
 const RUNNER_DETAIL_FIELDS = [...RUNNER_FIELDS, "apiCalls"].sort();

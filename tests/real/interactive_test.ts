@@ -52,7 +52,11 @@ eachRealDaemon(
       await prompt(tmux, `${tool} run a command`);
       await tmux.waitFor(/Do you want to proceed\?/, 30_000);
       const waiting = await activityBecomes(t.client, runner.id, "waiting_for_input", 30_000);
-      assertEquals(waiting.activityDetail, "permission_prompt");
+      assertEquals(
+        waiting.activityDetail,
+        "permission: Bash",
+        "the PermissionRequest hook, as the dialog opens",
+      );
       await tmux.send("1");
       await tmux.waitFor(/The command printed the word\./, 30_000);
       await activityBecomes(t.client, runner.id, "idle");
