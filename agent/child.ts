@@ -4,6 +4,7 @@
  */
 import { AppError } from "../lib/errors.ts";
 import { which } from "../lib/which.ts";
+import { withUserUmask } from "../lib/private_files.ts";
 import { processTree } from "./stats.ts";
 
 export interface ExitStatus {
@@ -75,14 +76,17 @@ export class Child implements RunningCommand {
       );
     }
     try {
-      const process = new Deno.Command(resolved.command, {
-        args: [...resolved.prefix, ...opts.args],
-        cwd: opts.cwd,
-        env: opts.env,
-        stdin: opts.stdio === "inherit" ? "inherit" : "null",
-        stdout: opts.stdio === "inherit" ? "inherit" : "piped",
-        stderr: "inherit",
-      }).spawn();
+      // The user's own umask: files the session creates in the project keep their usual modes.
+      const process = withUserUmask(() =>
+        new Deno.Command(resolved.command, {
+          args: [...resolved.prefix, ...opts.args],
+          cwd: opts.cwd,
+          env: opts.env,
+          stdin: opts.stdio === "inherit" ? "inherit" : "null",
+          stdout: opts.stdio === "inherit" ? "inherit" : "piped",
+          stderr: "inherit",
+        }).spawn()
+      );
       return new Child(process, opts.stdio === "capture");
     } catch (e) {
       throw new AppError("failed", `cannot start "${opts.command}" in ${opts.cwd}: ${(e as Error).message}`);

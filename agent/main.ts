@@ -2,6 +2,7 @@
  * `stratavore agent [--project P] [--runner ID] -- <command> [args…]`: register → spawn → heartbeat →
  * report the exit. Invisible when things go well: the command owns the terminal, the agent logs to a file.
  */
+import { privateUmask } from "../lib/private_files.ts";
 import { contextFrom, type GlobalOptions } from "../cli/context.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
@@ -122,6 +123,9 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   // From the first moment: a signal while registering must not end the agent (and leave a runner behind);
   // it is passed to the command once it runs.
   const signals = holdStopSignals();
+  // The agent's files in the home (its log, the session's settings with its token, terminal output) are
+  // private; the session itself gets the user's umask back (lib/private_files.ts).
+  privateUmask();
   const ctx = contextFrom(opts);
   const config = ctx.loaded.config;
   if ("argv" in what && what.argv.length === 0) {

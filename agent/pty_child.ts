@@ -5,6 +5,7 @@
  */
 import { AppError } from "../lib/errors.ts";
 import { which } from "../lib/which.ts";
+import { withUserUmask } from "../lib/private_files.ts";
 import { type ExitStatus, killProcessTree, type RunningCommand } from "./child.ts";
 
 interface IPty {
@@ -55,13 +56,16 @@ export class PtyChild implements RunningCommand {
     // Loaded only here: the native add-on is needed by detached interactive runners alone.
     const { spawn } = await import("@lydell/node-pty");
     try {
-      const pty = spawn(resolved.command, [...resolved.prefix, ...opts.args], {
-        name: "xterm-256color",
-        cols: opts.cols,
-        rows: opts.rows,
-        cwd: opts.cwd,
-        env: { TERM: "xterm-256color", ...opts.env },
-      }) as unknown as IPty;
+      // The user's own umask for the session (this process runs with 077, lib/private_files.ts).
+      const pty = withUserUmask(() =>
+        spawn(resolved.command, [...resolved.prefix, ...opts.args], {
+          name: "xterm-256color",
+          cols: opts.cols,
+          rows: opts.rows,
+          cwd: opts.cwd,
+          env: { TERM: "xterm-256color", ...opts.env },
+        })
+      ) as unknown as IPty;
       return new PtyChild(pty, opts.cols, opts.rows);
     } catch (e) {
       throw new AppError("failed", `cannot start "${opts.command}" in a terminal: ${(e as Error).message}`);

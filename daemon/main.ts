@@ -6,9 +6,10 @@ import { ensureApiToken, homePath, lockHome, removeDaemonInfo, writeDaemonInfo }
 import { isLoopback, listenUrl, parseListen } from "../lib/listen.ts";
 import { log } from "../lib/log.ts";
 import { migrate } from "../lib/db/migrate.ts";
-import { openDb, openTelemetryDb } from "../lib/db/open.ts";
+import { dataDir, openDb, openTelemetryDb } from "../lib/db/open.ts";
 import type { Db, Queryable } from "../lib/db/types.ts";
 import { onStopSignal } from "../lib/signals.ts";
+import { privateUmask, tightenTree } from "../lib/private_files.ts";
 import { VERSION } from "../lib/version.ts";
 import { buildApp } from "./app.ts";
 import { RequestDrain } from "./http/drain.ts";
@@ -39,6 +40,8 @@ import { emit } from "./store/outbox.ts";
 import { AgentTokenCache } from "./store/tokens.ts";
 
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
+  // Before anything is written (the log file, the home, the database): see lib/private_files.ts.
+  privateUmask();
   const { loaded } = contextFrom(opts, { daemon: true });
   const config = loaded.config;
   // Listening from the first moment: a signal during start-up must not kill the process half-way. The
@@ -54,6 +57,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   });
   const listen = parseListen(config.listen)!;
   const lock = await lockHome(config.home);
+  await tightenHome(config.home);
   const adminToken = ensureApiToken(config.home);
   log.redact(adminToken);
   if (!isLoopback(listen.hostname)) {
@@ -247,4 +251,17 @@ export async function openDatabase(config: Pick<Config, "databaseUrl" | "home">)
       : `the embedded database in ${config.home}`;
     throw new AppError("failed", `cannot open ${where}: ${(e as Error).message}`);
   }
+}
+
+/** Looser modes in the home (an older version, a copy, a restore) are tightened and reported, as ssh does. */
+async function tightenHome(home: string): Promise<void> {
+  // PGlite's own 0666 files behind private folders are tightened quietly (lib/private_files.ts); a folder
+  // or any other file that was open to others is worth a warning.
+  const data = dataDir(home) + "/";
+  const fixed = (await tightenTree(home)).filter((f) => f.dir || !f.path.startsWith(data));
+  if (fixed.length === 0) return;
+  log.warn(
+    `${fixed.length} file(s) in ${home} were readable or writable by other users; they are now private to you (folders 0700, files 0600)`,
+    { examples: fixed.slice(0, 5).map((f) => `${f.was} ${f.path}`) },
+  );
 }

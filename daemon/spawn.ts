@@ -6,6 +6,7 @@
 import { homePath } from "../lib/home.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
 import { selfCommand } from "../lib/self.ts";
+import { withUserUmask } from "../lib/private_files.ts";
 import type { Services } from "./services.ts";
 
 export function agentSpawner(s: Services): (runner: Runner, token: string) => Promise<void> {
@@ -24,31 +25,35 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
       STRATAVORE_RUNNER_TOKEN: token,
     };
     delete env.STRATAVORE_TOKEN;
-    const child = new Deno.Command(exe, {
-      args: [
-        ...pre,
-        "agent",
-        "--runner",
-        String(runner.id),
-        "--project",
-        runner.project,
-        "--cwd",
-        runner.cwd,
-        "--log",
-        logPath,
-        ...(pty ? ["--pty"] : []),
-        "--",
-        // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
-        runner.command,
-        ...runner.args,
-      ],
-      cwd: runner.cwd,
-      env,
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      detached: true,
-    }).spawn();
+    // The agent starts with the user's own umask (it makes its own files private and keeps the user's
+    // for the session it runs).
+    const child = withUserUmask(() =>
+      new Deno.Command(exe, {
+        args: [
+          ...pre,
+          "agent",
+          "--runner",
+          String(runner.id),
+          "--project",
+          runner.project,
+          "--cwd",
+          runner.cwd,
+          "--log",
+          logPath,
+          ...(pty ? ["--pty"] : []),
+          "--",
+          // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
+          runner.command,
+          ...runner.args,
+        ],
+        cwd: runner.cwd,
+        env,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+        detached: true,
+      }).spawn()
+    );
     child.unref();
     s.log.info("started a detached agent", { runner: runner.id, project: runner.project, pid: child.pid });
   };

@@ -8,6 +8,7 @@ import { priceOverridesSchema } from "./claude/pricing.ts";
 import { AppError } from "./errors.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListen } from "./listen.ts";
+import { globListProblem } from "./glob.ts";
 
 const listen = z.string().refine((v) => parseListen(v) !== undefined, {
   message: 'expected host:port such as "127.0.0.1:7890"',
@@ -130,10 +131,10 @@ export const configSchema = z.strictObject({
   /** Approve / Deny buttons under permission requests in the Telegram chat. */
   telegramApprovals: bool,
   /** Event types that may notify, as comma-separated globs (`runner.*,budget.*`). */
-  notifyEvents: z.string().transform((v) => v.replace(/\s+/g, "")).refine(
-    (v) => /^[a-z0-9_.*]+(,[a-z0-9_.*]+)*$/.test(v),
-    { message: 'expected comma-separated event types or globs such as "runner.*,budget.*"' },
-  ),
+  notifyEvents: z.string().transform((v) => v.replace(/\s+/g, "")).superRefine((v, ctx) => {
+    const problem = globListProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }),
   notifyRetryDelay: duration(10),
   notifyMaxAttempts: integer(1, 1000),
 });

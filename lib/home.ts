@@ -1,6 +1,7 @@
 /** Files in $STRATAVORE_HOME that the daemon writes and the CLI and agent read. */
 import { z } from "zod";
 import { AppError } from "./errors.ts";
+import { ensurePrivateDir } from "./private_files.ts";
 
 const SEP = Deno.build.os === "windows" ? "\\" : "/";
 
@@ -41,7 +42,7 @@ export function readDaemonInfo(home: string): DaemonInfo | undefined {
 
 export function writeDaemonInfo(home: string, info: DaemonInfo): void {
   const path = homePath(home, "daemon.json");
-  Deno.writeTextFileSync(path + ".tmp", JSON.stringify(info, null, 2) + "\n");
+  Deno.writeTextFileSync(path + ".tmp", JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
   Deno.renameSync(path + ".tmp", path);
 }
 
@@ -83,7 +84,7 @@ export function base64url(bytes: Uint8Array): string {
  * (which would corrupt an embedded database) is refused with a message naming the first.
  */
 export async function lockHome(home: string): Promise<Deno.FsFile> {
-  await Deno.mkdir(home, { recursive: true });
+  await ensurePrivateDir(home);
   const file = await Deno.open(homePath(home, "daemon.lock"), { create: true, read: true, write: true });
   const locked = await file.tryLock(true);
   if (!locked) {

@@ -64,7 +64,10 @@ export class RotatingFileSink implements LogSink {
   }
 
   #open(): void {
-    this.#file = Deno.openSync(this.path, { append: true, create: true });
+    // The daemon log names sessions, prompts' projects and errors: its user's only (a log from before
+    // this rule is tightened too).
+    this.#file = Deno.openSync(this.path, { append: true, create: true, mode: 0o600 });
+    if (Deno.build.os !== "windows") Deno.chmodSync(this.path, 0o600);
     this.#size = this.#file.statSync().size;
   }
 

@@ -4,7 +4,7 @@
  */
 import { clientFor } from "../../lib/discover.ts";
 import { AppError } from "../../lib/errors.ts";
-import { TYPE_FILTER_RE } from "../../lib/schemas/event.ts";
+import { globListProblem } from "../../lib/glob.ts";
 import { followEvents } from "../../lib/sse.ts";
 import { onStopSignal } from "../../lib/signals.ts";
 import { contextFrom, type GlobalOptions } from "../context.ts";
@@ -13,12 +13,8 @@ import { printTable } from "../render/table.ts";
 import { parseWholeNumber } from "../args.ts";
 
 function checkTypes(types: string | undefined): string | undefined {
-  if (types !== undefined && !TYPE_FILTER_RE.test(types)) {
-    throw new AppError(
-      "usage",
-      `--type ${types}: expected event types such as runner.* or runner.failed,budget.*`,
-    );
-  }
+  const problem = types === undefined ? undefined : globListProblem(types);
+  if (problem) throw new AppError("usage", `--type ${types}: ${problem}`);
   return types;
 }
 

@@ -1,6 +1,7 @@
 /** The embedded default: PostgreSQL compiled to WASM, persisted in a folder, one connection. */
 import { PGlite } from "@electric-sql/pglite";
 import type { Db, Queryable } from "./types.ts";
+import { ensurePrivateDir, tightenTree } from "../private_files.ts";
 
 type Tx = { query: PGlite["query"]; exec: PGlite["exec"] };
 
@@ -17,8 +18,11 @@ function wrap(q: Tx): Queryable {
 }
 
 export async function openPglite(dataDir: string): Promise<Db> {
-  await Deno.mkdir(dataDir, { recursive: true });
+  await ensurePrivateDir(dataDir);
   const pg = await PGlite.create(dataDir);
+  // PGlite writes its files 0666 whatever the umask (lib/private_files.ts): unreachable behind the 0700
+  // folders, and tightened here and at close so that a copy or backup of the folder keeps them private.
+  await tightenTree(dataDir);
   const base = wrap(pg);
   return {
     kind: "embedded",
@@ -35,6 +39,9 @@ export async function openPglite(dataDir: string): Promise<Db> {
         await unsub();
       };
     },
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      await tightenTree(dataDir);
+    },
   };
 }

@@ -3,6 +3,7 @@
  * fields may be added, existing ones keep their meaning. See docs/events.md.
  */
 import { z } from "zod";
+import { GLOB_LIMITS, globListMatcher, globListProblem } from "../glob.ts";
 
 export const EVENT_VERSION = 1;
 
@@ -37,14 +38,13 @@ export type DeadEvent = z.infer<typeof deadEvent>;
 
 export const deadList = z.object({ events: z.array(deadEvent), total: z.number() });
 
-/** `runner.*,budget.warning` → a test on event types (`*` matches any run of characters). */
-export function typeFilter(spec: string | undefined): (type: string) => boolean {
-  const parts = (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) return () => true;
-  const res = parts.map((p) =>
-    new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$")
-  );
-  return (type) => res.some((re) => re.test(type));
-}
+/** `runner.*,budget.warning` → a test on event types (`*` matches any run of characters), in linear time. */
+export const typeFilter = globListMatcher;
 
-export const TYPE_FILTER_RE = /^[a-z0-9_.*]+(,[a-z0-9_.*]+)*$/;
+/** An event-type filter as given in a query or setting: the syntax, and the caps that keep matching cheap. */
+export const typeFilterText = z.string().max(GLOB_LIMITS.patterns * (GLOB_LIMITS.length + 1)).superRefine(
+  (v, ctx) => {
+    const problem = globListProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  },
+);

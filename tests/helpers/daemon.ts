@@ -13,6 +13,8 @@ export interface DaemonOptions {
   denoFlags?: string[];
   /** Keep the home after stop() (for restart tests). */
   keepHome?: boolean;
+  /** false: no PGlite copied in from the test template (the daemon creates its database itself). */
+  seed?: boolean;
 }
 
 export interface DaemonHandle {
@@ -30,7 +32,7 @@ export interface DaemonHandle {
 
 export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
   const home = opts.home ?? await tempDir("stratavore-home-");
-  if (!opts.databaseUrl) {
+  if (!opts.databaseUrl && opts.seed !== false) {
     try {
       await Deno.stat(`${home}/data/PG_VERSION`);
     } catch {

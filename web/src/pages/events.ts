@@ -1,4 +1,5 @@
 /** Recent events with a type filter (and new ones live), and the dead letters with their retry. */
+import { globListMatcher } from "../../../lib/glob.ts";
 import { useEffect, useState } from "preact/hooks";
 import { html } from "htm/preact";
 import type { DeadEvent, EventEnvelope } from "../../../lib/schemas/event.ts";
@@ -34,15 +35,6 @@ export function eventSummary(e: EventEnvelope): string {
   }
   const text = JSON.stringify(p);
   return text.length > 160 ? text.slice(0, 159) + "…" : text;
-}
-
-function matcher(spec: string): (t: string) => boolean {
-  const parts = spec.split(",").map((s) => s.trim()).filter(Boolean);
-  if (!parts.length) return () => true;
-  const res = parts.map((p) =>
-    new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$")
-  );
-  return (t) => res.some((re) => re.test(t));
 }
 
 function DeadLetters() {
@@ -138,7 +130,7 @@ export function EventsPage() {
 
   useEffect(() => {
     if (!liveOn) return;
-    const matches = matcher(applied);
+    const matches = globListMatcher(applied);
     return fleet.onEvent((e) => {
       if (!matches(e.type)) return;
       setEvents((prev) => prev && !prev.some((p) => p.id === e.id) ? [e, ...prev].slice(0, limit) : prev);
