@@ -275,6 +275,10 @@ program.command("usage")
   .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
   .action(async (_o, cmd) => (await import("./cli/commands/usage.ts")).usageCommand(all(cmd)));
 
+program.command("limits")
+  .description("subscription limits: the 5-hour and weekly windows of each Claude account, time to reset")
+  .action(async (_o, cmd) => (await import("./cli/commands/limits.ts")).limitsCommand(all(cmd)));
+
 const budgetModule = () => import("./cli/commands/budget.ts");
 const budget = program.command("budget").description("token budgets: set, show, rm");
 budget.command("set")

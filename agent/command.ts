@@ -40,6 +40,8 @@ export async function startCommand(o: {
   scrollback: number;
   log: Logger;
   onSession(sessionId: string): void;
+  /** A headless run reported its subscription windows (facts.rateLimit). */
+  onRateLimit?(facts: StreamFacts): void;
   link: LinkHandlers;
 }): Promise<StartedCommand> {
   const facts: StreamFacts = {};
@@ -100,6 +102,7 @@ export async function startCommand(o: {
   const captured = o.mode === "headless" && child.stdout
     ? captureStream(child.stdout, o.logPath!, facts, (kind) => {
       if (kind === "init" && facts.sessionId) o.onSession(facts.sessionId);
+      if (kind === "rate_limit") o.onRateLimit?.(facts);
     })
     : Promise.resolve();
   const link = linkTo(child.pid);

@@ -3,8 +3,15 @@
  * log file, and read on the way for the session id (`system/init`) and the final usage (`result`).
  */
 
+import { fromRateLimitEvent, isLimitRefusal } from "../lib/claude/limits.ts";
+import type { LimitsReport } from "../lib/schemas/limits.ts";
+
 export interface StreamFacts {
   sessionId?: string;
+  /** The latest subscription-limit figures the run reported (`rate_limit_event`). */
+  rateLimit?: Omit<LimitsReport, "source" | "account">;
+  /** A request was refused for the usage limit (the run was cut off by it). */
+  limitRefused?: boolean;
   model?: string;
   result?: {
     isError: boolean;
@@ -44,8 +51,10 @@ function num(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
 
+export type StreamFact = "init" | "result" | "rate_limit";
+
 /** Applies one stream-json line to the facts; returns what it revealed, for the caller to act on. */
-export function readStreamLine(line: string, facts: StreamFacts): "init" | "result" | undefined {
+export function readStreamLine(line: string, facts: StreamFacts): StreamFact | undefined {
   let ev: Record<string, unknown>;
   try {
     ev = JSON.parse(line);
@@ -57,6 +66,13 @@ export function readStreamLine(line: string, facts: StreamFacts): "init" | "resu
     if (typeof ev.model === "string") facts.model = ev.model;
     return "init";
   }
+  if (ev?.type === "rate_limit_event") {
+    const r = fromRateLimitEvent(ev);
+    if (!r) return undefined;
+    facts.rateLimit = r;
+    return "rate_limit";
+  }
+  if (isLimitRefusal(ev)) facts.limitRefused = true;
   if (ev?.type === "result") {
     const u = (ev.usage ?? {}) as Record<string, unknown>;
     facts.result = {
@@ -83,7 +99,7 @@ export async function captureStream(
   stream: ReadableStream<Uint8Array>,
   logPath: string,
   facts: StreamFacts,
-  onFact: (kind: "init" | "result") => void,
+  onFact: (kind: StreamFact) => void,
 ): Promise<void> {
   const file = await Deno.open(logPath, { create: true, append: true });
   const decoder = new TextDecoder();

@@ -40,6 +40,8 @@ import { CpuMeter, TreeSampler } from "./stats.ts";
 import { UsageOutbox, UsageTracker } from "./usage.ts";
 import { watchHookEvents } from "./hook_events.ts";
 import { reportExit } from "./report.ts";
+import { LimitReporter } from "./limits.ts";
+import { accountOf } from "../lib/claude/limits.ts";
 import { type SessionTelemetry, sessionTelemetry } from "./telemetry.ts";
 import { uploadTranscripts } from "./transcript_upload.ts";
 import { fromError, fromState } from "./verdict.ts";
@@ -173,7 +175,10 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   delete env.STRATAVORE_TOKEN;
   delete env[HOOK_ENV.token];
   let telemetry: SessionTelemetry | undefined;
+  let limits: LimitReporter | undefined;
   if (isClaude(command[0])) {
+    const account = await accountOf(env, Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".");
+    limits = new LimitReporter(client, runner.id, account, rlog);
     plan = planSession(args);
     telemetry = await sessionTelemetry(config, env, cwd, { url: client.url, runnerId: runner.id, token });
     Object.assign(env, telemetry.env);
@@ -253,6 +258,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
       scrollback: config.scrollback,
       log: rlog,
       onSession: (id) => tracker.watchSession(id),
+      onRateLimit: (f) => f.rateLimit && limits?.push("stream", f.rateLimit),
       link: {
         onUp: () => (tokenWorked = true),
         onMessage: (msg) => {
@@ -352,6 +358,9 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   const status = await child.status;
   signals.off();
   await started.finish(status);
+  await captured.catch(() => {});
+  // The limit's figures reach the daemon before the exit does: a run cut off by it is continued later.
+  await limits?.flush();
   await loop.stop();
   await captured.catch(() => {});
   await hookWatch.poll();
@@ -370,7 +379,11 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   } else if (!loop.ended && (outbox.pending(tracker.totals()).length > 0 || reported.length > 0)) {
     await loop.finalBeat(reported.length ? { reported } : {});
   }
-  const reason = headless && facts.result
+  const reason = headless && facts.limitRefused
+    ? `stopped by the usage limit${
+      facts.rateLimit?.resetsAt ? ` until ${new Date(facts.rateLimit.resetsAt * 1000).toISOString()}` : ""
+    }`
+    : headless && facts.result
     ? `${facts.result.isError ? "failed" : "completed"}: ${facts.result.numTurns ?? "?"} turn(s)${
       facts.result.costUsd !== undefined ? `, $${facts.result.costUsd.toFixed(4)}` : ""
     }`

@@ -71,7 +71,8 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
     const agent = AGENT_PATH.exec(c.req.path);
     // Reports (heartbeats, hooks, telemetry) are not actions; permission answers write their own, richer row.
     if (
-      agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || OTLP_EXPORT_PATH.test(c.req.path) ||
+      agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || agent?.[2] === "limits" ||
+      OTLP_EXPORT_PATH.test(c.req.path) ||
       OBSERVED_HOOK_ROUTE.test(c.req.path)
     ) {
       return;

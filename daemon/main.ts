@@ -28,6 +28,7 @@ import { claudeHookRoutes, observedRoutes } from "./routes/claude_hooks.ts";
 import { PermissionWaiters } from "./permissions.ts";
 import type { UsageDelta } from "./store/usage.ts";
 import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
+import { limitRoutes, observedLimitRoutes, runnerLimitRoutes } from "./routes/limits.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
 import { PtyHub } from "./pty/hub.ts";
@@ -110,6 +111,9 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       api.route("/runners", ptyRoutes(services, ptyHub));
       api.route("/runners", claudeHookRoutes(services, { waiters }));
       api.route("/observed", observedRoutes(services, { waiters }));
+      api.route("/runners", runnerLimitRoutes(services));
+      api.route("/observed", observedLimitRoutes(services));
+      api.route("/limits", limitRoutes(services));
       api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
       api.route("/budgets", budgetRoutes(services));
       api.route("/sessions", sessionRoutes(services, transcripts));

@@ -32,6 +32,7 @@ import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
 import { session, sessionList, usageReport } from "./schemas/session.ts";
+import { limitHistory, type LimitsReport, limitsResponse } from "./schemas/limits.ts";
 
 export interface ClientOptions {
   url: string;
@@ -62,6 +63,7 @@ const KNOWN = new Set<string>([
   "conflict",
   "quota_exceeded",
   "budget_exceeded",
+  "limit_reached",
   "invalid_transition",
   "runner_not_active",
   "project_busy",
@@ -326,6 +328,28 @@ export class StratavoreClient {
       body: input,
       timeoutMs: 5000,
     });
+  }
+
+  // subscription limits
+  /** A runner's session reports its account's windows (the runner's token). */
+  reportLimits(id: number, report: LimitsReport, timeoutMs = 5000) {
+    return this.request("POST", `/api/v1/runners/${id}/limits`, z.record(z.string(), z.unknown()), {
+      body: report,
+      timeoutMs,
+    });
+  }
+  /** A session Stratavore did not start reports its windows (the observer token). */
+  reportObservedLimits(report: LimitsReport, timeoutMs = 5000) {
+    return this.request("POST", "/api/v1/observed/limits", z.record(z.string(), z.unknown()), {
+      body: report,
+      timeoutMs,
+    });
+  }
+  limits() {
+    return this.request("GET", "/api/v1/limits", limitsResponse);
+  }
+  limitHistory(q: { account: string; window?: string; since?: string }) {
+    return this.request("GET", "/api/v1/limits/history", limitHistory, { query: q });
   }
 
   // machine-wide hooks (stratavore hooks install)

@@ -137,6 +137,27 @@ export const configSchema = z.strictObject({
   }),
   notifyRetryDelay: duration(10),
   notifyMaxAttempts: integer(1, 1000),
+  /** What a launch does while the account's subscription window is over the threshold or refusing. */
+  limitPolicy: z.enum(["allow", "refuse", "queue"]),
+  /** Percent of a window above which the launch policy applies. */
+  limitThreshold: integer(1, 100),
+  /** Percents at which limits.warning is raised, once per window. */
+  limitAlerts: z.union([z.string(), z.array(z.number())]).transform((v, ctx) => {
+    const parts = typeof v === "string" ? v.split(",").map((p) => p.trim()).filter(Boolean).map(Number) : v;
+    if (parts.some((n) => !Number.isInteger(n) || n < 1 || n > 100)) {
+      ctx.addIssue({ code: "custom", message: 'expected whole percents from 1 to 100 such as "80,95"' });
+      return z.NEVER;
+    }
+    return [...new Set(parts)].sort((a, b) => a - b);
+  }),
+  /** Headless runs cut off by the limit are continued (claude --resume) after the reset. */
+  limitResume: bool,
+  /** The prompt a continued run is given. */
+  limitResumeMessage: z.string().min(1).max(10_000),
+  /** Pause between two launches or resumes started by a reset. */
+  limitStagger: duration(0),
+  /** At most this many continued runs a day (UTC). */
+  limitResumePerDay: integer(0, 100_000),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -231,6 +252,22 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     env: "STRATAVORE_NOTIFY_MAX_ATTEMPTS",
     help: "Telegram send attempts before giving up",
   },
+  limitPolicy: {
+    env: "STRATAVORE_LIMIT_POLICY",
+    help: "launches while a subscription window is full: allow, refuse or queue (projects may override)",
+  },
+  limitThreshold: {
+    env: "STRATAVORE_LIMIT_THRESHOLD",
+    help: "percent of a subscription window above which the launch policy applies",
+  },
+  limitAlerts: { env: "STRATAVORE_LIMIT_ALERTS", help: "percents that raise limits.warning, e.g. 80,95" },
+  limitResume: {
+    env: "STRATAVORE_LIMIT_RESUME",
+    help: "continue headless runs cut off by the usage limit after the reset",
+  },
+  limitResumeMessage: { env: "STRATAVORE_LIMIT_RESUME_MESSAGE", help: "the prompt a continued run gets" },
+  limitStagger: { env: "STRATAVORE_LIMIT_STAGGER", help: "pause between launches started at a reset" },
+  limitResumePerDay: { env: "STRATAVORE_LIMIT_RESUME_PER_DAY", help: "most continued runs per day" },
 };
 
 const DURATION_KEYS = new Set<ConfigKey>([
@@ -245,6 +282,7 @@ const DURATION_KEYS = new Set<ConfigKey>([
   "outboxRetryDelay",
   "notifyRetryDelay",
   "telemetryInterval",
+  "limitStagger",
 ]);
 
 type RawDefaults = { [K in ConfigKey]?: z.input<typeof configSchema>[K] };
@@ -275,9 +313,16 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     notifyMinPriority: "low",
     notifyBotCommands: false,
     telegramApprovals: true,
-    notifyEvents: "runner.*,budget.*,project.quota_exceeded,daemon.*,event.dead_lettered",
+    notifyEvents: "runner.*,budget.*,limits.*,project.quota_exceeded,daemon.*,event.dead_lettered",
     notifyRetryDelay: "1s",
     notifyMaxAttempts: 10,
+    limitPolicy: "allow",
+    limitThreshold: 95,
+    limitAlerts: "80,95",
+    limitResume: true,
+    limitResumeMessage: "The usage limit has reset. Continue the task where you left off.",
+    limitStagger: "30s",
+    limitResumePerDay: 20,
   };
 }
 

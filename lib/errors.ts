@@ -20,6 +20,7 @@ export type ErrorCode =
   | "conflict"
   | "quota_exceeded"
   | "budget_exceeded"
+  | "limit_reached"
   | "invalid_transition"
   | "runner_not_active"
   | "project_busy"
@@ -45,6 +46,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   quota_exceeded: 409,
   budget_exceeded: 429,
+  limit_reached: 429,
   invalid_transition: 409,
   runner_not_active: 409,
   project_busy: 409,

@@ -11,10 +11,10 @@ import type { AppEnv } from "./types.ts";
 
 /** Paths an agent calls with its runner token. */
 export const AGENT_PATH =
-  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript)$/;
+  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript|limits)$/;
 
 /** Observed sessions' hooks: the observer token of `stratavore hooks install`. */
-export const OBSERVED_HOOK_ROUTE = /^\/api\/v1\/observed\/claude-hook$/;
+export const OBSERVED_HOOK_ROUTE = /^\/api\/v1\/observed\/(claude-hook|limits)$/;
 
 /** The OTLP receiver: a runner's session exports its telemetry with the runner's token. */
 export const OTLP_EXPORT_PATH = /^\/api\/v1\/otlp\/v1\/(metrics|logs)$/;

@@ -54,6 +54,10 @@ export interface RunnerRow {
   unpriced_tokens: number;
   telemetry: Runner["telemetry"];
   telemetry_endpoint: string | null;
+  limited_until: Date | null;
+  limited_window: string | null;
+  auto_continue: boolean | null;
+  resumed_from: number | null;
 }
 
 export const RUNNER_SELECT =
@@ -100,6 +104,10 @@ export function toRunner(r: RunnerRow): Runner {
     cost: costSummaryOf(r.cost_usd, r.cost_reported_usd, r.unpriced_tokens),
     telemetry: r.telemetry,
     telemetryEndpoint: r.telemetry_endpoint,
+    limitedUntil: iso(r.limited_until ?? null),
+    limitedWindow: r.limited_window ?? null,
+    autoContinue: r.auto_continue ?? null,
+    resumedFrom: r.resumed_from ?? null,
   };
 }
 

@@ -82,6 +82,14 @@ export const runner = z.object({
   telemetry: telemetryMode.nullable(),
   /** Where the user's own telemetry goes (telemetry "user"). */
   telemetryEndpoint: z.string().nullable(),
+  /** Stopped by the subscription usage limit until then (a time in the past: it was, and has reset). */
+  limitedUntil: timestamp.nullable().optional(),
+  /** Which window stopped it: five_hour or seven_day. */
+  limitedWindow: z.string().nullable().optional(),
+  /** Claude Code's autoContinueAtUsageLimit for the session (it continues by itself after the reset). */
+  autoContinue: z.boolean().nullable().optional(),
+  /** The runner this one continues after a usage-limit reset. */
+  resumedFrom: z.number().nullable().optional(),
   /** The permission request waiting for an answer, if any (the tool, what it would do). */
   pendingPermission: z.lazy(() => permissionRequest).nullable().optional(),
   /** Claude Code's API calls (from its telemetry); only in GET /runners/:id. */

@@ -1,0 +1,62 @@
+/**
+ * Subscription limits:
+ * - `POST /api/v1/runners/:id/limits` (the runner's token): the agent (a headless run's stream) and the
+ *   statusline command of a runner's session report the windows;
+ * - `POST /api/v1/observed/limits` (the observer token): sessions Stratavore did not launch;
+ * - `GET /api/v1/limits` (admin): every account's windows; `GET /api/v1/limits/history`: samples for charts.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { runnerIdText } from "../../lib/schemas/common.ts";
+import { limitsReport, limitWindowName } from "../../lib/schemas/limits.ts";
+import { readBody, readParam } from "../http/body.ts";
+import type { AppEnv } from "../http/types.ts";
+import type { Services } from "../services.ts";
+import { limitHistory, listLimits, recordLimits } from "../store/limits.ts";
+import { getRunner } from "../store/runners.ts";
+
+export function runnerLimitRoutes(s: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/:id/limits", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const report = await readBody(c, limitsReport);
+    const recorded = await s.db.transaction(async (tx) => {
+      await getRunner(tx, id); // 404 for a runner that is gone
+      return await recordLimits(tx, report, { runnerId: id, thresholds: s.config.limitAlerts });
+    });
+    return c.json({ ...recorded, limitedUntil: recorded.limitedUntil?.toISOString() ?? null });
+  });
+  return app;
+}
+
+/** Reports of sessions Stratavore did not launch: booked on the account, no runner marked. */
+export function observedLimitRoutes(s: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/limits", async (c) => {
+    // A session a runner started reports through its runner already.
+    if ((c.req.header("x-stratavore-runner") ?? "").trim() !== "") return c.json({ warnings: 0 });
+    const report = await readBody(c, limitsReport);
+    const recorded = await s.db.transaction((tx) =>
+      recordLimits(tx, report, { thresholds: s.config.limitAlerts })
+    );
+    return c.json({ ...recorded, limitedUntil: recorded.limitedUntil?.toISOString() ?? null });
+  });
+  return app;
+}
+
+const sinceText = z.string().regex(/^\d{1,4}[hd]$/, 'expected a span such as "6h" or "7d"').optional();
+
+export function limitRoutes(s: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/", async (c) => {
+    return c.json({ accounts: await listLimits(s.db), thresholds: s.config.limitAlerts });
+  });
+  app.get("/history", async (c) => {
+    const account = readParam("account", c.req.query("account"), z.string().min(1).max(4200));
+    const window = readParam("window", c.req.query("window") ?? "five_hour", limitWindowName);
+    const since = readParam("since", c.req.query("since"), sinceText) ?? "24h";
+    const ms = Number(since.slice(0, -1)) * (since.endsWith("d") ? 86_400_000 : 3_600_000);
+    return c.json({ account, window, samples: await limitHistory(s.db, account, window, Date.now() - ms) });
+  });
+  return app;
+}

@@ -1,0 +1,95 @@
+/**
+ * Subscription limits with the real Claude Code as a Claude.ai subscriber (a fake OAuth token; the
+ * stand-in sends `anthropic-ratelimit-unified-*` headers): a headless run's windows reach the API, the CLI
+ * and the metrics; a run refused for the limit is "limited until" the reset.
+ */
+import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
+import { runStratavore } from "../helpers/cli.ts";
+import { eachRealDaemon, type RealTest } from "./harness.ts";
+
+async function launchHeadless(t: RealTest, prompt: string): Promise<number> {
+  const launched = await runStratavore(
+    ["--json", "launch", t.project, "--detach", "--prompt", prompt],
+    { env: t.env, cwd: t.dir },
+  );
+  assertEquals(launched.code, 0, launched.stderr);
+  return JSON.parse(launched.stdout).id as number;
+}
+
+async function ended(t: RealTest, id: number) {
+  return await eventually(
+    async () => {
+      const r = await t.client.getRunner(id);
+      return ["stopped", "failed", "killed"].includes(r.state) ? r : undefined;
+    },
+    60_000,
+    `runner ${id} to end`,
+  );
+}
+
+eachRealDaemon("a headless subscriber run reports its 5-hour and weekly windows", async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  t.api.rateLimits = {
+    status: "allowed_warning",
+    representativeClaim: "five_hour",
+    fiveHour: { utilization: 0.87, resetsAt: now + 3600, status: "allowed_warning" },
+    sevenDay: { utilization: 0.42, resetsAt: now + 3 * 86400 },
+  };
+  try {
+    const id = await launchHeadless(t, `limits-${crypto.randomUUID()} hello`);
+    const done = await ended(t, id);
+    assertEquals(done.state, "stopped", done.reason ?? "");
+    const limits = await eventually(
+      async () => {
+        const l = await t.client.limits();
+        return l.accounts.length ? l : undefined;
+      },
+      10_000,
+      "the windows to be reported",
+    );
+    const [acct] = limits.accounts;
+    // No Claude login recorded in the config folder (a fake token): keyed by the folder, and says so.
+    assertEquals([acct.kind, acct.key], ["config_dir", `config:${t.claudeDir}`]);
+    const five = acct.windows.find((w) => w.window === "five_hour")!;
+    const seven = acct.windows.find((w) => w.window === "seven_day")!;
+    assertEquals([five.percent, five.status, five.source], [87, "allowed_warning", "stream"]);
+    assertEquals(five.resetsAt, new Date((now + 3600) * 1000).toISOString());
+    assertEquals([seven.percent, seven.status], [42, "allowed"]);
+    // 87 % crossed the 80 % threshold: one warning.
+    await eventually(
+      async () => (await t.client.recentEvents({ types: "limits.warning" })).length === 1,
+      10_000,
+      "one limits.warning",
+    );
+    const cli = await runStratavore(["limits"], { env: t.env });
+    assertMatch(cli.stdout, /5-hour .* 87%\s+in (59m\d*s?|1h)/);
+  } finally {
+    t.api.rateLimits = undefined;
+  }
+}, { subscriber: true });
+
+eachRealDaemon("a headless run refused for the limit is limited until the reset", async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const marker = `limited-${crypto.randomUUID()}`;
+  t.api.rateLimits = {
+    status: "rejected",
+    representativeClaim: "five_hour",
+    fiveHour: { utilization: 1, resetsAt: now + 1800, status: "rejected" },
+    sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
+  };
+  t.api.routes.set(marker, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+  try {
+    const id = await launchHeadless(t, `${marker} hello`);
+    const done = await ended(t, id);
+    const until = new Date((now + 1800) * 1000).toISOString();
+    assertEquals(done.limitedUntil, until);
+    assertEquals(done.limitedWindow, "five_hour");
+    assertMatch(done.reason ?? "", /usage limit/);
+    const [acct] = (await t.client.limits()).accounts;
+    assertEquals(acct.limitedUntil, until);
+    const types = (await t.client.recentEvents({ types: "limits.*,runner.limited" })).map((e) => e.type);
+    assert(types.includes("limits.reached") && types.includes("runner.limited"), types.join());
+  } finally {
+    t.api.rateLimits = undefined;
+  }
+}, { subscriber: true, env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
