@@ -10,7 +10,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { ApiError } from "../../lib/client.ts";
 import type { RealTest } from "./harness.ts";
 import { eachRealDaemon } from "./harness.ts";
-import { activeRunner, activityBecomes, MODEL, prompt } from "./session.ts";
+import { activeRunner, activityBecomes, answerDialog, MODEL, prompt } from "./session.ts";
 import { freePort } from "../helpers/daemon.ts";
 import { CHAT, FakeBotApi, telegramEnv } from "../observability/fake_telegram.ts";
 
@@ -119,7 +119,7 @@ eachRealDaemon(
       await s.tmux.waitFor(/Do you want to proceed\?/, 30_000);
       await activityBecomes(t.client, s.runnerId, "waiting_for_input", 10_000);
       // "No" in the dialog (the terminal's answer); then a remote "allow" must change nothing.
-      await s.tmux.send("Escape");
+      await answerDialog(s.tmux, "Escape");
       await eventually(
         async () => {
           const r = await t.client.getRunner(s.runnerId);

@@ -9,7 +9,7 @@ import { startTmux } from "../helpers/tmux.ts";
 import { MAIN } from "../helpers/env.ts";
 import { ccusageSessions } from "./claude_code.ts";
 import { eachRealDaemon } from "./harness.ts";
-import { activeRunner, activityBecomes, billed, MODEL, prompt } from "./session.ts";
+import { activeRunner, activityBecomes, answerDialog, billed, MODEL, prompt } from "./session.ts";
 
 eachRealDaemon(
   "interactive launch: states, a permission dialog, /clear and /exit; tokens and cost exact",
@@ -57,7 +57,7 @@ eachRealDaemon(
         "permission: Bash",
         "the PermissionRequest hook, as the dialog opens",
       );
-      await tmux.send("1");
+      await answerDialog(tmux, "1");
       await tmux.waitFor(/The command printed the word\./, 30_000);
       await activityBecomes(t.client, runner.id, "idle");
 

@@ -76,3 +76,19 @@ export async function prompt(tmux: Tmux, text: string): Promise<void> {
   }
   throw new Error(`the prompt "${text}" was not submitted:\n${await tmux.screen()}`);
 }
+
+/**
+ * Picks an option of the permission dialog on screen. A key sent the moment the dialog is drawn is dropped
+ * (the PermissionRequest hook reports it ~70 ms after it appears, before it takes keys), so the key is sent
+ * again, a second apart, until the dialog has closed.
+ */
+export async function answerDialog(tmux: Tmux, key: string): Promise<void> {
+  const open = /Do you want to proceed\?/;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    await tmux.send(key);
+    const closed = await eventually(async () => !open.test(await tmux.screen()) || undefined, 1000, "closed")
+      .catch(() => false);
+    if (closed) return;
+  }
+  throw new Error(`the dialog did not take "${key}":\n${await tmux.screen()}`);
+}
