@@ -275,6 +275,13 @@ program.command("usage")
   .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
   .action(async (_o, cmd) => (await import("./cli/commands/usage.ts")).usageCommand(all(cmd)));
 
+program.command("statusline", { hidden: true })
+  .description("the statusline Stratavore sets for its sessions (reports limits, runs the user's own)")
+  .argument("<config>", "the file the agent wrote for the session")
+  .action(async (file) => {
+    exitCode = await (await import("./agent/statusline.ts")).runStatusline(file);
+  });
+
 program.command("limits")
   .description("subscription limits: the 5-hour and weekly windows of each Claude account, time to reset")
   .action(async (_o, cmd) => (await import("./cli/commands/limits.ts")).limitsCommand(all(cmd)));

@@ -7,7 +7,10 @@ import { contextFrom, type GlobalOptions } from "../cli/context.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
 import { claudeConfigDirs } from "../lib/claude/paths.ts";
-import { HOOK_ENV, runnerHookSettings } from "../lib/claude/hooks.ts";
+import { HOOK_ENV, quotePosix, runnerHookSettings } from "../lib/claude/hooks.ts";
+import { autoContinueAtLimit, settingsFiles, userStatusline } from "../lib/claude/settings.ts";
+import { statuslineArgv } from "../lib/self.ts";
+import type { StatuslineConfig } from "./statusline.ts";
 import { clientFor, daemonUrl } from "../lib/discover.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { AppError } from "../lib/errors.ts";
@@ -177,8 +180,11 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   let telemetry: SessionTelemetry | undefined;
   let limits: LimitReporter | undefined;
   if (isClaude(command[0])) {
-    const account = await accountOf(env, Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".");
-    limits = new LimitReporter(client, runner.id, account, rlog);
+    const userHome = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+    const account = await accountOf(env, userHome);
+    const userSettings = settingsFiles(env, userHome, cwd);
+    const autoContinue = await autoContinueAtLimit(userSettings);
+    limits = new LimitReporter(client, runner.id, account, rlog, autoContinue);
     plan = planSession(args);
     telemetry = await sessionTelemetry(config, env, cwd, { url: client.url, runnerId: runner.id, token });
     Object.assign(env, telemetry.env);
@@ -202,10 +208,27 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
         eventsFile,
         permissionTimeoutS: PERMISSION_WAIT_S,
       });
+      // Our statusline reports the subscription windows, then prints what the user's own would.
+      const statusFile = homePath(runDir, "statusline.json");
+      const own = await userStatusline(userSettings);
+      const statusConfig: StatuslineConfig = {
+        url: client.url,
+        runnerId: runner.id,
+        token,
+        account,
+        autoContinue,
+        ...(own ? { command: own.command } : {}),
+      };
+      await Deno.writeTextFile(statusFile, JSON.stringify(statusConfig), { mode: 0o600 });
+      const statusLine = {
+        type: "command",
+        command: statuslineArgv(statusFile).map((a) => quotePosix(a.replaceAll("\\", "/"))).join(" "),
+        ...(own?.padding !== undefined ? { padding: own.padding } : {}),
+      };
       await Deno.writeTextFile(
         settings,
         JSON.stringify(
-          { ...hooks, ...(telemetry.mode === "stratavore" ? { env: telemetry.env } : {}) },
+          { ...hooks, statusLine, ...(telemetry.mode === "stratavore" ? { env: telemetry.env } : {}) },
           null,
           2,
         ),

@@ -23,3 +23,18 @@ export function selfCommand(): string[] {
     : main.href;
   return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path];
 }
+
+/**
+ * The argv of the statusline command for the sessions a runner starts: under `deno run` it runs its own small
+ * module (agent/statusline.ts, which loads neither commander nor zod: it runs after every turn); a compiled
+ * binary runs its `statusline` command.
+ */
+export function statuslineArgv(configFile: string): string[] {
+  const exe = Deno.execPath();
+  if (!isDenoExecutable(exe)) return [exe, "statusline", configFile];
+  const mod = new URL("../agent/statusline.ts", import.meta.url);
+  const path = mod.protocol === "file:"
+    ? decodeURIComponent(mod.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
+    : mod.href;
+  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, configFile];
+}

@@ -23,6 +23,8 @@ import { blockingBudget } from "../store/budget_enforce.ts";
 import { getRunner } from "../store/runners.ts";
 import { createObserverToken, endObserved, observedRunner, revokeObserverToken } from "../store/observed.ts";
 import { z } from "zod";
+import { isLimitError } from "../../lib/claude/limits.ts";
+import { markLimitedByHook } from "../store/limits.ts";
 
 export interface ClaudeHookDeps {
   waiters: PermissionWaiters;
@@ -79,6 +81,8 @@ export async function handleHook(
       true,
     );
     if (SETTLES_PERMISSIONS.has(event)) await settleInTerminal(tx, runnerId);
+    // A turn refused for the usage limit: the runner is limited until its account's window resets.
+    if (event === "StopFailure" && isLimitError(input.error)) await markLimitedByHook(tx, runnerId);
     if (event !== "PermissionRequest" || facts.approvals === "off") return undefined;
     return await openPermissionRequest(tx, runnerId, input, {
       remote: facts.approvals === "remote",

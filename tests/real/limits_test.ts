@@ -6,6 +6,9 @@
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { eachRealDaemon, type RealTest } from "./harness.ts";
+import { startTmux } from "../helpers/tmux.ts";
+import { MAIN } from "../helpers/env.ts";
+import { activeRunner, MODEL, prompt } from "./session.ts";
 
 async function launchHeadless(t: RealTest, prompt: string): Promise<number> {
   const launched = await runStratavore(
@@ -93,3 +96,83 @@ eachRealDaemon("a headless run refused for the limit is limited until the reset"
     t.api.rateLimits = undefined;
   }
 }, { subscriber: true, env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
+
+eachRealDaemon(
+  "an interactive subscriber session: its statusline reports the windows and shows the user's own line",
+  async (t) => {
+    const now = Math.floor(Date.now() / 1000);
+    t.api.rateLimits = {
+      status: "allowed",
+      representativeClaim: "five_hour",
+      fiveHour: { utilization: 0.63, resetsAt: now + 7200 },
+      sevenDay: { utilization: 0.21, resetsAt: now + 5 * 86400 },
+    };
+    // The user's own statusline (in their Claude settings): Stratavore's runs it with the same stdin.
+    await Deno.writeTextFile(
+      `${t.claudeDir}/settings.json`,
+      JSON.stringify({
+        statusLine: {
+          type: "command",
+          command: `sh -c 'cat > "${t.claudeDir}/user-statusline.json"; echo USER-LINE-OK'`,
+        },
+      }),
+    );
+    const fine = `fine-${crypto.randomUUID()}`;
+    const limited = `limited-${crypto.randomUUID()}`;
+    t.api.routes.set(fine, { text: "Done here." });
+    const tmux = await startTmux(
+      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
+      {
+        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
+        cwd: t.dir,
+        cols: 140,
+        rows: 45,
+      },
+    );
+    try {
+      const runner = await activeRunner(t.client, t.project);
+      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+      await prompt(tmux, `${fine} go`);
+      await tmux.waitFor(/Done here\./, 30_000);
+      await tmux.waitFor(/USER-LINE-OK/, 30_000);
+      const acct = await eventually(
+        async () =>
+          (await t.client.limits()).accounts.find((a) => a.windows.some((w) => w.source === "statusline")),
+        30_000,
+        "the statusline's report",
+      );
+      assertEquals(acct.key, `config:${t.claudeDir}`);
+      const five = acct.windows.find((w) => w.window === "five_hour")!;
+      assertEquals([five.percent, five.resetsAt], [63, new Date((now + 7200) * 1000).toISOString()]);
+      assertEquals(acct.windows.find((w) => w.window === "seven_day")!.percent, 21);
+      // The user's command got exactly Claude Code's JSON.
+      const seen = JSON.parse(await Deno.readTextFile(`${t.claudeDir}/user-statusline.json`));
+      assertEquals(typeof seen.session_id, "string");
+      assertEquals((await t.client.getRunner(runner.id)).autoContinue, true);
+
+      // The limit: the next turn is refused (StopFailure), the runner is limited until the reset.
+      t.api.rateLimits = {
+        status: "rejected",
+        representativeClaim: "five_hour",
+        fiveHour: { utilization: 1, resetsAt: now + 7200, status: "rejected" },
+        sevenDay: { utilization: 0.21, resetsAt: now + 5 * 86400 },
+      };
+      t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+      await prompt(tmux, `${limited} more`);
+      const r = await eventually(
+        async () => {
+          const r = await t.client.getRunner(runner.id);
+          return r.limitedUntil ? r : undefined;
+        },
+        30_000,
+        "the runner to be limited",
+      );
+      assertEquals(r.limitedUntil, new Date((now + 7200) * 1000).toISOString());
+      assertEquals(r.activity, "error");
+    } finally {
+      t.api.rateLimits = undefined;
+      await tmux.kill();
+    }
+  },
+  { subscriber: true },
+);

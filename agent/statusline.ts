@@ -1,0 +1,115 @@
+/**
+ * The statusline command Stratavore sets for the sessions it starts (`stratavore statusline <file>`):
+ * Claude Code runs it with the session's state as JSON on stdin. It reports the subscription windows in it
+ * to the daemon, and prints exactly what the user's own statusline prints for the same stdin (or, when the
+ * user has none, a short line of its own). It imports nothing heavy: it runs after every turn.
+ */
+import { fromStatusline } from "../lib/claude/limits.ts";
+import type { AccountRef } from "../lib/schemas/limits.ts";
+
+/** What the agent writes for it (mode 0600: it holds the runner's token). */
+export interface StatuslineConfig {
+  url: string;
+  /** The runner whose session this is; absent for observed sessions (the observer token). */
+  runnerId?: number;
+  token: string;
+  account: AccountRef;
+  /** The user's own statusline command. */
+  command?: string;
+  autoContinue?: boolean;
+}
+
+const REPORT_TIMEOUT_MS = 1500;
+const USER_TIMEOUT_MS = 10_000;
+
+async function runUserCommand(command: string, stdin: string, cwd: string | undefined): Promise<string> {
+  const argv = Deno.build.os === "windows" ? ["cmd", "/d", "/s", "/c", command] : ["sh", "-c", command];
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+  }, USER_TIMEOUT_MS);
+  try {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await w.close().catch(() => {});
+    const out = await child.output();
+    return new TextDecoder().decode(out.stdout);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function pct(w: { utilization: number } | undefined): string | undefined {
+  return w ? `${Math.round(w.utilization * 100)}%` : undefined;
+}
+
+/** Ours, when the user has none: the model, the cost, and the windows. */
+export function ownLine(input: Record<string, unknown>, now = Date.now()): string {
+  const model = (input.model as Record<string, unknown> | undefined)?.display_name;
+  const cost = (input.cost as Record<string, unknown> | undefined)?.total_cost_usd;
+  const parts: string[] = [];
+  if (typeof model === "string") parts.push(model);
+  if (typeof cost === "number") parts.push(`$${cost.toFixed(2)}`);
+  const limits = fromStatusline(input);
+  const five = limits?.windows.five_hour;
+  if (five) {
+    const left = five.resetsAt ? Math.max(0, five.resetsAt * 1000 - now) : undefined;
+    const h = left !== undefined ? Math.floor(left / 3600_000) : undefined;
+    const m = left !== undefined ? Math.floor((left % 3600_000) / 60_000) : undefined;
+    parts.push(`5h ${pct(five)}${h !== undefined ? ` (resets in ${h ? `${h}h` : ""}${m}m)` : ""}`);
+  }
+  const seven = pct(limits?.windows.seven_day);
+  if (seven) parts.push(`7d ${seven}`);
+  return parts.join(" · ");
+}
+
+async function report(cfg: StatuslineConfig, input: unknown): Promise<void> {
+  const figures = fromStatusline(input);
+  if (!figures) return;
+  const path = cfg.runnerId ? `/api/v1/runners/${cfg.runnerId}/limits` : "/api/v1/observed/limits";
+  try {
+    const res = await fetch(`${cfg.url.replace(/\/+$/, "")}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cfg.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        source: "statusline",
+        account: cfg.account,
+        ...figures,
+        ...(cfg.autoContinue !== undefined ? { autoContinue: cfg.autoContinue } : {}),
+      }),
+      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+  } catch { /* the daemon is away: the statusline still shows */ }
+}
+
+export async function runStatusline(configFile: string): Promise<number> {
+  const stdin = await new Response(Deno.stdin.readable).text();
+  let cfg: StatuslineConfig | undefined;
+  try {
+    cfg = JSON.parse(await Deno.readTextFile(configFile));
+  } catch { /* no config: print what we can */ }
+  let input: Record<string, unknown> = {};
+  try {
+    input = JSON.parse(stdin);
+  } catch { /* not JSON: nothing to report */ }
+  const cwd = typeof input.cwd === "string" ? input.cwd : undefined;
+  const [out] = await Promise.all([
+    cfg?.command
+      ? runUserCommand(cfg.command, stdin, cwd).catch(() => "")
+      : Promise.resolve(ownLine(input) + "\n"),
+    cfg ? report(cfg, input) : Promise.resolve(),
+  ]);
+  await Deno.stdout.write(new TextEncoder().encode(out));
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await runStatusline(Deno.args[0] ?? ""));
