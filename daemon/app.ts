@@ -10,6 +10,8 @@ import { AGENT_PATH, authenticate, OBSERVED_HOOK_ROUTE, OTLP_EXPORT_PATH } from 
 import { actorName, type AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";
+import { checkUrlText, isDataError } from "./http/input.ts";
+import { sqlState } from "../lib/db/types.ts";
 import { healthRoutes, statusRoutes } from "./routes/health.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { type RunnerRouteHooks, runnerRoutes } from "./routes/runners.ts";
@@ -106,6 +108,7 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
     });
   }
 
+  app.use(checkUrlText());
   app.route("/", healthRoutes(s));
 
   const api = new Hono<AppEnv>();
@@ -131,6 +134,15 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
       return c.json({
         error: { code: status === 413 ? "payload_too_large" : "bad_request", message: err.message },
       }, status);
+    }
+    // A safety net behind the schemas: a value the database refuses as data is the caller's input.
+    if (isDataError(sqlState(err))) {
+      s.log.warn("the database refused a value in a request", {
+        method: c.req.method,
+        path: c.req.path,
+        error: err,
+      });
+      return c.json({ error: { code: "bad_request", message: `invalid value: ${err.message}` } }, 400);
     }
     s.log.error("unexpected error in request", { method: c.req.method, path: c.req.path, error: err });
     return c.json(

@@ -13,21 +13,34 @@ export interface HeartbeatResult {
   stopRequested: boolean;
   accepted: boolean;
   reason: string | null;
+  /** The signature time was not newer than the last accepted one (kept in agent_tokens, any daemon). */
+  replayed: boolean;
 }
 
 interface Pending {
   id: number;
   hb: HeartbeatRequest;
+  /** The heartbeat's signature time (ms). */
+  signedMs: number;
   resolve: (r: HeartbeatResult | undefined) => void;
   reject: (e: unknown) => void;
 }
 
+// The signature time is recorded in the same statement, and only when newer than the last one: a replayed
+// heartbeat (captured before a restart, or sent to another daemon) changes nothing and is reported as such.
 // "id = ANY($2)" steers the planner to the primary key: joining the function's rows alone makes it scan
 // every active runner per batch, which at 10,000 runners costs more than the whole heartbeat.
 const FLUSH_SQL = `
 WITH hb AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS x(id bigint, pid int, cpu real, rss bigint, sid text, ti bigint, tout bigint, tcc bigint, tcr bigint)
+    AS x(id bigint, pid int, cpu real, rss bigint, sid text, ti bigint, tout bigint, tcc bigint, tcr bigint,
+         sig bigint)
+),
+fresh AS (
+  UPDATE agent_tokens t SET last_signed_ms = hb.sig
+  FROM hb
+  WHERE t.runner_id = ANY($2::bigint[]) AND t.runner_id = hb.id AND t.last_signed_ms < hb.sig
+  RETURNING t.runner_id
 ),
 upd AS (
   UPDATE runners r SET
@@ -44,10 +57,11 @@ upd AS (
     updated_at = now()
   FROM hb
   WHERE r.id = ANY($2::bigint[]) AND r.id = hb.id AND r.state IN ${ACTIVE_SQL}
+    AND r.id IN (SELECT runner_id FROM fresh)
   RETURNING r.id, r.state, r.stop_requested_at IS NOT NULL AS stop
 )
 SELECT hb.id, coalesce(upd.state, r.state) AS state, coalesce(upd.stop, false) AS stop,
-       upd.id IS NOT NULL AS accepted, r.reason
+       upd.id IS NOT NULL AS accepted, r.reason, hb.id NOT IN (SELECT runner_id FROM fresh) AS replayed
 FROM hb LEFT JOIN upd ON upd.id = hb.id LEFT JOIN runners r ON r.id = ANY($2::bigint[]) AND r.id = hb.id`;
 
 export interface BatcherOptions {
@@ -82,9 +96,9 @@ export class HeartbeatBatcher {
   }
 
   /** Records a heartbeat; resolves to undefined when no such runner exists. */
-  submit(id: number, hb: HeartbeatRequest): Promise<HeartbeatResult | undefined> {
+  submit(id: number, hb: HeartbeatRequest, signedMs: number): Promise<HeartbeatResult | undefined> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id, hb, resolve, reject });
+      this.#queue.push({ id, hb, signedMs, resolve, reject });
       this.#schedule();
     });
   }
@@ -122,7 +136,7 @@ export class HeartbeatBatcher {
 
   async #flush(batch: Pending[]): Promise<void> {
     const started = performance.now();
-    const rows = batch.map(({ id, hb }) => ({
+    const rows = batch.map(({ id, hb, signedMs }) => ({
       id,
       pid: hb.pid ?? null,
       cpu: hb.cpuPercent ?? null,
@@ -132,21 +146,40 @@ export class HeartbeatBatcher {
       tout: hb.tokens?.output ?? null,
       tcc: hb.tokens?.cacheCreation ?? null,
       tcr: hb.tokens?.cacheRead ?? null,
+      sig: signedMs,
     }));
     try {
       const result = await this.#db.query<
-        { id: number; state: RunnerState | null; stop: boolean; accepted: boolean; reason: string | null }
+        {
+          id: number;
+          state: RunnerState | null;
+          stop: boolean;
+          accepted: boolean;
+          reason: string | null;
+          replayed: boolean;
+        }
       >(FLUSH_SQL, [rows, batch.map((p) => p.id)]);
       const byId = new Map(result.map((r) => [r.id, r]));
       for (const p of batch) {
         const r = byId.get(p.id);
         p.resolve(
           r && r.state
-            ? { state: r.state, stopRequested: r.stop, accepted: r.accepted, reason: r.reason }
+            ? {
+              state: r.state,
+              stopRequested: r.stop,
+              accepted: r.accepted,
+              reason: r.reason,
+              replayed: r.replayed,
+            }
             : undefined,
         );
       }
     } catch (e) {
+      // One row the database refuses must not fail the other runners' heartbeats: write each on its own.
+      if (batch.length > 1) {
+        for (const p of batch) await this.#flush([p]);
+        return;
+      }
       for (const p of batch) p.reject(e);
     } finally {
       this.#onFlush?.(batch.length, performance.now() - started);

@@ -8,6 +8,7 @@ import m003 from "./003_events.sql" with { type: "text" };
 import m004 from "./004_budgets.sql" with { type: "text" };
 import m005 from "./005_reported_usage.sql" with { type: "text" };
 import m006 from "./006_approvals.sql" with { type: "text" };
+import m007 from "./007_security.sql" with { type: "text" };
 import m008 from "./008_limits.sql" with { type: "text" };
 
 export interface Migration {
@@ -23,5 +24,6 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "004_budgets", sql: m004 },
   { version: 5, name: "005_reported_usage", sql: m005 },
   { version: 6, name: "006_approvals", sql: m006 },
+  { version: 7, name: "007_security", sql: m007 },
   { version: 8, name: "008_limits", sql: m008 },
 ];

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
+import { textProblem } from "../../lib/schemas/common.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -50,6 +51,23 @@ export async function readText(
   }
 }
 
+/** The first string (value or key) anywhere in a parsed JSON body that cannot be stored as text. */
+export function badText(value: unknown, path = "(body)"): { path: string; problem: string } | undefined {
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    return problem ? { path, problem } : undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = path === "(body)" ? k : `${path}.${k}`;
+    const keyProblem = textProblem(k);
+    if (keyProblem) return { path: at, problem: `key ${keyProblem}` };
+    const inner = badText(v, at);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
 export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
 }
@@ -83,6 +101,12 @@ export async function readBodyAndText<S extends z.ZodType>(
     } catch (e) {
       throw new AppError("invalid_json", `request body is not valid JSON: ${(e as Error).message}`);
     }
+    const bad = badText(value);
+    if (bad) {
+      throw new AppError("invalid_body", `invalid request body: ${bad.path}: ${bad.problem}`, {
+        details: [{ path: bad.path, message: bad.problem }],
+      });
+    }
   }
   const r = schema.safeParse(value);
   if (!r.success) {
@@ -101,8 +125,10 @@ export function readParam<S extends z.ZodType>(
   value: string | undefined,
   schema: S,
 ): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
+  const problem = typeof value === "string" ? textProblem(value) : undefined;
+  const r = problem ? undefined : schema.safeParse(value);
+  if (!r?.success) {
+    if (!r) throw new AppError("bad_request", `invalid ${what}: ${problem}`);
     throw new AppError(
       "bad_request",
       `invalid ${what} ${JSON.stringify(value ?? "")}: ${r.error.issues[0]?.message}`,

@@ -82,9 +82,16 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
   app.post("/:id/heartbeat", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const { value: body, text } = await readBodyAndText(c, heartbeatRequest);
-    checkSignature(id, c.req.header(SIGNATURE_HEADER), text, s.tokens.knownHash(id), lastSigned);
-    const result = await s.heartbeats.submit(id, body);
+    const signedMs = checkSignature(
+      id,
+      c.req.header(SIGNATURE_HEADER),
+      text,
+      s.tokens.knownHash(id),
+      lastSigned,
+    );
+    const result = await s.heartbeats.submit(id, body, signedMs);
     if (!result) throw runnerNotFound(id);
+    if (result.replayed && isActive(result.state)) throw replayed();
     if (!result.accepted) throw notActive(id, result.state, result.reason);
     if (body.usage?.length || body.reported?.length) {
       const { usage = [], reported = [] } = body;
@@ -170,14 +177,24 @@ function resultValues(t: ReportedTotal): ReportedValue[] {
   ];
 }
 
-/** Heartbeats are HMAC-signed with the runner's key (lib/signature.ts); replays and stale ones are refused. */
+function replayed(): AppError {
+  return new AppError("unauthorized", "a heartbeat was replayed (its time is not newer)", {
+    details: { signature: "replayed" },
+  });
+}
+
+/**
+ * Heartbeats are HMAC-signed with the runner's key (lib/signature.ts); replays and stale ones are refused.
+ * This daemon's memory catches a replay at once; the database (agent_tokens.last_signed_ms, written with the
+ * heartbeat) catches one across a restart or another daemon. Returns the signature time.
+ */
 function checkSignature(
   id: number,
   header: string | undefined,
   text: string,
   key: string | undefined,
   last: Map<number, number>,
-): void {
+): number {
   if (!key) throw new AppError("unauthorized", `invalid token for runner ${id}`);
   const { result, timestamp } = verify(header, key, text, Date.now());
   const why = {
@@ -188,13 +205,10 @@ function checkSignature(
   };
   // details.signature tells these from a refused token: the agent ends its session only for the latter.
   if (result !== "ok") throw new AppError("unauthorized", why[result], { details: { signature: result } });
-  if ((last.get(id) ?? 0) >= timestamp!) {
-    throw new AppError("unauthorized", "a heartbeat was replayed (its time is not newer)", {
-      details: { signature: "replayed" },
-    });
-  }
+  if ((last.get(id) ?? 0) >= timestamp!) throw replayed();
   if (last.size > 100_000) last.clear();
   last.set(id, timestamp!);
+  return timestamp!;
 }
 
 function notActive(id: number, state: string, reason: string | null): AppError {

@@ -2,16 +2,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { costSummaryOf } from "../../lib/cost.ts";
-import { projectName } from "../../lib/schemas/common.ts";
+import { calendarDay, projectName } from "../../lib/schemas/common.ts";
 import { USAGE_GROUPS, type UsageReport, type UsageRow } from "../../lib/schemas/session.ts";
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a date such as 2026-11-01").refine(
-  (d) => !Number.isNaN(Date.parse(d + "T00:00:00Z")),
-  "expected a real date",
-).optional();
+const day = calendarDay.optional();
 
 const KEY: Record<(typeof USAGE_GROUPS)[number], string> = {
   day: "to_char(u.day, 'YYYY-MM-DD')",

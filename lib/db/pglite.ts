@@ -3,6 +3,8 @@ import { PGlite } from "@electric-sql/pglite";
 import type { Db, Queryable } from "./types.ts";
 import { ensurePrivateDir, tightenTree } from "../private_files.ts";
 
+const INT8_OID = 20;
+
 type Tx = { query: PGlite["query"]; exec: PGlite["exec"] };
 
 function wrap(q: Tx): Queryable {
@@ -19,7 +21,9 @@ function wrap(q: Tx): Queryable {
 
 export async function openPglite(dataDir: string): Promise<Db> {
   await ensurePrivateDir(dataDir);
-  const pg = await PGlite.create(dataDir);
+  // bigint (int8) always becomes a number, as the PostgreSQL driver does (lib/db/postgres.ts): PGlite's own
+  // BigInt for values past 2^53 could not be serialised to JSON, and every listing then answered 500.
+  const pg = await PGlite.create(dataDir, { parsers: { [INT8_OID]: (x: string) => Number(x) } });
   // PGlite writes its files 0666 whatever the umask (lib/private_files.ts): unreachable behind the 0700
   // folders, and tightened here and at close so that a copy or backup of the folder keeps them private.
   await tightenTree(dataDir);

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { runnerState } from "./runner.ts";
+import { processId } from "./common.ts";
 
 export const terminalSize = {
   cols: z.number().int().min(1).max(1000),
@@ -22,7 +23,7 @@ export const agentMessage = z.discriminatedUnion("t", [
    */
   z.object({
     t: z.literal("hello"),
-    pid: z.number().int(),
+    pid: processId,
     cols: terminalSize.cols.optional(),
     rows: terminalSize.rows.optional(),
   }),

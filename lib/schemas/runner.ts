@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { costSummary, projectName, timestamp, tokenCounts } from "./common.ts";
+import {
+  costSummary,
+  MAX_BYTES,
+  processId,
+  projectName,
+  smallCount,
+  timestamp,
+  tokenCount,
+  tokenCounts,
+} from "./common.ts";
 
 export const RUNNER_STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
 export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
@@ -111,13 +120,13 @@ export type LaunchResponse = z.infer<typeof launchResponse>;
 export const usageTotal = z.strictObject({
   sessionId: z.string().min(1).max(200),
   model: z.string().max(200),
-  input: z.number().int().nonnegative(),
-  output: z.number().int().nonnegative(),
-  cacheCreation: z.number().int().nonnegative(),
+  input: tokenCount,
+  output: tokenCount,
+  cacheCreation: tokenCount,
   /** The part of cacheCreation written with the 1-hour TTL (priced higher). */
-  cacheCreation1h: z.number().int().nonnegative().optional(),
-  cacheRead: z.number().int().nonnegative(),
-  messages: z.number().int().nonnegative().optional(),
+  cacheCreation1h: tokenCount.optional(),
+  cacheRead: tokenCount,
+  messages: smallCount.optional(),
 });
 export type UsageTotal = z.infer<typeof usageTotal>;
 
@@ -129,18 +138,18 @@ export const reportedTotal = z.strictObject({
   sessionId: z.string().min(1).max(200),
   model: z.string().min(1).max(200),
   costUsd: z.number().finite().nonnegative().max(1e7),
-  input: z.number().int().nonnegative().max(1e13),
-  output: z.number().int().nonnegative().max(1e13),
-  cacheRead: z.number().int().nonnegative().max(1e13),
-  cacheCreation: z.number().int().nonnegative().max(1e13),
+  input: tokenCount,
+  output: tokenCount,
+  cacheRead: tokenCount,
+  cacheCreation: tokenCount,
 });
 export type ReportedTotal = z.infer<typeof reportedTotal>;
 
 export const heartbeatRequest = z.strictObject({
-  pid: z.number().int().positive().optional(),
+  pid: processId.optional(),
   /** CPU and memory of the child's process tree; null when the platform cannot tell. */
   cpuPercent: z.number().nonnegative().max(100_000).nullable().optional(),
-  rssBytes: z.number().int().nonnegative().nullable().optional(),
+  rssBytes: z.number().int().nonnegative().max(MAX_BYTES).nullable().optional(),
   sessionId: z.string().min(1).max(200).optional(),
   tokens: tokenCounts.optional(),
   usage: z.array(usageTotal).max(1000).optional(),
@@ -157,7 +166,7 @@ export const heartbeatResponse = z.object({
 export type HeartbeatResponse = z.infer<typeof heartbeatResponse>;
 
 export const startedRequest = z.strictObject({
-  pid: z.number().int().positive(),
+  pid: processId,
   host: z.string().min(1).max(255),
   sessionId: z.string().min(1).max(200).optional(),
   telemetry: telemetryMode.optional(),
@@ -169,6 +178,7 @@ export const startedRequest = z.strictObject({
 export type StartedRequest = z.infer<typeof startedRequest>;
 
 export const exitedRequest = z.strictObject({
+  // Signed POSIX codes and unsigned Windows ones (0xC0000005 is 3221225477): the column is bigint (007).
   exitCode: z.number().int().min(-2_147_483_648).max(4_294_967_295).nullable(),
   signal: z.string().max(32).nullable().optional(),
   reason: z.string().max(2000).optional(),

@@ -108,3 +108,14 @@ eachBackend(
     }
   },
 );
+
+eachBackend(
+  "db: bigint past 2^53 is a number on both backends (never a BigInt that JSON cannot carry)",
+  async ({ db }) => {
+    const [row] = await db.query<Record<string, unknown>>(
+      "SELECT 9223372036854775807::int8 AS max, sum(x) AS s FROM (VALUES (9007199254740991::int8), (9007199254740991::int8)) v(x)",
+    );
+    assertEquals(typeof row.max, "number");
+    JSON.stringify(row);
+  },
+);
