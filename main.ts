@@ -94,6 +94,10 @@ project.command("set")
   .option("--args <args>", 'default extra arguments for the command ("" for none)')
   .option("--approvals <mode>", "permission requests: off, notify (shown everywhere) or remote (answerable)")
   .option("--approval-timeout <duration>", "how long a remote answer is waited for (default 5m)")
+  .option(
+    "--limit-policy <policy>",
+    "launches while a subscription window is full: allow, refuse, queue, or default (the daemon's)",
+  )
   .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, all(cmd)));
 project.command("rm")
   .description("remove a project (refused while it has active runners, unless --force)")

@@ -28,6 +28,7 @@ import { claudeHookRoutes, observedRoutes } from "./routes/claude_hooks.ts";
 import { PermissionWaiters } from "./permissions.ts";
 import type { UsageDelta } from "./store/usage.ts";
 import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
+import { admitUnderLimits, startLimitLoop } from "./limits.ts";
 import { limitRoutes, observedLimitRoutes, runnerLimitRoutes } from "./routes/limits.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
@@ -100,7 +101,13 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const bookBudgets = (tx: Queryable, deltas: UsageDelta[]) => recordBudgetUsage(tx, deltas, Date.now());
   const app = buildApp(services, {
     drain,
-    runners: { spawnAgent: agentSpawner(services), admit: (tx, p) => admitLaunch(tx, p, Date.now()) },
+    runners: {
+      spawnAgent: agentSpawner(services),
+      admit: async (tx, p, req) => {
+        await admitUnderLimits(services, tx, p, req);
+        await admitLaunch(tx, p, Date.now());
+      },
+    },
     agent: { afterUsage: bookBudgets, prices: config.prices },
     onRequest: observability.onRequest,
     mount: (api) => {
@@ -147,7 +154,13 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   services.url = listenUrl(server.addr);
 
   await registerDaemon(services);
-  const loops: Loop[] = [startReconciler(services)];
+  const loops: Loop[] = [
+    startReconciler(services),
+    startLimitLoop(services, {
+      spawnAgent: agentSpawner(services),
+      admit: (tx, p) => admitLaunch(tx, p, Date.now()),
+    }),
+  ];
   const metricsUrl = await observability.start();
   await db.transaction((tx) =>
     emit(tx, {

@@ -32,7 +32,7 @@ import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
 import { session, sessionList, usageReport } from "./schemas/session.ts";
-import { limitHistory, type LimitsReport, limitsResponse } from "./schemas/limits.ts";
+import { limitHistory, type LimitsReport, limitsResponse, queuedLaunchResponse } from "./schemas/limits.ts";
 
 export interface ClientOptions {
   url: string;
@@ -237,6 +237,12 @@ export class StratavoreClient {
   }
   launch(body: LaunchRequest) {
     return this.request("POST", "/api/v1/runners", launchResponse, { body });
+  }
+  /** A detached launch: started, or queued for a subscription window's reset (policy queue). */
+  launchDetached(body: LaunchRequest) {
+    return this.request("POST", "/api/v1/runners", z.union([launchResponse, queuedLaunchResponse]), {
+      body: { ...body, spawn: true },
+    });
   }
   stopRunner(id: number, reason?: string) {
     return this.request("POST", `/api/v1/runners/${id}/stop`, runner, { body: reason ? { reason } : {} });

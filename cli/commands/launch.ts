@@ -25,7 +25,17 @@ export async function launchCommand(project: string, args: string[], opts: Launc
     );
   }
   if (opts.detach || opts.attach) {
-    const { runner } = await client.launch({ project, prompt: opts.prompt, args, spawn: true });
+    const answer = await client.launchDetached({ project, prompt: opts.prompt, args });
+    if ("queued" in answer) {
+      // Held for a subscription window's reset (the project's limit policy is queue).
+      if (ctx.json) console.log(JSON.stringify(answer, null, 2));
+      else {
+        console.log(`${answer.queued.reason} (queue entry ${answer.queued.id})`);
+        console.log("see it with: stratavore limits");
+      }
+      return 0;
+    }
+    const { runner } = answer;
     if (opts.attach) {
       const { attachCommand } = await import("./attach.ts");
       return await attachCommand(String(runner.id), opts);

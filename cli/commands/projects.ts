@@ -5,7 +5,12 @@
 import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import { PROJECT_NAME_RE } from "../../lib/schemas/common.ts";
-import { APPROVAL_MODES, type Project, type ProjectPatch } from "../../lib/schemas/project.ts";
+import {
+  APPROVAL_MODES,
+  LIMIT_POLICIES,
+  type Project,
+  type ProjectPatch,
+} from "../../lib/schemas/project.ts";
 import { parseDuration } from "../../lib/duration.ts";
 import { parseChoice, parseWholeNumber, splitArgs } from "../args.ts";
 import { connect } from "../connect.ts";
@@ -30,6 +35,7 @@ export interface ProjectOptions extends GlobalOptions {
   command?: string;
   args?: string;
   approvals?: string;
+  limitPolicy?: string;
   approvalTimeout?: string;
 }
 
@@ -57,6 +63,10 @@ function fields(opts: ProjectOptions): ProjectPatch {
     patch.command = opts.command;
   }
   if (opts.args !== undefined) patch.commandArgs = splitArgs(opts.args);
+  if (opts.limitPolicy !== undefined) {
+    const p = parseChoice("--limit-policy", opts.limitPolicy, [...LIMIT_POLICIES, "default"] as const);
+    patch.limitPolicy = p === "default" ? null : p;
+  }
   if (opts.approvals !== undefined) {
     patch.approvals = parseChoice("--approvals", opts.approvals, APPROVAL_MODES);
   }
@@ -171,7 +181,7 @@ export async function projectSetCommand(name: string, opts: ProjectOptions): Pro
     throw new AppError(
       "usage",
       "nothing to change: give at least one of --path, --max-runners, --description, --command, --args, " +
-        "--approvals, --approval-timeout",
+        "--approvals, --approval-timeout, --limit-policy",
     );
   }
   const p = await (await connect(ctx)).updateProject(name, patch);
@@ -187,6 +197,9 @@ function describePatch(patch: ProjectPatch, p: Project): string {
   if (patch.description !== undefined) parts.push(`description ${JSON.stringify(p.description)}`);
   if (patch.command !== undefined || patch.commandArgs !== undefined) {
     parts.push(`command ${commandLine(p)}`);
+  }
+  if (patch.limitPolicy !== undefined) {
+    parts.push(`limit policy ${p.limitPolicy ?? "the daemon's (STRATAVORE_LIMIT_POLICY)"}`);
   }
   if (patch.approvals !== undefined || patch.approvalTimeoutSeconds !== undefined) {
     parts.push(`approvals ${approvalsText(p)}`);

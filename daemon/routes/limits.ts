@@ -14,6 +14,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { limitHistory, listLimits, recordLimits } from "../store/limits.ts";
 import { getRunner } from "../store/runners.ts";
+import { listQueue } from "../limits.ts";
 
 export function runnerLimitRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -49,7 +50,14 @@ const sinceText = z.string().regex(/^\d{1,4}[hd]$/, 'expected a span such as "6h
 export function limitRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/", async (c) => {
-    return c.json({ accounts: await listLimits(s.db), thresholds: s.config.limitAlerts });
+    return c.json({
+      accounts: await listLimits(s.db),
+      thresholds: s.config.limitAlerts,
+      policy: s.config.limitPolicy,
+      threshold: s.config.limitThreshold,
+      resume: s.config.limitResume,
+      queue: await listQueue(s.db),
+    });
   });
   app.get("/history", async (c) => {
     const account = readParam("account", c.req.query("account"), z.string().min(1).max(4200));

@@ -18,6 +18,7 @@ import type { Services } from "../services.ts";
 import { emit } from "../store/outbox.ts";
 import { getRunner, type LaunchContext, launchRunner, listRunners, transition } from "../store/runners.ts";
 import { isActive } from "../runner_states.ts";
+import { enqueueLaunch, LaunchQueued } from "../limits.ts";
 
 const allFlag = z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1");
 const limit = z.string().regex(/^\d{1,5}$/, "expected a whole number up to 99999").transform(Number)
@@ -63,6 +64,18 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
         launchRunner(tx, body, { host: body.spawn ? s.host : null, daemonId: s.daemonId, admit: hooks.admit })
       );
     } catch (e) {
+      // Held for the subscription window's reset (policy queue): started by the daemon after it.
+      if (e instanceof LaunchQueued) return c.json({ queued: await enqueueLaunch(s, body, e) }, 202);
+      if (isAppError(e) && e.code === "limit_reached") {
+        await s.db.transaction((tx) =>
+          emit(tx, {
+            type: "limits.launch_refused",
+            entityId: body.project,
+            project: body.project,
+            payload: { message: e.message, ...(e.details as Record<string, unknown>) },
+          })
+        );
+      }
       if (isAppError(e) && (e.code === "quota_exceeded" || e.code === "budget_exceeded")) {
         // The refusal is an event too (Telegram, metrics), written outside the rolled-back launch.
         const type = e.code === "quota_exceeded" ? "project.quota_exceeded" : "budget.launch_refused";

@@ -17,6 +17,7 @@ interface ProjectRow {
   command_args: string[];
   approvals: Project["approvals"];
   approval_timeout_seconds: number;
+  limit_policy: Project["limitPolicy"];
   active_runners: number;
   tokens_this_period: number;
   created_at: Date;
@@ -48,6 +49,7 @@ export function toProject(r: ProjectRow): Project {
     commandArgs: r.command_args,
     approvals: r.approvals,
     approvalTimeoutSeconds: r.approval_timeout_seconds,
+    limitPolicy: r.limit_policy ?? null,
     activeRunners: r.active_runners,
     tokensThisPeriod: r.tokens_this_period,
     createdAt: r.created_at.toISOString(),
@@ -74,8 +76,8 @@ export async function createProject(tx: Queryable, body: ProjectCreate): Promise
   try {
     await tx.query(
       `INSERT INTO projects (name, path, description, max_runners, command, command_args, approvals,
-         approval_timeout_seconds)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+         approval_timeout_seconds, limit_policy)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)`,
       [
         body.name,
         body.path,
@@ -85,6 +87,7 @@ export async function createProject(tx: Queryable, body: ProjectCreate): Promise
         body.commandArgs ?? [],
         body.approvals ?? "notify",
         body.approvalTimeoutSeconds ?? 300,
+        body.limitPolicy ?? null,
       ],
     );
   } catch (e) {
@@ -113,6 +116,8 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
        command_args = coalesce($6::jsonb, command_args),
        approvals = coalesce($7, approvals),
        approval_timeout_seconds = coalesce($8, approval_timeout_seconds),
+       -- "default" (sent as null with $10) goes back to the daemon's policy.
+       limit_policy = CASE WHEN $10 THEN $9 ELSE limit_policy END,
        updated_at = now()
      WHERE name = $1 RETURNING id`,
     [
@@ -124,6 +129,8 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
       patch.commandArgs ?? null,
       patch.approvals ?? null,
       patch.approvalTimeoutSeconds ?? null,
+      patch.limitPolicy ?? null,
+      patch.limitPolicy !== undefined,
     ],
   );
   if (rows.length === 0) throw notFound(name);

@@ -161,7 +161,7 @@ export interface LaunchContext {
   host?: string | null;
   daemonId?: string;
   /** Checks run under the project lock after the quota (budgets add theirs here). */
-  admit?: (tx: Queryable, project: { id: number; name: string }) => Promise<void>;
+  admit?: (tx: Queryable, project: { id: number; name: string }, req: LaunchRequest) => Promise<void>;
 }
 
 interface LaunchProject {
@@ -212,7 +212,7 @@ export async function launchRunner(
       details: { project: p.name, quota: p.max_runners, activeRunners: ids },
     });
   }
-  await ctx.admit?.(tx, p);
+  await ctx.admit?.(tx, p, req);
   const line = planCommandLine({ command: p.command, commandArgs: p.command_args, path: p.path }, req);
   const mode = req.mode ?? (req.prompt !== undefined ? "headless" : "interactive");
   const [{ id }] = await tx.query<{ id: number }>(

@@ -89,10 +89,33 @@ export const limitAccount = z.object({
 });
 export type LimitAccount = z.infer<typeof limitAccount>;
 
+export const queuedLaunch = z.object({
+  id: z.number(),
+  project: z.string(),
+  /** A launch held for the reset (policy queue), or a headless run to continue after it. */
+  kind: z.enum(["launch", "resume"]),
+  account: z.string(),
+  notBefore: timestamp.nullable(),
+  reason: z.string(),
+});
+export type QueuedLaunch = z.infer<typeof queuedLaunch>;
+
+export const queuedLaunchResponse = z.object({ queued: queuedLaunch });
+
 export const limitsResponse = z.object({
   accounts: z.array(limitAccount),
   /** Thresholds (percent) that raise limits.warning, once per window. */
   thresholds: z.array(z.number()),
+  /** The daemon's launch policy and its threshold (projects may override the policy). */
+  policy: z.enum(["allow", "refuse", "queue"]),
+  threshold: z.number(),
+  /** Whether headless runs cut off by the limit are continued after the reset. */
+  resume: z.boolean(),
+  /** Waiting entries, and those of the last day with what became of them. */
+  queue: z.array(queuedLaunch.extend({
+    status: z.enum(["waiting", "started", "cancelled", "failed", "skipped"]),
+    runnerId: z.number().nullable(),
+  })),
 });
 export type LimitsResponse = z.infer<typeof limitsResponse>;
 

@@ -10,6 +10,9 @@ const commandArgs = z.array(z.string().max(8192)).max(256);
 export const APPROVAL_MODES = ["off", "notify", "remote"] as const;
 const approvals = z.enum(APPROVAL_MODES);
 const approvalTimeoutSeconds = z.number().int().min(5).max(86_400);
+/** Launches while a subscription window is full: allow, refuse or queue; null → the daemon's limitPolicy. */
+export const LIMIT_POLICIES = ["allow", "refuse", "queue"] as const;
+const limitPolicy = z.enum(LIMIT_POLICIES).nullable();
 
 export const projectCreate = z.strictObject({
   name: projectName,
@@ -20,6 +23,7 @@ export const projectCreate = z.strictObject({
   commandArgs: commandArgs.optional(),
   approvals: approvals.optional(),
   approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
+  limitPolicy: limitPolicy.optional(),
 });
 export type ProjectCreate = z.infer<typeof projectCreate>;
 
@@ -31,6 +35,7 @@ export const projectPatch = z.strictObject({
   commandArgs: commandArgs.optional(),
   approvals: approvals.optional(),
   approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
+  limitPolicy: limitPolicy.optional(),
 });
 export type ProjectPatch = z.infer<typeof projectPatch>;
 
@@ -44,6 +49,7 @@ export const project = z.object({
   commandArgs: z.array(z.string()),
   approvals: approvals,
   approvalTimeoutSeconds: z.number(),
+  limitPolicy: limitPolicy.optional(),
   activeRunners: z.number(),
   tokensThisPeriod: z.number(),
   createdAt: timestamp,

@@ -12,6 +12,7 @@ const PROJECT_FIELDS = [
   "createdAt",
   "description",
   "id",
+  "limitPolicy",
   "maxRunners",
   "name",
   "path",
