@@ -85,6 +85,25 @@ const dash = (
 const exact = (n: number) => n.toLocaleString("en-US");
 const when = (iso: string | null, at: number) => (iso ? `${iso} (${formatAge(iso, at)})` : "-");
 
+/** A runner the usage limit stopped: until when, and who continues it after the reset. */
+function limitField(r: Runner, at: number): [string, string][] {
+  if (!r.limitedUntil) {
+    return r.resumedFrom ? [["continues", `runner ${r.resumedFrom} (after a usage limit)`]] : [];
+  }
+  const ahead = Date.parse(r.limitedUntil) > at;
+  const who = r.mode === "headless"
+    ? "Stratavore continues it after the reset (unless STRATAVORE_LIMIT_RESUME is off)"
+    : r.autoContinue
+    ? "Claude Code continues it by itself after the reset"
+    : "continue it by hand after the reset";
+  return [[
+    "limit",
+    `${ahead ? "limited until" : "was limited until"} ${r.limitedUntil} (${r.limitedWindow ?? "?"})${
+      ahead ? `; ${who}` : ""
+    }`,
+  ]];
+}
+
 export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string, string][] {
   const at = now();
   const t = r.tokens;
@@ -107,6 +126,7 @@ export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string,
     ["state", paintState({ state: r.state, activity: null }, color)],
     ["activity", activity],
     ["reason", dash(r.reason)],
+    ...limitField(r, at),
     ["exit", exit],
     ["mode", r.mode],
     ["command", [r.command, ...r.args].map(shellQuote).join(" ")],

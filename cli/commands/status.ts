@@ -5,7 +5,7 @@ import { VERSION } from "../../lib/version.ts";
 import { connect } from "../connect.ts";
 import { contextFrom, type GlobalOptions } from "../context.ts";
 import { paint } from "../render/ansi.ts";
-import { formatSpan, printJson, renderFields, STATE_COLOURS } from "../render/format.ts";
+import { formatSpan, now, printJson, renderFields, STATE_COLOURS } from "../render/format.ts";
 
 export async function statusCommand(opts: GlobalOptions): Promise<void> {
   const ctx = contextFrom(opts);
@@ -38,5 +38,25 @@ export function statusFields(s: Status, color: boolean): [string, string][] {
     ["broker", `${s.broker.kind === "embedded" ? "embedded" : "RabbitMQ"}, ${s.broker.location}`],
     ["projects", String(s.projects)],
     ["runners", `${active}; ${ended}`],
+    ...limitLines(s, color),
   ];
+}
+
+const WINDOW_TEXT: Record<string, string> = { five_hour: "5-hour", seven_day: "weekly" };
+
+/** One line per account: each window's percent and time to reset, red while it refuses requests. */
+function limitLines(s: Status, color: boolean): [string, string][] {
+  const by = new Map<string, NonNullable<Status["limits"]>>();
+  for (const l of s.limits ?? []) by.set(l.label, [...(by.get(l.label) ?? []), l]);
+  const at = now();
+  return [...by].map(([label, ws]) => [
+    "limits",
+    ws.map((w) => {
+      const left = w.resetsAt ? Date.parse(w.resetsAt) - at : NaN;
+      const text = `${WINDOW_TEXT[w.window] ?? w.window} ${w.percent}%${
+        Number.isFinite(left) && left > 0 ? ` (resets in ${formatSpan(left)})` : ""
+      }`;
+      return w.limited ? paint(`${text} limited`, "red", color) : text;
+    }).join(", ") + ` · ${label}`,
+  ]);
 }

@@ -81,12 +81,21 @@ const ACTIVITY_TEXT: Record<Activity, string> = {
   ended: "session ended",
 };
 
-/** "running (waiting for input)" while a session reports its activity; the bare state otherwise. */
-export function stateText(r: Pick<Runner, "state" | "activity">): string {
+/**
+ * "running (waiting for input)" while a session reports its activity; "running (limited until 14:05 UTC)"
+ * while the usage limit holds it; the bare state otherwise.
+ */
+export function stateText(r: Pick<Runner, "state" | "activity"> & { limitedUntil?: string | null }): string {
+  if (r.state === "running" && r.limitedUntil && Date.parse(r.limitedUntil) > now()) {
+    return `running (limited until ${r.limitedUntil.slice(11, 16)} UTC)`;
+  }
   return r.state === "running" && r.activity ? `running (${ACTIVITY_TEXT[r.activity]})` : r.state;
 }
 
-export function paintState(r: Pick<Runner, "state" | "activity">, color: boolean): string {
+export function paintState(
+  r: Pick<Runner, "state" | "activity"> & { limitedUntil?: string | null },
+  color: boolean,
+): string {
   // A session waiting for its user, or whose turn failed, stands out from the running ones.
   const colour = r.state === "running" && r.activity === "waiting_for_input"
     ? "yellow"

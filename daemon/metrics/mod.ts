@@ -36,6 +36,10 @@ const KNOWN_EVENT_TYPES = [
   "budget.warning",
   "budget.exceeded",
   "budget.launch_refused",
+  "limits.warning",
+  "limits.reached",
+  "limits.launch_refused",
+  "runner.limited",
   "event.dead_lettered",
 ];
 

@@ -261,6 +261,52 @@ export class DaemonMetrics {
     );
     fromDb(
       Gauge,
+      "stratavore_limit_utilization",
+      "Subscription window used (0 to 1) per account (its Claude login, else config folder) and window " +
+        "(five_hour, seven_day), as Claude Code last reported it; 0 once the window has reset.",
+      ["account", "window"],
+      (s, put) => {
+        for (const a of s.limits) {
+          for (const w of a.windows) put({ account: a.key, window: w.window }, w.utilization);
+        }
+      },
+    );
+    fromDb(
+      Gauge,
+      "stratavore_limit_seconds_to_reset",
+      "Seconds until the subscription window resets (0 once it has).",
+      ["account", "window"],
+      (s, put) => {
+        for (const a of s.limits) {
+          for (const w of a.windows) {
+            if (w.secondsToReset !== null) put({ account: a.key, window: w.window }, w.secondsToReset);
+          }
+        }
+      },
+    );
+    fromDb(
+      Gauge,
+      "stratavore_limit_limited",
+      "1 while the subscription window refuses requests (status rejected, reset ahead), else 0.",
+      ["account", "window"],
+      (s, put) => {
+        for (const a of s.limits) {
+          for (const w of a.windows) put({ account: a.key, window: w.window }, w.limited ? 1 : 0);
+        }
+      },
+    );
+    fromDb(
+      Gauge,
+      "stratavore_limit_queue",
+      'Launches (kind="launch") and cut-off runs to continue (kind="resume") waiting for a reset.',
+      ["kind"],
+      (s, put) => {
+        put({ kind: "launch" }, s.limitQueue.launch);
+        put({ kind: "resume" }, s.limitQueue.resume);
+      },
+    );
+    fromDb(
+      Gauge,
       "stratavore_notifications_pending",
       "Telegram notifications queued and not yet sent (waiting, or retrying).",
       [],

@@ -3,6 +3,8 @@
  * scrape (concurrent scrapes share one reading). Being read from the database, these numbers are right
  * after a restart and the same on every daemon sharing the database.
  */
+import { listLimits } from "../store/limits.ts";
+import type { LimitAccount } from "../../lib/schemas/limits.ts";
 import type { Db } from "../../lib/db/types.ts";
 import { RUNNER_STATES, type RunnerState } from "../../lib/schemas/runner.ts";
 import { ACTIVE_SQL } from "../store/runners.ts";
@@ -35,6 +37,10 @@ export interface Snapshot {
   outboxOldestPendingSeconds: number;
   notifications: { sent: number; failed: number; pending: number };
   usageDisagreements: number;
+  /** Subscription windows per account (latest figures; a window past its reset reads 0). */
+  limits: LimitAccount[];
+  /** Entries waiting for a reset, by kind (launch, resume). */
+  limitQueue: Record<"launch" | "resume", number>;
 }
 
 const zeroTokens = (): Tokens => ({
@@ -100,6 +106,14 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
        )::int AS disagreements`,
   );
 
+  const limits = await listLimits(db);
+  const limitQueue = { launch: 0, resume: 0 };
+  for (
+    const r of await db.query<{ kind: "launch" | "resume"; n: number }>(
+      "SELECT kind, count(*)::int AS n FROM limit_queue WHERE status = 'waiting' GROUP BY kind",
+    )
+  ) limitQueue[r.kind] = r.n;
+
   const runners = Object.fromEntries(RUNNER_STATES.map((s) => [s, 0])) as Record<RunnerState, number>;
   for (const r of states) runners[r.state] = r.n;
   const activeByProject = new Map<string, number>();
@@ -123,5 +137,7 @@ export async function readSnapshot(db: Db): Promise<Snapshot> {
     outboxOldestPendingSeconds: Math.max(0, counts.oldest ?? 0),
     notifications: { sent: counts.sent, failed: counts.failed, pending: counts.waiting },
     usageDisagreements: counts.disagreements,
+    limits,
+    limitQueue,
   };
 }

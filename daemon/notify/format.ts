@@ -177,6 +177,62 @@ export function describeEvent(ev: EventEnvelope): Notice | undefined {
         priority: "default",
         text: `launch refused${project ? ` in project ${project}` : ""}: ${message ?? "over budget"}`,
       };
+    case "limits.warning":
+      return {
+        priority: "default",
+        text: `${p.windowText ?? p.window} usage window of ${p.label ?? ev.entityId} at ${p.percent}% ` +
+          `(threshold ${p.threshold}%)${str(p.resetsAt) ? `, resets ${utcTime(p.resetsAt as string)}` : ""}`,
+      };
+    case "limits.reached":
+      return {
+        priority: "high",
+        text: `${p.windowText ?? p.window} usage limit of ${p.label ?? ev.entityId} reached` +
+          `${str(p.resetsAt) ? `: sessions are limited until ${utcTime(p.resetsAt as string)}` : ""}`,
+      };
+    case "runner.limited":
+      return {
+        priority: "high",
+        text: `${who} hit the ${p.windowText ?? "usage"} limit: limited until ${
+          str(p.limitedUntil) ? utcTime(p.limitedUntil as string) : "the reset"
+        }`,
+      };
+    case "limits.launch_refused":
+      return {
+        priority: "default",
+        text: message ?? `launch refused in project ${ev.entityId}: usage limit`,
+      };
+    case "limits.launch_queued":
+    case "limits.resume_queued":
+      return {
+        priority: "low",
+        text: ev.type === "limits.launch_queued"
+          ? `${str(p.reason) ?? "launch queued for the usage limit's reset"}${
+            project ? ` (project ${project})` : ""
+          }`
+          : `runner ${p.runnerId} will be continued after the usage limit resets${
+            str(p.notBefore) ? ` (${utcTime(p.notBefore as string)})` : ""
+          }`,
+      };
+    case "limits.launch_started":
+    case "limits.resume_started": {
+      const r = (p.runner ?? {}) as RunnerPayload;
+      return {
+        priority: "low",
+        text: ev.type === "limits.resume_started"
+          ? `runner ${p.resumedFrom} continued after the usage limit reset, as runner ${r.id}`
+          : `queued launch started after the usage limit reset: runner ${r.id}${
+            project ? ` in project ${project}` : ""
+          }`,
+      };
+    }
+    case "limits.resume_skipped":
+    case "limits.resume_cancelled":
+    case "limits.resume_failed":
+    case "limits.launch_failed":
+      return {
+        priority: "default",
+        text: `${ev.type.replace("limits.", "").replace("_", " ")}: ${p.reason ?? ""}`,
+      };
     case "project.quota_exceeded":
       return {
         priority: "default",

@@ -5,6 +5,7 @@ import type { Services } from "../services.ts";
 import { RUNNER_STATES, type RunnerState } from "../../lib/schemas/runner.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import { VERSION } from "../../lib/version.ts";
+import { listLimits } from "../store/limits.ts";
 
 export function healthRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -40,6 +41,16 @@ export async function readStatus(s: Services): Promise<Status> {
     broker: s.broker,
     runners,
     projects,
+    limits: (await listLimits(s.db)).flatMap((a) =>
+      a.windows.map((w) => ({
+        account: a.key,
+        label: a.label,
+        window: w.window,
+        percent: w.percent,
+        resetsAt: w.resetsAt,
+        limited: w.limited,
+      }))
+    ),
   };
 }
 

@@ -12,5 +12,14 @@ export const status = z.object({
   broker: z.object({ kind: z.enum(["embedded", "rabbitmq"]), location: z.string() }),
   runners: z.record(runnerState, z.number()),
   projects: z.number(),
+  /** Subscription windows per account (see GET /api/v1/limits for the details). */
+  limits: z.array(z.object({
+    account: z.string(),
+    label: z.string(),
+    window: z.string(),
+    percent: z.number(),
+    resetsAt: z.string().nullable(),
+    limited: z.boolean(),
+  })).optional(),
 });
 export type Status = z.infer<typeof status>;

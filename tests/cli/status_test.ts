@@ -11,6 +11,7 @@ const STATUS_FIELDS = [
   "daemonId",
   "database",
   "home",
+  "limits",
   "projects",
   "runners",
   "startedAt",

@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert
 import { runStratavore } from "../helpers/cli.ts";
 import { eachRealDaemon, type RealTest } from "./harness.ts";
 import { startTmux } from "../helpers/tmux.ts";
+import { chromiumAvailable, signIn, withBrowser } from "../web/browser.ts";
 import { MAIN } from "../helpers/env.ts";
 import { activeRunner, MODEL, prompt } from "./session.ts";
 
@@ -66,6 +67,43 @@ eachRealDaemon("a headless subscriber run reports its 5-hour and weekly windows"
     );
     const cli = await runStratavore(["limits"], { env: t.env });
     assertMatch(cli.stdout, /5-hour .* 87%\s+in (59m\d*s?|1h)/);
+    const status = await runStratavore(["status"], { env: t.env });
+    assertMatch(
+      status.stdout,
+      /limits:\s+5-hour 87% \(resets in (59m\d*s?|1h)\), weekly 42% \(resets in (2d23h|3d)\)/,
+    );
+
+    // Prometheus: utilisation and seconds to reset per account and window.
+    const metrics = await (await fetch(`${t.daemon.url}/api/v1/metrics`, {
+      headers: { authorization: `Bearer ${t.daemon.token}` },
+    })).text();
+    const series = (name: string, window: string) =>
+      Number(
+        metrics.split("\n").find((l) =>
+          l.startsWith(`${name}{`) && l.includes(`window="${window}"`) && l.includes(t.claudeDir)
+        )?.split(" ").at(-1),
+      );
+    assertEquals(series("stratavore_limit_utilization", "five_hour"), 0.87);
+    assertEquals(series("stratavore_limit_utilization", "seven_day"), 0.42);
+    const left = series("stratavore_limit_seconds_to_reset", "five_hour");
+    assert(left > 3000 && left <= 3600, `seconds to reset ${left}`);
+    assertEquals(series("stratavore_limit_limited", "five_hour"), 0);
+
+    // The web fleet page: a bar per window with the time to reset.
+    if (chromiumAvailable()) {
+      await withBrowser(async (b) => {
+        const page = await b.newPage();
+        await signIn(page, t.daemon.url, t.daemon.token);
+        await page.goto(`${t.daemon.url}/#/`);
+        const bar = page.locator('[data-window="five_hour"][data-percent="87"]');
+        await bar.waitFor();
+        assertMatch(await bar.innerText(), /5-hour window[\s\S]*87% · resets in (59m|1h 00m)/);
+        assertMatch(
+          await page.locator('[data-window="seven_day"]').innerText(),
+          /Weekly window[\s\S]*42% · resets in (2d 23h|3d 0h)/,
+        );
+      });
+    }
   } finally {
     t.api.rateLimits = undefined;
   }

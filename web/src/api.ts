@@ -8,6 +8,7 @@ import type { Project } from "../../lib/schemas/project.ts";
 import type { LaunchResponse, PermissionRequest, Runner } from "../../lib/schemas/runner.ts";
 import type { UsageReport } from "../../lib/schemas/session.ts";
 import type { Status } from "../../lib/schemas/status.ts";
+import type { LimitsResponse, QueuedLaunch } from "../../lib/schemas/limits.ts";
 
 const TOKEN_KEY = "stratavore.token";
 
@@ -101,8 +102,9 @@ export const api = {
   runners: async (f: { all?: boolean; limit?: number; project?: string } = {}) =>
     (await call<{ runners: Runner[] }>("GET", `/api/v1/runners${q(f)}`)).runners,
   runner: (id: number) => call<Runner>("GET", `/api/v1/runners/${id}`),
+  /** Started, or queued for a subscription window's reset (the project's limit policy is queue). */
   launch: (body: { project: string; prompt: string; args?: string[]; spawn: true }) =>
-    call<LaunchResponse>("POST", "/api/v1/runners", { body }),
+    call<LaunchResponse | { queued: QueuedLaunch }>("POST", "/api/v1/runners", { body }),
   stop: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/stop`, { body: {} }),
   kill: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/kill`, { body: {} }),
   permissions: async (id: number) =>
@@ -112,6 +114,7 @@ export const api = {
       body: { ...body, channel: "web" },
     }),
   budgets: async () => (await call<{ budgets: Budget[] }>("GET", "/api/v1/budgets")).budgets,
+  limits: () => call<LimitsResponse>("GET", "/api/v1/limits"),
   usage: (p: { by: "day" | "model" | "project"; project?: string; since?: string; until?: string }) =>
     call<UsageReport>("GET", `/api/v1/usage${q(p)}`),
   recentEvents: async (p: { types?: string; limit?: number }) =>

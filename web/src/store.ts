@@ -3,6 +3,7 @@
  * carry the whole runner) and refreshed by polling only for what is not an event (CPU, memory, heartbeats,
  * token counts, budget use).
  */
+import type { LimitsResponse } from "../../lib/schemas/limits.ts";
 import { useEffect, useReducer } from "preact/hooks";
 import type { Budget } from "../../lib/schemas/budget.ts";
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
@@ -32,6 +33,8 @@ export class Fleet {
   runners = new Map<number, Runner>();
   projects: Project[] = [];
   budgets: Budget[] = [];
+  /** Subscription windows per account (null until loaded, or when the daemon has none). */
+  limits: LimitsResponse | null = null;
   stream: StreamState = "connecting";
   loaded = false;
   error: string | null = null;
@@ -90,21 +93,24 @@ export class Fleet {
     this.runners.clear();
     this.projects = [];
     this.budgets = [];
+    this.limits = null;
     this.loaded = false;
     this.stream = "connecting";
   }
 
   async load(): Promise<void> {
     try {
-      const [active, recent, projects, budgets] = await Promise.all([
+      const [active, recent, projects, budgets, limits] = await Promise.all([
         api.runners(),
         api.runners({ all: true, limit: 50 }),
         api.projects(),
         api.budgets(),
+        api.limits().catch(() => null),
       ]);
       for (const r of [...recent, ...active]) this.runners.set(r.id, r);
       this.projects = projects;
       this.budgets = budgets;
+      this.limits = limits;
       this.loaded = true;
       this.error = null;
       this.refreshedAt = Date.now();
@@ -148,9 +154,14 @@ export class Fleet {
   async refreshProjects(): Promise<void> {
     if (!this.loaded) return;
     try {
-      const [projects, budgets] = await Promise.all([api.projects(), api.budgets()]);
+      const [projects, budgets, limits] = await Promise.all([
+        api.projects(),
+        api.budgets(),
+        api.limits().catch(() => this.limits),
+      ]);
       this.projects = projects;
       this.budgets = budgets;
+      this.limits = limits;
       this.notify();
     } catch { /* the runner poll reports errors */ }
   }
@@ -165,7 +176,9 @@ export class Fleet {
     if (e.type.startsWith("runner.") && runner && typeof runner.id === "number") {
       this.runners.set(runner.id, runner);
     }
-    if (e.type.startsWith("project.") || e.type.startsWith("budget.")) void this.refreshProjects();
+    if (e.type.startsWith("project.") || e.type.startsWith("budget.") || e.type.startsWith("limits.")) {
+      void this.refreshProjects();
+    }
     for (const l of this.#eventListeners) l(e);
     this.notify();
   }

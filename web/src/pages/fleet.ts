@@ -4,6 +4,7 @@ import { html } from "htm/preact";
 import type { Budget } from "../../../lib/schemas/budget.ts";
 import type { Project } from "../../../lib/schemas/project.ts";
 import type { Runner } from "../../../lib/schemas/runner.ts";
+import type { LimitsResponse } from "../../../lib/schemas/limits.ts";
 import { ActivityBadge, Bar, Empty, ErrorBox, StateBadge } from "../components.ts";
 import { age, bytes, compact, grouped, percent, span, time, tokenTotal } from "../format.ts";
 import { type Fleet, isActive, useFleet, useNow } from "../store.ts";
@@ -32,6 +33,52 @@ function BudgetBar({ b, now }: { b: Budget; now: number }) {
       />
     </div>
   `;
+}
+
+const WINDOW_TEXT: Record<string, string> = { five_hour: "5-hour window", seven_day: "Weekly window" };
+
+/** Each account's subscription windows: a bar per window with the time to reset. */
+function LimitsCard({ limits, now }: { limits: LimitsResponse; now: number }) {
+  const warn = limits.thresholds[0] ?? 80;
+  const waiting = limits.queue.filter((q) => q.status === "waiting");
+  return html`<div class="card limits" aria-label="Subscription limits">
+    ${
+    limits.accounts.map((a) =>
+      html`<div class="limit-account" data-account=${a.key}>
+        <p class="muted small" title=${a.key}>${
+        a.kind === "account" ? "Account" : "Claude config"
+      } ${a.label}</p>
+        ${
+        a.windows.map((w) => {
+          const left = w.resetsAt ? Date.parse(w.resetsAt) - now : NaN;
+          const resets = Number.isFinite(left) && left > 0 ? `resets in ${span(left)}` : "reset";
+          const text = w.limited && w.resetsAt
+            ? `${w.percent}% · limited until ${time(w.resetsAt)}`
+            : `${w.percent}% · ${resets}`;
+          return html`
+            <div data-window=${w.window} data-percent=${w.percent}>
+              <${Bar}
+                label=${WINDOW_TEXT[w.window] ?? w.window}
+                value=${w.percent}
+                max=${100}
+                text=${text}
+                state=${w.limited ? "exceeded" : w.percent >= warn ? "warning" : "ok"}
+              />
+            </div>
+          `;
+        })
+      }
+      </div>`
+    )
+  }
+    ${
+    waiting.length
+      ? html`<p class="muted small" data-queue=${waiting.length}>${waiting.length} waiting for the reset: ${
+        waiting.map((q) => `${q.kind === "resume" ? "continue" : "launch"} in ${q.project}`).join(", ")
+      }</p>`
+      : null
+  }
+  </div>`;
 }
 
 function ProjectCard({ p, fleet, now }: { p: Project; fleet: Fleet; now: number }) {
@@ -100,6 +147,14 @@ export function FleetPage() {
       </p>
     </div>
     <${ErrorBox} error=${fleet.error} />
+    ${
+    fleet.limits && fleet.limits.accounts.length
+      ? html`
+        <h2>Subscription limits</h2>
+        <${LimitsCard} limits=${fleet.limits} now=${now} />
+      `
+      : null
+  }
     ${
     global.length
       ? html`<div class="card">${

@@ -38,14 +38,20 @@ export function LaunchPage({ project: initial }: { project?: string }) {
     }
     setBusy(true);
     try {
-      const { runner } = await api.launch({
+      const answer = await api.launch({
         project: chosen,
         prompt,
         spawn: true,
         ...(list.length ? { args: list } : {}),
       });
-      fleet.upsert(runner);
-      navigate(`#/runners/${runner.id}`);
+      if ("queued" in answer) {
+        // Held for a subscription window's reset: the fleet page shows the queue.
+        await fleet.refreshProjects();
+        navigate("#/");
+        return;
+      }
+      fleet.upsert(answer.runner);
+      navigate(`#/runners/${answer.runner.id}`);
     } catch (err) {
       setError(err as ApiError);
     } finally {
