@@ -58,9 +58,21 @@ export async function limitsCommand(opts: GlobalOptions) {
       "no subscription limits reported yet (Claude Code reports them for Claude.ai logins, once a session runs)",
     );
   }
+  const at = now();
   printTable(
     ["ACCOUNT", "KEYED BY", "WINDOW", "USED", "RESETS", "STATUS"],
-    limitRows(report.accounts, report.thresholds, ctx.color, now()),
+    limitRows(report.accounts, report.thresholds, ctx.color, at),
     { color: ctx.color, align: ["l", "l", "l", "l", "r", "l"], priority: [8, 2, 9, 9, 7, 6] },
   );
+  console.log(
+    `launches above ${report.threshold}%: ${report.policy} (projects may override: project set --limit-policy); ` +
+      `cut-off headless runs are ${
+        report.resume ? "continued after the reset" : "not continued (resuming is off)"
+      }`,
+  );
+  const waiting = report.queue.filter((q) => q.status === "waiting");
+  for (const q of waiting) {
+    const when = q.notBefore ? `after ${untilText(q.notBefore, at)}` : "when the window allows";
+    console.log(`waiting #${q.id}: ${q.kind === "resume" ? "continue" : "launch"} in ${q.project} ${when}`);
+  }
 }
