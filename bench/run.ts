@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   telemetry: "./telemetry.ts",
   "stop-kill": "./stop_kill.ts",
   hooks: "./hooks.ts",
+  footprint: "./footprint.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);

@@ -1,0 +1,291 @@
+/**
+ * Footprint at rest, measured side by side in one run: the daemon's RSS and CPU while one real agent (around a
+ * long-running fake claude) heartbeats at the default interval, on PGlite (a first start, which runs initdb
+ * in the daemon, and a restart on existing data) and on PostgreSQL; the agent's RSS beside its session; pm2's
+ * daemon holding 5 processes and a bare `deno` process as the references. Then `stratavore runners --json`
+ * against `pm2 jlist` with 5 entries each, run alternately.
+ *   deno run -A bench/footprint.ts [--seconds 60] [--runs 15]
+ * pm2 comes from npm at a pinned version, installed once under $TMPDIR/stratavore-bench-cache.
+ */
+import { StratavoreClient } from "../lib/client.ts";
+import { V8_FLAGS } from "../lib/self.ts";
+import { baseEnv } from "../tests/helpers/cli.ts";
+import { type DaemonHandle, fixtureEnv, startDaemon } from "../tests/helpers/daemon.ts";
+import { freshPostgres } from "../tests/helpers/db.ts";
+import { MAIN, PG_AVAILABLE, REPO } from "../tests/helpers/env.ts";
+import { mb, preciseCpuSecondsOf, rssOf, summarize, table } from "./lib.ts";
+
+const args = Deno.args.join(" ");
+const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 60);
+const RUNS = Number(/--runs[ =](\d+)/.exec(args)?.[1] ?? 15);
+const WARMUP_S = 20;
+const PM2_VERSION = "7.0.4";
+const DENO_FLAGS = ["--allow-all", `--v8-flags=${V8_FLAGS.join(",")}`];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dec = new TextDecoder();
+
+/** pm2 from npm (pinned), installed once per machine into the bench cache; undefined without node/npm. */
+async function pm2Bin(): Promise<string | undefined> {
+  const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/stratavore-bench-cache/pm2-${PM2_VERSION}`;
+  const bin = `${dir}/node_modules/pm2/bin/pm2`;
+  try {
+    await Deno.stat(bin);
+    return bin;
+  } catch { /* install it */ }
+  await Deno.mkdir(dir, { recursive: true });
+  try {
+    const out = await new Deno.Command("npm", {
+      args: ["install", "--prefix", dir, "--no-audit", "--no-fund", "--silent", `pm2@${PM2_VERSION}`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      console.error(`  npm install pm2@${PM2_VERSION} failed: ${dec.decode(out.stderr).slice(0, 500)}`);
+      return undefined;
+    }
+    return bin;
+  } catch (e) {
+    console.error(`  pm2 unavailable: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+interface Pm2 {
+  pid: number;
+  run(...a: string[]): Promise<string>;
+  argv(...a: string[]): string[];
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+async function startPm2(bin: string, entries: number): Promise<Pm2> {
+  const home = await Deno.makeTempDir({ prefix: "stratavore-bench-pm2-" });
+  const env = baseEnv({ PM2_HOME: home });
+  const argv = (...a: string[]) => ["node", bin, ...a];
+  const run = async (...a: string[]) => {
+    const out = await new Deno.Command("node", {
+      args: [bin, ...a],
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    if (!out.success) throw new Error(`pm2 ${a.join(" ")}: ${dec.decode(out.stderr)}`);
+    return dec.decode(out.stdout);
+  };
+  const apps = Array.from({ length: entries }, (_, i) => ({
+    name: `sleep-${i}`,
+    script: "sleep",
+    args: "3600",
+    interpreter: "none",
+    autorestart: false,
+  }));
+  await Deno.writeTextFile(`${home}/ecosystem.config.js`, `module.exports = ${JSON.stringify({ apps })};\n`);
+  await run("start", `${home}/ecosystem.config.js`);
+  const pid = Number((await Deno.readTextFile(`${home}/pm2.pid`)).trim());
+  return {
+    pid,
+    run,
+    argv,
+    env,
+    async stop() {
+      await run("kill").catch(() => {});
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+interface Subject {
+  label: string;
+  daemon?: DaemonHandle;
+  agent?: Deno.ChildProcess;
+  client?: StratavoreClient;
+  env?: Record<string, string>;
+  home?: string;
+  drop?: () => Promise<void>;
+}
+
+/** A daemon and one real agent around a fake claude that sleeps through the whole run. */
+async function subject(
+  label: string,
+  opts: { databaseUrl?: string; firstStart?: boolean },
+): Promise<Subject> {
+  const home = await Deno.makeTempDir({ prefix: "stratavore-bench-footprint-" });
+  const claudeDir = `${home}/claude`;
+  const work = `${home}/work`;
+  await Deno.mkdir(claudeDir, { recursive: true });
+  await Deno.mkdir(work, { recursive: true });
+  const env = fixtureEnv(home, claudeDir);
+  const daemon = await startDaemon({
+    home,
+    databaseUrl: opts.databaseUrl,
+    seed: !opts.firstStart,
+    denoFlags: DENO_FLAGS,
+    env: { ...env, STRATAVORE_LOG_LEVEL: "warn" },
+  });
+  const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
+  await client.createProject({ name: "bench", path: work });
+  const plan = JSON.stringify({ turns: [{}], hooks: [], sleepMs: (WARMUP_S + SECONDS + 600) * 1000 });
+  const agent = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...DENO_FLAGS, "--quiet", MAIN, "agent", "--", "claude"],
+    cwd: work,
+    env: baseEnv({ ...env, FAKE_CLAUDE_PLAN: plan }),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return { label, daemon, agent, client, env, home };
+}
+
+async function watch(pids: number[], seconds: number) {
+  const cpu0 = pids.map((p) => preciseCpuSecondsOf(p) ?? 0);
+  const peak = pids.map(() => 0);
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    pids.forEach((p, i) => (peak[i] = Math.max(peak[i], rssOf(p) ?? 0)));
+    await sleep(1000);
+  }
+  return pids.map((p, i) => ({
+    rss: rssOf(p) ?? 0,
+    peak: peak[i],
+    cpuPercent: ((preciseCpuSecondsOf(p) ?? 0) - cpu0[i]) / seconds * 100,
+  }));
+}
+
+/** Runs two commands alternately `runs` times each (after one warm-up each); wall-clock medians. */
+async function alternate(a: { argv: string[]; env: Record<string, string> }, b: typeof a, runs: number) {
+  const time = async (c: typeof a) => {
+    const t = performance.now();
+    const out = await new Deno.Command(c.argv[0], {
+      args: c.argv.slice(1),
+      env: c.env,
+      clearEnv: true,
+      cwd: REPO,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!out.success) throw new Error(`${c.argv.join(" ")} failed`);
+    return { ms: performance.now() - t, out: dec.decode(out.stdout) };
+  };
+  const first = [await time(a), await time(b)];
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    ta.push((await time(a)).ms);
+    tb.push((await time(b)).ms);
+  }
+  return { a: summarize(ta), b: summarize(tb), outputs: first.map((f) => f.out) };
+}
+
+export async function benchFootprint(): Promise<string> {
+  const subjects: Subject[] = [];
+  let pm2: Pm2 | undefined;
+  let floor: Deno.ChildProcess | undefined;
+  try {
+    subjects.push(await subject("daemon, PGlite (first start: initdb in the daemon)", { firstStart: true }));
+    subjects.push(await subject("daemon, PGlite (restart on existing data)", {}));
+    if (PG_AVAILABLE) {
+      const pg = await freshPostgres();
+      const s = await subject("daemon, PostgreSQL", { databaseUrl: pg.url });
+      s.drop = pg.drop;
+      subjects.push(s);
+    } else console.error("  PostgreSQL does not answer: its row is skipped");
+    const bin = await pm2Bin();
+    if (bin) pm2 = await startPm2(bin, 5);
+    floor = new Deno.Command(Deno.execPath(), {
+      args: ["eval", ...DENO_FLAGS.slice(1), "setInterval(() => {}, 10_000)"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+
+    await sleep(WARMUP_S * 1000); // start-up (module loading, the agent's first heartbeat) is not rest
+    const rows: { label: string; pid: number }[] = [];
+    for (const s of subjects) rows.push({ label: s.label, pid: s.daemon!.pid });
+    for (const s of subjects.slice(1, 2)) {
+      rows.push({ label: "agent beside a session (PGlite daemon)", pid: s.agent!.pid });
+    }
+    if (pm2) rows.push({ label: `pm2 ${PM2_VERSION} daemon (5 processes)`, pid: pm2.pid });
+    rows.push({ label: "bare deno process (floor)", pid: floor.pid });
+    const measured = await watch(rows.map((r) => r.pid), SECONDS);
+
+    const beats = await Promise.all(
+      subjects.map(async (s) => (await s.client!.listRunners({ project: "bench" }))[0]?.heartbeatCount ?? 0),
+    );
+    const lines = [
+      `footprint at rest (${SECONDS} s after a ${WARMUP_S} s warm-up; one agent heartbeating every 10 s per daemon; ` +
+      `${navigator.hardwareConcurrency} cores)`,
+      table(
+        ["process", "RSS", "peak RSS", "CPU (% of a core)"],
+        rows.map((
+          r,
+          i,
+        ) => [r.label, mb(measured[i].rss), mb(measured[i].peak), measured[i].cpuPercent.toFixed(2)]),
+      ),
+      `heartbeats received per daemon: ${beats.join(", ")}`,
+    ];
+
+    // runners --json against pm2 jlist, 5 entries each: 4 more runners beside the live one.
+    const main = subjects[1];
+    for (let i = 0; i < 4; i++) {
+      const { runner, token } = await main.client!.launch({ project: "bench", labels: { n: String(i) } });
+      const agent = main.client!.withToken(token);
+      await agent.started(runner.id, { pid: 20_000 + i, host: "bench-host", sessionId: crypto.randomUUID() });
+      await agent.heartbeat(runner.id, {
+        cpuPercent: 1,
+        rssBytes: 50e6,
+        tokens: { input: 10, output: 20, cacheCreation: 30, cacheRead: 40 },
+      });
+    }
+    if (pm2) {
+      const ours = {
+        argv: [Deno.execPath(), "run", ...DENO_FLAGS, "--quiet", MAIN, "runners", "--json"],
+        env: baseEnv({ STRATAVORE_HOME: main.home! }),
+      };
+      const theirs = { argv: pm2.argv("jlist"), env: pm2.env };
+      const r = await alternate(ours, theirs, RUNS);
+      const listed = JSON.parse(r.outputs[0]).runners.length;
+      const pm2Listed = JSON.parse(r.outputs[1]).length;
+      if (listed !== 5 || pm2Listed !== 5) {
+        throw new Error(`listed ${listed} runners and ${pm2Listed} pm2 processes`);
+      }
+      lines.push(
+        `list with 5 entries (${RUNS} alternate runs each, whole processes):`,
+        table(["command", "median", "p99", "max"], [
+          [
+            "stratavore runners --json",
+            `${r.a.p50.toFixed(1)} ms`,
+            `${r.a.p99.toFixed(1)} ms`,
+            `${r.a.max.toFixed(1)} ms`,
+          ],
+          [`pm2 jlist`, `${r.b.p50.toFixed(1)} ms`, `${r.b.p99.toFixed(1)} ms`, `${r.b.max.toFixed(1)} ms`],
+        ]),
+        `runners --json / pm2 jlist (medians): ${(r.a.p50 / r.b.p50).toFixed(2)}x`,
+      );
+    }
+    return lines.join("\n");
+  } finally {
+    for (const s of subjects) {
+      for (const r of await s.client?.listRunners({ project: "bench" }).catch(() => []) ?? []) {
+        await s.client!.killRunner(r.id).catch(() => {});
+      }
+      if (s.agent) await Promise.race([s.agent.status, sleep(5000)]);
+      try {
+        s.agent?.kill("SIGKILL");
+      } catch { /* ended */ }
+      await s.agent?.status;
+      await s.daemon?.stop();
+      await s.drop?.();
+      await Deno.remove(s.home!, { recursive: true }).catch(() => {});
+    }
+    await pm2?.stop();
+    try {
+      floor?.kill("SIGKILL");
+    } catch { /* ended */ }
+    await floor?.status;
+  }
+}
+
+if (import.meta.main) console.log(await benchFootprint());
