@@ -208,7 +208,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "publish attempts before dead-lettering",
   },
   outboxRetention: { env: "STRATAVORE_OUTBOX_RETENTION", help: "how long published events are kept" },
-  outboxPollInterval: { env: "STRATAVORE_OUTBOX_POLL_INTERVAL", help: "relay backstop poll interval" },
+  outboxPollInterval: {
+    env: "STRATAVORE_OUTBOX_POLL_INTERVAL",
+    help: "relay and event-stream backstop poll (they wake on NOTIFY and when a retry falls due)",
+  },
   outboxLease: { env: "STRATAVORE_OUTBOX_LEASE", help: "how long a claimed event is reserved" },
   outboxRetryDelay: {
     env: "STRATAVORE_OUTBOX_RETRY_DELAY",
@@ -302,7 +305,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     shutdownTimeout: "10s",
     outboxMaxAttempts: 10,
     outboxRetention: "7d",
-    outboxPollInterval: "1s",
+    outboxPollInterval: "30s",
     outboxLease: "30s",
     outboxRetryDelay: "1s",
     budgetTimezone: "UTC",

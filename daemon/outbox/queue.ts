@@ -176,6 +176,24 @@ export async function releaseOwn(db: Db, owner: string): Promise<number> {
   return rows.length;
 }
 
+/**
+ * Milliseconds until the earliest pending row becomes claimable (its retry is due and no lease holds it),
+ * 0 when one already is, undefined when nothing is pending: the relay sleeps that long instead of polling.
+ * Only the first pending row of each ordering key counts (the rows behind it wait for it).
+ */
+export async function nextDueIn(q: Queryable): Promise<number | undefined> {
+  const [r] = await q.query<{ ms: number | null }>(
+    `SELECT (extract(epoch FROM min(greatest(o.next_attempt_at, coalesce(o.claimed_until, o.next_attempt_at)))
+       - clock_timestamp()) * 1000)::float8 AS ms
+     FROM outbox o
+     WHERE o.published_at IS NULL AND o.dead_at IS NULL
+       AND NOT EXISTS (
+         SELECT 1 FROM outbox e
+         WHERE e.ordering_key = o.ordering_key AND e.id < o.id AND e.published_at IS NULL AND e.dead_at IS NULL)`,
+  );
+  return r.ms === null ? undefined : Math.max(0, r.ms);
+}
+
 /** Deletes published rows older than the retention, a bounded batch at a time. */
 export async function prunePublished(db: Db, retentionMs: number, batch = 5000): Promise<number> {
   let total = 0;

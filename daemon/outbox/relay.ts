@@ -1,6 +1,7 @@
 /**
  * The outbox relay: claim → publish (with confirms) → settle, repeated while there is work. It wakes on
- * NOTIFY (a hint; a reconnected listener catches up) and polls as a backstop.
+ * NOTIFY (a hint; a reconnected listener catches up), when the next retry or lease falls due, and otherwise
+ * polls only as a slow backstop: a daemon at rest does not wake for it.
  */
 import type { Db, Queryable } from "../../lib/db/types.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -12,6 +13,7 @@ import {
   extendLease,
   fail,
   markPublished,
+  nextDueIn,
   type OutboxRow,
   release,
   releaseOwn,
@@ -70,12 +72,16 @@ export class Relay {
       try {
         if (!(await this.#pub.ready(this.#stop.signal))) break;
         handled = await this.runOnce();
+        if (handled < this.#o.batchSize && !this.#pending) {
+          // Nothing more now: sleep until a retry or another relay's lease falls due (or a NOTIFY).
+          const due = await nextDueIn(this.#db);
+          if (!this.#pending) await this.#sleep(Math.min(this.#o.pollMs, Math.max(20, due ?? Infinity)));
+        }
       } catch (e) {
         this.#o.log.warn("relay cycle failed; retrying", { error: (e as Error).message });
         await this.#sleep(Math.min(5000, this.#o.pollMs * 2));
         continue;
       }
-      if (handled < this.#o.batchSize && !this.#pending) await this.#sleep(this.#o.pollMs);
       this.#pending = false;
     }
   }

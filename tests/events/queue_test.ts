@@ -1,18 +1,23 @@
 /** The outbox queue's SQL on both backends: claims, per-key order, leases, retries, dead letters, pruning. */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { eachBackend } from "../helpers/db.ts";
-import type { Db } from "../../lib/db/types.ts";
+import type { Db, Queryable } from "../../lib/db/types.ts";
 import {
   claimBatch,
   fail,
   lastPublishedSeq,
   markPublished,
+  nextDueIn,
   prunePublished,
   publishedSince,
   release,
   releaseOwn,
 } from "../../daemon/outbox/queue.ts";
 import { emit } from "../../daemon/store/outbox.ts";
+import type { PublishResult } from "../../daemon/outbox/amqp.ts";
+import { Relay } from "../../daemon/outbox/relay.ts";
+import type { EventEnvelope } from "../../lib/schemas/event.ts";
+import { Logger } from "../../lib/log.ts";
 
 async function add(db: Db, key: string, n: number): Promise<number[]> {
   const ids: number[] = [];
@@ -113,3 +118,99 @@ eachBackend("outbox: published rows older than the retention are pruned, others 
   );
   assertEquals(left.map((r) => r.id), [recent, pending]);
 });
+
+eachBackend("outbox: the next due time is the earliest key head's retry or lease", async ({ db }) => {
+  assertEquals(await nextDueIn(db), undefined, "nothing pending");
+  const [h] = await add(db, "h", 2);
+  assertEquals(await nextDueIn(db), 0, "due now");
+  const [row] = await claimBatch(db, "me", 1, 30_000);
+  assertEquals(row.id, h);
+  const leased = (await nextDueIn(db))!;
+  assert(leased > 25_000 && leased <= 30_000, `the lease ends in ~30 s, not ${leased}`);
+  await fail(db, row, "nacked", OPTS); // retry in 45–75 s; the row behind it waits and does not count
+  const retry = (await nextDueIn(db))!;
+  assert(retry > 40_000 && retry <= 75_000, `the retry is due in 45–75 s, not ${retry}`);
+});
+
+/** A publisher that counts what it was given and refuses the first `refuse` events. */
+class CountingPublisher {
+  readonly kind = "embedded" as const;
+  readonly location = "test";
+  published: number[] = [];
+  constructor(private refuse: number) {}
+  ready() {
+    return Promise.resolve(true);
+  }
+  publish(events: { envelope: EventEnvelope }[]): Promise<PublishResult[]> {
+    return Promise.resolve(events.map((e) => {
+      if (this.refuse > 0) {
+        this.refuse--;
+        return { ok: false as const, kind: "refused" as const, error: "nacked" };
+      }
+      this.published.push(e.envelope.id);
+      return { ok: true as const };
+    }));
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+eachBackend(
+  "relay: with a one-minute backstop it publishes on NOTIFY, retries when the retry falls due, and does not poll at rest",
+  async ({ db }) => {
+    const pub = new CountingPublisher(1);
+    const log = new Logger({
+      level: "error",
+      json: true,
+      sink: { write: () => {}, isTerminal: () => false },
+      secrets: new Set(),
+    });
+    const relay = new Relay(db, pub, {
+      owner: "t",
+      leaseMs: 30_000,
+      pollMs: 60_000,
+      maxAttempts: 5,
+      retryBaseMs: 300,
+      log,
+    });
+    let queries = 0;
+    const { query, transaction } = db;
+    db.query = (...a: Parameters<Db["query"]>) => {
+      queries++;
+      return query(...a);
+    };
+    db.transaction = <T>(fn: (tx: Queryable) => Promise<T>) => {
+      queries++;
+      return transaction(fn);
+    };
+    await relay.start();
+    try {
+      const t0 = Date.now();
+      const [id] = await add(db, "n", 1);
+      // Refused once, retried ~225–375 ms later without waiting for the backstop.
+      await until("the retried event", () => pub.published.length === 1, 5000);
+      assert(Date.now() - t0 < 5000);
+      const [second] = await add(db, "n", 1);
+      await until("the NOTIFY-woken publish", () => pub.published.length === 2, 5000);
+      assertEquals(pub.published.length, 2);
+      assert(id < second);
+      await new Promise((r) => setTimeout(r, 300));
+      const before = queries;
+      await new Promise((r) => setTimeout(r, 1500));
+      assertEquals(queries - before, 0, "nothing pending: the relay sleeps");
+    } finally {
+      db.query = query;
+      db.transaction = transaction;
+      await relay.stop();
+    }
+  },
+);
