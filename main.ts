@@ -74,6 +74,10 @@ program.command("new")
   .option("--description <text>", "what the project is")
   .option("--command <cmd>", "what launch runs (default claude)")
   .option("--args <args>", 'default extra arguments for the command, e.g. "--model opus"')
+  .option(
+    "--worktree <mode>",
+    "auto: every launch runs in a git worktree of its own; off (default): when asked",
+  )
   .action(async (name, _o, cmd) => (await projects()).newCommand(name, all(cmd)));
 program.command("projects")
   .description("list projects: active runners against the quota, tokens this period")
@@ -98,6 +102,7 @@ project.command("set")
     "--limit-policy <policy>",
     "launches while a subscription window is full: allow, refuse, queue, or default (the daemon's)",
   )
+  .option("--worktree <mode>", "auto: every launch runs in a git worktree of its own; off: only when asked")
   .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, all(cmd)));
 project.command("rm")
   .description("remove a project (refused while it has active runners, unless --force)")
@@ -119,6 +124,19 @@ program.command("launch")
   )
   .option("-a, --attach", "run detached and attach to it now (the tmux-like way to start)")
   .option("-p, --prompt <text>", "the prompt for a headless detached run")
+  .option(
+    "-w, --worktree [name]",
+    "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
+  )
+  .option("--no-worktree", "run in the project's folder even if the project gives every launch a worktree")
+  .option(
+    "--base <ref>",
+    "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
+  )
+  .option(
+    "--require-clean",
+    "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
+  )
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .action(async (project, args, _o, cmd) => {
     exitCode = await (await import("./cli/commands/launch.ts")).launchCommand(project, args, all(cmd));
@@ -134,6 +152,23 @@ program.command("agent")
   .option("--log <file>", "run headless, keeping the command's output in this file")
   .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
   .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s")
+  .option(
+    "-w, --worktree [name]",
+    "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
+  )
+  .option("--no-worktree", "run in the project's folder even if the project gives every launch a worktree")
+  .option(
+    "--base <ref>",
+    "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
+  )
+  .option(
+    "--require-clean",
+    "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
+  )
+  .addOption(
+    new Option("--worktree-plan <json>", "a detached agent's planned worktree (set by the daemon)")
+      .hideHelp(),
+  )
   .action(async (command, _o, cmd) => {
     exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), { argv: command });
   });
@@ -144,6 +179,28 @@ program.command("logs")
   .option("-f, --follow", "keep printing as the runner writes")
   .option("--raw", "print the stream-json lines as they are")
   .action(async (id, _o, cmd) => (await import("./cli/commands/logs.ts")).logsCommand(id, all(cmd)));
+
+const worktreesModule = () => import("./cli/commands/worktrees.ts");
+program.command("diff")
+  .description("what a runner's session changed in its worktree against its base (committed and uncommitted)")
+  .argument("<runner>", "runner id")
+  .argument("[paths...]", "only these paths, after --")
+  .option("--stat", "files changed with +/- counts instead of the patch")
+  .action(async (id, paths, _o, cmd) => (await worktreesModule()).diffCommand(id, paths, all(cmd)));
+const worktrees = program.command("worktrees")
+  .description("runners' git worktrees in use or kept for review (--all: removed ones too)")
+  .option("--project <name>", "only this project's")
+  .option("-a, --all", "include removed and reopened ones")
+  .action(async (_o, cmd) => (await worktreesModule()).worktreesCommand(all(cmd)));
+worktrees.command("rm")
+  .description("remove an ended runner's worktree (its branch stays unless --delete-branch)")
+  .argument("<runner>", "runner id")
+  .option("--force", "even with uncommitted changes (they are lost)")
+  .option("--delete-branch", "delete its branch too (its commits are lost unless merged)")
+  .action(async (id, _o, cmd) => (await worktreesModule()).worktreeRmCommand(id, all(cmd)));
+worktrees.command("prune")
+  .description("remove every ended runner's worktree that holds nothing (no commits, no changes)")
+  .action(async (_o, cmd) => (await worktreesModule()).worktreePruneCommand(all(cmd)));
 
 const runners = () => import("./cli/commands/runners.ts");
 program.command("runners")

@@ -17,6 +17,7 @@ import { AppError } from "../lib/errors.ts";
 import { homePath } from "../lib/home.ts";
 import { log } from "../lib/log.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
+import type { Project } from "../lib/schemas/project.ts";
 import { onStopSignal } from "../lib/signals.ts";
 
 /** Stop signals caught before the command exists are kept, then delivered to the handler once it is set. */
@@ -48,13 +49,18 @@ import { accountOf } from "../lib/claude/limits.ts";
 import { type SessionTelemetry, sessionTelemetry } from "./telemetry.ts";
 import { uploadTranscripts } from "./transcript_upload.ts";
 import { fromError, fromState } from "./verdict.ts";
+import { makeWorktree, worktreeSummary, WorktreeWatch } from "./worktree.ts";
+import { gitRef, worktreeInfo, worktreeName, type WorktreeRequest } from "../lib/schemas/worktree.ts";
+import { checkWorktree, worktreeBranch, worktreePath, worktreeRoot } from "../lib/worktree.ts";
 
 /**
  * What the agent runs: a command line of its own (`stratavore agent -- cmd args`, and the daemon's detached
  * agents, given the runner's planned command line), or its project's command with extra arguments
  * (`launch`, `resume`), planned by the daemon (lib/command_line.ts) when it registers the runner.
  */
-export type AgentCommand = { argv: string[] } | { project: ProjectCommand; extraArgs: string[] };
+export type AgentCommand =
+  | { argv: string[] }
+  | { project: ProjectCommand & Partial<Pick<Project, "name" | "worktree">>; extraArgs: string[] };
 
 /**
  * How long Claude Code waits for the daemon's answer to a PermissionRequest hook: the daemon ends the wait
@@ -75,6 +81,42 @@ export interface AgentOptions extends GlobalOptions {
   stopGrace?: string;
   /** Foreground launches print one line before and after the session. */
   quiet?: boolean;
+  /** Run in a git worktree of its own: true, or its name; false: not even when the project says auto. */
+  worktree?: string | boolean;
+  /** The worktree's base (a branch, tag or commit; default the folder's HEAD). */
+  base?: string;
+  /** Refuse when the project's folder has uncommitted changes. */
+  requireClean?: boolean;
+  /** Reopen this earlier runner's worktree (resume). */
+  reopen?: number;
+  /** A detached agent's worktree as the daemon planned it (JSON; set by the daemon). */
+  worktreePlan?: string;
+}
+
+/** The launch request's `worktree` from the options; undefined leaves it to the project. */
+export function worktreeRequestOf(opts: AgentOptions): WorktreeRequest | undefined {
+  if (typeof opts.worktree === "string" && !worktreeName.safeParse(opts.worktree).success) {
+    throw new AppError(
+      "usage",
+      `--worktree ${opts.worktree}: a worktree name is 1-63 of A-Z a-z 0-9 . _ -, starting with a letter or digit`,
+    );
+  }
+  if (opts.base !== undefined && !gitRef.safeParse(opts.base).success) {
+    throw new AppError("usage", `--base ${opts.base}: expected a git branch, tag or commit`);
+  }
+  if (opts.worktree === false) {
+    if (opts.base !== undefined || opts.requireClean) {
+      throw new AppError("usage", "--base and --require-clean go with a worktree, not --no-worktree");
+    }
+    return false;
+  }
+  if (opts.reopen !== undefined) return { reopen: opts.reopen };
+  if (opts.worktree === undefined && opts.base === undefined && !opts.requireClean) return undefined;
+  return {
+    ...(typeof opts.worktree === "string" ? { name: opts.worktree } : {}),
+    ...(opts.base !== undefined ? { base: opts.base } : {}),
+    ...(opts.requireClean ? { requireCleanBase: true } : {}),
+  };
 }
 
 interface Registered {
@@ -116,10 +158,11 @@ async function register(opts: AgentOptions, what: AgentCommand, cwd: string): Pr
     }
     launchCwd ??= cwd; // found by the folder we are in: run here, not at the project's root
   }
+  const worktree = worktreeRequestOf(opts);
   const launched = await admin.launch(
     "argv" in what
-      ? { project, command: what.argv[0], args: what.argv.slice(1), cwd: launchCwd }
-      : { project, args: what.extraArgs, cwd: launchCwd },
+      ? { project, command: what.argv[0], args: what.argv.slice(1), cwd: launchCwd, worktree }
+      : { project, args: what.extraArgs, cwd: launchCwd, worktree },
   );
   return { runner: launched.runner, client: admin.withToken(launched.token), token: launched.token };
 }
@@ -152,8 +195,26 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   }
   const grace = opts.stopGrace ? parseDuration(opts.stopGrace) ?? 10_000 : 10_000;
 
+  const wtWanted = worktreeRequestOf(opts) ??
+    ("project" in what && what.project.worktree === "auto" ? {} : undefined);
+  if (wtWanted && "project" in what && what.project.name && wtWanted.reopen === undefined) {
+    // What can be checked before the runner exists (its branch and folder are named after it otherwise).
+    const named = wtWanted.name;
+    await checkWorktree({
+      folder: opts.cwd ?? what.project.path,
+      base: wtWanted.base,
+      requireCleanBase: wtWanted.requireCleanBase,
+      ...(named
+        ? {
+          branch: worktreeBranch(what.project.name, named),
+          path: worktreePath(worktreeRoot(config), what.project.name, named),
+        }
+        : {}),
+    });
+  }
+
   const { runner, client, token } = await register(opts, what, opts.cwd ?? Deno.cwd());
-  const cwd = runner.cwd || opts.cwd || Deno.cwd();
+  let cwd = runner.cwd || opts.cwd || Deno.cwd();
   // The command line the daemon recorded for the runner when it registered it here; a detached agent's
   // (--runner) is the one it was given, which the daemon planned the same way.
   const command = "argv" in what ? what.argv : [runner.command, ...runner.args];
@@ -163,6 +224,39 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   log.configure({ sink: fileSink(homePath(config.home, "logs", `${runner.id}.agent.log`)), format: "json" });
   log.redact(token);
   const rlog = log.child({ runner: runner.id, project: runner.project || undefined });
+
+  // The worktree the daemon planned (from our launch, or given to a detached agent): made here, run in.
+  const wtPlan = opts.runner
+    ? (opts.worktreePlan ? worktreeInfo.parse(JSON.parse(opts.worktreePlan)) : null)
+    : runner.worktree;
+  let worktree: WorktreeWatch | undefined;
+  if (wtPlan?.state === "planned") {
+    let wt;
+    try {
+      wt = await makeWorktree(wtPlan, {
+        root: worktreeRoot(config),
+        project: runner.project || opts.project || "project",
+        runnerId: runner.id,
+        folder: cwd,
+      });
+    } catch (e) {
+      await reportExit(client, runner.id, {
+        exitCode: null,
+        reason: `could not make the worktree: ${(e as Error).message}`,
+      }, rlog);
+      throw e;
+    }
+    cwd = wt.cwd;
+    worktree = new WorktreeWatch({
+      client,
+      runnerId: runner.id,
+      wt,
+      // Its status is read at least every 5 s (a few git commands), and sent only when it changed.
+      intervalMs: Math.min(config.heartbeatInterval, 5000),
+      log: rlog,
+    });
+    await worktree.tick(); // the daemon learns the folder before the command starts
+  }
 
   // Claude Code: pin the session, and register our hooks through a settings file of our own.
   let plan: SessionPlan = { extraArgs: [], ownSettings: true };
@@ -304,8 +398,13 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   late.link = started.link;
   control.attach(child);
   if (mode === "interactive" && !opts.quiet) {
-    console.error(`stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started`);
+    console.error(
+      `stratavore: runner ${runner.id}${runner.project ? ` (${runner.project})` : ""} started${
+        worktree ? ` in worktree ${cwd} (branch ${wtPlan!.branch})` : ""
+      }`,
+    );
   }
+  worktree?.start();
 
   const hookWatch = watchHookEvents(eventsFile, (h) => {
     tracker.watchSession(h.session_id, h.transcript_path || undefined);
@@ -411,6 +510,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
       facts.result.costUsd !== undefined ? `, $${facts.result.costUsd.toFixed(4)}` : ""
     }`
     : undefined;
+  const kept = await worktree?.finish();
   await reportExit(client, runner.id, { exitCode: status.code, signal: status.signal, reason }, rlog);
   await uploadTranscripts(client, runner.id, tracker.transcripts(), rlog);
   await Deno.remove(runDir, { recursive: true }).catch(() => {});
@@ -420,6 +520,15 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
         status.signal ? `, ${status.signal}` : ""
       })`,
     );
+    if (kept) {
+      console.error(
+        kept.removed
+          ? `stratavore: worktree removed (${kept.note.replace(/^removed: /, "")})`
+          : `stratavore: worktree kept at ${cwd} (branch ${wtPlan!.branch}: ${
+            worktreeSummary(kept.status)
+          }); review it with "stratavore diff ${runner.id}"`,
+      );
+    }
   }
   return status.code;
 }

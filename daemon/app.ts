@@ -16,6 +16,7 @@ import { healthRoutes, statusRoutes } from "./routes/health.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { type RunnerRouteHooks, runnerRoutes } from "./routes/runners.ts";
 import { type AgentRouteHooks, agentRoutes } from "./routes/agent.ts";
+import { worktreeRoutes } from "./routes/worktrees.ts";
 
 export interface AppExtensions {
   runners?: RunnerRouteHooks;
@@ -74,8 +75,7 @@ function audit(s: Services): MiddlewareHandler<AppEnv> {
     // Reports (heartbeats, hooks, telemetry) are not actions; permission answers write their own, richer row.
     if (
       agent?.[2] === "heartbeat" || agent?.[2] === "claude-hook" || agent?.[2] === "limits" ||
-      OTLP_EXPORT_PATH.test(c.req.path) ||
-      OBSERVED_HOOK_ROUTE.test(c.req.path)
+      agent?.[2] === "worktree" || OTLP_EXPORT_PATH.test(c.req.path) || OBSERVED_HOOK_ROUTE.test(c.req.path)
     ) {
       return;
     }
@@ -119,6 +119,7 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
   api.route("/projects", projectRoutes(s));
   api.route("/runners", agentRoutes(s, ext.agent));
   api.route("/runners", runnerRoutes(s, ext.runners));
+  api.route("/", worktreeRoutes(s));
   ext.mount?.(api);
   app.route("/api/v1", api);
   ext.mountRoot?.(app);

@@ -41,6 +41,8 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
           "--log",
           logPath,
           ...(pty ? ["--pty"] : []),
+          // The worktree the daemon planned: the agent makes it on this machine, then runs in it.
+          ...(runner.worktree ? ["--worktree-plan", JSON.stringify(runner.worktree)] : []),
           "--",
           // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
           runner.command,

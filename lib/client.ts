@@ -26,6 +26,7 @@ import {
   type StartedRequest,
 } from "./schemas/runner.ts";
 import { status } from "./schemas/status.ts";
+import { runnerDiff, type WorktreeReport } from "./schemas/worktree.ts";
 import { connectSocket, type SocketLike } from "./ws.ts";
 import { HeartbeatSigner } from "./signature.ts";
 import { deadList, eventList } from "./schemas/event.ts";
@@ -265,6 +266,37 @@ export class StratavoreClient {
       timeoutMs: 10_000,
     });
   }
+  // worktrees
+  runnerDiff(id: number, q: { stat?: boolean; paths?: string[] } = {}) {
+    const qs = new URLSearchParams();
+    if (q.stat) qs.set("stat", "true");
+    for (const p of q.paths ?? []) qs.append("path", p);
+    const tail = qs.size ? `?${qs}` : "";
+    return this.request("GET", `/api/v1/runners/${id}/diff${tail}`, runnerDiff, { timeoutMs: 60_000 });
+  }
+  async listWorktrees(q: { project?: string; all?: boolean } = {}) {
+    return (await this.request("GET", "/api/v1/worktrees", z.object({ worktrees: z.array(runner) }), {
+      query: q,
+    })).worktrees;
+  }
+  removeWorktree(id: number, o: { force?: boolean; deleteBranch?: boolean } = {}) {
+    return this.request("DELETE", `/api/v1/worktrees/${id}`, runner, {
+      query: { force: o.force || undefined, deleteBranch: o.deleteBranch || undefined },
+    });
+  }
+  pruneWorktrees() {
+    return this.request(
+      "POST",
+      "/api/v1/worktrees/prune",
+      z.object({ removed: z.array(z.number()), kept: z.array(z.number()), elsewhere: z.array(z.number()) }),
+      { timeoutMs: 120_000 },
+    );
+  }
+
+  worktreeReport(id: number, body: WorktreeReport) {
+    return this.request("POST", `/api/v1/runners/${id}/worktree`, runner, { body });
+  }
+
   exited(id: number, body: ExitedRequest) {
     return this.request("POST", `/api/v1/runners/${id}/exited`, runner, { body });
   }

@@ -90,6 +90,8 @@ export const configSchema = z.strictObject({
   outboxRetryDelay: duration(10),
   /** Bytes of terminal output kept for a detached interactive session (replayed on attach). */
   scrollback: integer(16 * 1024, 256 * 1024 * 1024),
+  /** Where runners' git worktrees go, outside every repository (default: $STRATAVORE_HOME/worktrees). */
+  worktrees: z.string().min(1).optional(),
   /** The key that leaves `attach` without ending the session: ctrl-] (default) or ctrl-<letter>. */
   detachKey: z.string().regex(/^ctrl-([a-z\]\\^_])$/i, 'expected a control key such as "ctrl-]" or "ctrl-q"'),
   budgetTimezone: z.string().refine((tz) => {
@@ -223,6 +225,11 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     help: "bytes of terminal output kept for attach (detached sessions)",
   },
   detachKey: { env: "STRATAVORE_DETACH_KEY", help: "key that detaches `attach` (default ctrl-])" },
+  worktrees: {
+    env: "STRATAVORE_WORKTREES",
+    help:
+      "folder for runners' git worktrees, as <folder>/<project>/<name> (default $STRATAVORE_HOME/worktrees)",
+  },
   prices: {
     env: "STRATAVORE_PRICES",
     help:

@@ -5,6 +5,7 @@
  * daemon for its own machine's worktrees). Errors a person can fix are AppErrors with one clear sentence.
  */
 import { AppError } from "./errors.ts";
+import { homePath } from "./home.ts";
 import type { ChangedFile, FileDiff, WorktreeStatus } from "./schemas/worktree.ts";
 
 export interface GitResult {
@@ -117,6 +118,7 @@ export interface WorktreePlan {
   /** Where the worktree goes (outside the repository). */
   path: string;
   /** A branch, tag or commit; default: the folder's HEAD. */
+  /** A branch, tag or commit; default: the folder's HEAD. */
   base?: string | null;
   requireCleanBase?: boolean;
 }
@@ -137,7 +139,14 @@ export interface Worktree {
  * repository with a commit, the base exists, the branch and the folder are free, the base is clean if that
  * is required. Returns what `createWorktree` will use.
  */
-export async function checkWorktree(plan: WorktreePlan): Promise<Worktree> {
+export async function checkWorktree(plan: WorktreePlan): Promise<Worktree>;
+/** Before the runner (and so its branch and folder) exists: the branch and folder are checked when named. */
+export async function checkWorktree(
+  plan: Omit<WorktreePlan, "branch" | "path"> & { branch?: string; path?: string },
+): Promise<Omit<Worktree, "branch" | "path"> & { branch?: string; path?: string }>;
+export async function checkWorktree(
+  plan: Omit<WorktreePlan, "branch" | "path"> & { branch?: string; path?: string },
+): Promise<Omit<Worktree, "branch" | "path"> & { branch?: string; path?: string }> {
   const repo = await inspectRepo(plan.folder);
   const base = plan.base ?? repo.headBranch;
   let baseSha: string | null;
@@ -166,14 +175,14 @@ export async function checkWorktree(plan: WorktreePlan): Promise<Worktree> {
       );
     }
   }
-  if (await branchExists(plan.folder, plan.branch)) {
+  if (plan.branch && await branchExists(plan.folder, plan.branch)) {
     throw new AppError(
       "conflict",
       `branch ${plan.branch} already exists in ${repo.toplevel}: pick another name with --worktree NAME, or remove it (git branch -D ${plan.branch})`,
       { details: { reason: "branch_exists", branch: plan.branch } },
     );
   }
-  if (exists(plan.path)) {
+  if (plan.path && exists(plan.path)) {
     throw new AppError(
       "conflict",
       `${plan.path} already exists: pick another name with --worktree NAME, or remove that folder`,
@@ -193,20 +202,63 @@ export async function checkWorktree(plan: WorktreePlan): Promise<Worktree> {
     baseSha,
     path: plan.path,
     repo: repo.toplevel,
-    cwd: repo.prefix ? join(plan.path, repo.prefix) : plan.path,
+    cwd: plan.path && repo.prefix ? join(plan.path, repo.prefix) : plan.path ?? "",
   };
+}
+
+/**
+ * One worktree change at a time per repository, across processes: git's own `worktree add` is not safe
+ * against a concurrent one (it reads the other's half-made admin folder). A lock file in the repository's
+ * git folder, made with O_EXCL; one older than a minute is a crashed holder's and is taken over.
+ */
+async function withRepoLock<T>(folder: string, fn: () => Promise<T>): Promise<T> {
+  const common = (await gitOk(
+    ["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    folder,
+    `cannot find the repository of ${folder}`,
+  )).trim();
+  const lock = `${common}/stratavore-worktree.lock`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      Deno.writeTextFileSync(lock, String(Deno.pid), { createNew: true });
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      try {
+        if (Date.now() - (Deno.statSync(lock).mtime?.getTime() ?? 0) > 60_000) Deno.removeSync(lock);
+      } catch { /* gone meanwhile */ }
+      if (Date.now() > deadline) {
+        throw new AppError(
+          "failed",
+          `${lock} is held by another worktree change: remove it if nothing is running`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      Deno.removeSync(lock);
+    } catch { /* already gone */ }
+  }
 }
 
 /** Checks, then makes the worktree on a new branch at the base. */
 export async function createWorktree(plan: WorktreePlan): Promise<Worktree> {
-  const wt = await checkWorktree(plan);
-  await Deno.mkdir(parent(wt.path), { recursive: true });
-  await gitOk(
-    ["worktree", "add", "--quiet", "-b", wt.branch, wt.path, wt.baseSha],
-    wt.repo,
-    `cannot make a worktree at ${wt.path}`,
-  );
-  return wt;
+  await checkWorktree(plan); // its clear errors first (not a repository…), then again under the lock
+  return await withRepoLock(plan.folder, async () => {
+    const wt = await checkWorktree(plan);
+    await Deno.mkdir(parent(wt.path), { recursive: true });
+    await gitOk(
+      ["worktree", "add", "--quiet", "-b", wt.branch, wt.path, wt.baseSha],
+      wt.repo,
+      `cannot make a worktree at ${wt.path}`,
+    );
+    return wt;
+  });
 }
 
 /**
@@ -464,6 +516,15 @@ export async function removeWorktree(
   branch: string,
   o: { force?: boolean; deleteBranch?: boolean },
 ): Promise<void> {
+  await withRepoLock(repo, () => removeUnlocked(repo, path, branch, o));
+}
+
+async function removeUnlocked(
+  repo: string,
+  path: string,
+  branch: string,
+  o: { force?: boolean; deleteBranch?: boolean },
+): Promise<void> {
   if (exists(path)) {
     const r = await git(["worktree", "remove", ...(o.force ? ["--force", "--force"] : []), path], repo);
     if (r.code !== 0) {
@@ -500,6 +561,16 @@ function join(a: string, b: string): string {
 function parent(p: string): string {
   const i = p.replace(/[\\/]+$/, "").search(/[\\/][^\\/]*$/);
   return i > 0 ? p.slice(0, i) : p;
+}
+
+/** Where this machine keeps runners' worktrees: `worktrees` in the config, else $STRATAVORE_HOME/worktrees. */
+export function worktreeRoot(config: { home: string; worktrees?: string }): string {
+  return config.worktrees ?? homePath(config.home, "worktrees");
+}
+
+/** A runner's worktree folder: <root>/<project>/<name or runner id>. */
+export function worktreePath(root: string, project: string, nameOrId: string | number): string {
+  return join(join(root, project), String(nameOrId));
 }
 
 /** The branch a runner's worktree gets. */

@@ -10,6 +10,7 @@ import m005 from "./005_reported_usage.sql" with { type: "text" };
 import m006 from "./006_approvals.sql" with { type: "text" };
 import m007 from "./007_security.sql" with { type: "text" };
 import m008 from "./008_limits.sql" with { type: "text" };
+import m009 from "./009_worktrees.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -26,4 +27,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 6, name: "006_approvals", sql: m006 },
   { version: 7, name: "007_security", sql: m007 },
   { version: 8, name: "008_limits", sql: m008 },
+  { version: 9, name: "009_worktrees", sql: m009 },
 ];

@@ -3,16 +3,16 @@
  * foreground). With --detach the daemon runs it in the background: headless with --prompt, otherwise an
  * interactive session in a pseudo-terminal to `attach` to; --attach does both at once.
  */
-import { runAgent } from "../../agent/main.ts";
+import { type AgentOptions, runAgent, worktreeRequestOf } from "../../agent/main.ts";
 import { clientFor } from "../../lib/discover.ts";
 import { AppError } from "../../lib/errors.ts";
 import { contextFrom, type GlobalOptions } from "../context.ts";
 
-export interface LaunchOptions extends GlobalOptions {
+export interface LaunchOptions
+  extends GlobalOptions, Pick<AgentOptions, "worktree" | "base" | "requireClean" | "heartbeat"> {
   detach?: boolean;
   attach?: boolean;
   prompt?: string;
-  heartbeat?: string;
 }
 
 export async function launchCommand(project: string, args: string[], opts: LaunchOptions): Promise<number> {
@@ -25,7 +25,8 @@ export async function launchCommand(project: string, args: string[], opts: Launc
     );
   }
   if (opts.detach || opts.attach) {
-    const answer = await client.launchDetached({ project, prompt: opts.prompt, args });
+    const worktree = worktreeRequestOf(opts);
+    const answer = await client.launchDetached({ project, prompt: opts.prompt, args, worktree });
     if ("queued" in answer) {
       // Held for a subscription window's reset (the project's limit policy is queue).
       if (ctx.json) console.log(JSON.stringify(answer, null, 2));
@@ -42,7 +43,11 @@ export async function launchCommand(project: string, args: string[], opts: Launc
     }
     if (ctx.json) console.log(JSON.stringify(runner, null, 2));
     else {
-      console.log(`runner ${runner.id} started detached in ${runner.cwd}`);
+      console.log(
+        `runner ${runner.id} started detached ${
+          runner.worktree ? `in a worktree on branch ${runner.worktree.branch}` : `in ${runner.cwd}`
+        }`,
+      );
       console.log(
         runner.mode === "pty"
           ? `attach to it with: stratavore attach ${runner.id} (detach again with ${ctx.loaded.config.detachKey})`

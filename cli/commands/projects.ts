@@ -11,6 +11,7 @@ import {
   type Project,
   type ProjectPatch,
 } from "../../lib/schemas/project.ts";
+import { WORKTREE_MODES } from "../../lib/schemas/worktree.ts";
 import { parseDuration } from "../../lib/duration.ts";
 import { parseChoice, parseWholeNumber, splitArgs } from "../args.ts";
 import { connect } from "../connect.ts";
@@ -37,6 +38,7 @@ export interface ProjectOptions extends GlobalOptions {
   approvals?: string;
   limitPolicy?: string;
   approvalTimeout?: string;
+  worktree?: string;
 }
 
 function checkName(name: string): string {
@@ -80,6 +82,7 @@ function fields(opts: ProjectOptions): ProjectPatch {
     }
     patch.approvalTimeoutSeconds = Math.round(ms / 1000);
   }
+  if (opts.worktree !== undefined) patch.worktree = parseChoice("--worktree", opts.worktree, WORKTREE_MODES);
   return patch;
 }
 
@@ -160,6 +163,7 @@ export async function projectShowCommand(name: string, opts: GlobalOptions): Pro
     ["command", commandLine(p)],
     ["quota", `${p.maxRunners} active runner${p.maxRunners === 1 ? "" : "s"}`],
     ["approvals", approvalsText(p)],
+    ["worktree", worktreeText(p)],
     [
       "active",
       runners.length ? runners.map((r) => `${r.id} (${paintState(r, ctx.color)})`).join(", ") : "none",
@@ -181,7 +185,7 @@ export async function projectSetCommand(name: string, opts: ProjectOptions): Pro
     throw new AppError(
       "usage",
       "nothing to change: give at least one of --path, --max-runners, --description, --command, --args, " +
-        "--approvals, --approval-timeout, --limit-policy",
+        "--approvals, --approval-timeout, --limit-policy, --worktree",
     );
   }
   const p = await (await connect(ctx)).updateProject(name, patch);
@@ -204,7 +208,14 @@ function describePatch(patch: ProjectPatch, p: Project): string {
   if (patch.approvals !== undefined || patch.approvalTimeoutSeconds !== undefined) {
     parts.push(`approvals ${approvalsText(p)}`);
   }
+  if (patch.worktree !== undefined) parts.push(`worktree ${worktreeText(p)}`);
   return parts.join(", ");
+}
+
+function worktreeText(p: Pick<Project, "worktree">): string {
+  return p.worktree === "auto"
+    ? "auto: every launch runs in a git worktree of its own (--no-worktree for one that does not)"
+    : "off: only launches with --worktree get one";
 }
 
 function approvalsText(p: Pick<Project, "approvals" | "approvalTimeoutSeconds">): string {

@@ -20,6 +20,7 @@ import {
 import { isClaude } from "../../lib/claude/command.ts";
 import { costSourceText, formatCost } from "../../lib/cost.ts";
 import { printTable } from "../render/table.ts";
+import { worktreeCell, worktreeFields } from "../render/worktree.ts";
 
 export interface RunnersOptions extends GlobalOptions {
   project?: string;
@@ -29,9 +30,9 @@ export interface RunnersOptions extends GlobalOptions {
 }
 
 // Narrow terminals lose PID first, then MEM, CPU, TOKENS, HEARTBEAT and UPTIME; ID, PROJECT and STATE stay.
-const HEADERS = ["ID", "PROJECT", "STATE", "PID", "UPTIME", "CPU", "MEM", "TOKENS", "HEARTBEAT"];
-const PRIORITY = [9, 9, 9, 1, 6, 3, 2, 4, 5];
-const ALIGN: ("l" | "r")[] = ["r", "l", "l", "r", "l", "r", "r", "r", "l"];
+const HEADERS = ["ID", "PROJECT", "STATE", "PID", "UPTIME", "CPU", "MEM", "TOKENS", "HEARTBEAT", "WORKTREE"];
+const PRIORITY = [9, 9, 9, 1, 6, 3, 2, 4, 5, 7];
+const ALIGN: ("l" | "r")[] = ["r", "l", "l", "r", "l", "r", "r", "r", "l", "l"];
 
 export async function runnersCommand(opts: RunnersOptions): Promise<void> {
   const ctx = contextFrom(opts);
@@ -54,20 +55,25 @@ export async function runnersCommand(opts: RunnersOptions): Promise<void> {
   }
   const ttl = ctx.loaded.config.heartbeatTtl;
   const at = now();
+  // The WORKTREE column only when some runner has one.
+  const wt = runners.some((r) => r.worktree) ? HEADERS.length : HEADERS.length - 1;
   printTable(
-    HEADERS,
-    runners.map((r) => [
-      String(r.id),
-      r.project,
-      paintState(r, ctx.color),
-      r.pid === null ? "-" : String(r.pid),
-      uptime(r, at),
-      r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
-      formatBytes(r.rssBytes),
-      tokensCell(r),
-      heartbeatCell(r, ttl, ctx.color, at),
-    ]),
-    { color: ctx.color, priority: PRIORITY, align: ALIGN },
+    HEADERS.slice(0, wt),
+    runners.map((r) =>
+      [
+        String(r.id),
+        r.project,
+        paintState(r, ctx.color),
+        r.pid === null ? "-" : String(r.pid),
+        uptime(r, at),
+        r.cpuPercent === null ? "-" : `${r.cpuPercent.toFixed(1)}%`,
+        formatBytes(r.rssBytes),
+        tokensCell(r),
+        heartbeatCell(r, ttl, ctx.color, at),
+        worktreeCell(r),
+      ].slice(0, wt)
+    ),
+    { color: ctx.color, priority: PRIORITY.slice(0, wt), align: ALIGN.slice(0, wt) },
   );
 }
 
@@ -131,6 +137,7 @@ export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string,
     ["mode", r.mode],
     ["command", [r.command, ...r.args].map(shellQuote).join(" ")],
     ["folder", r.cwd],
+    ...worktreeFields(r.worktree, color),
     ["prompt", prompt],
     ["host", dash(r.host)],
     ["pid", dash(r.pid)],

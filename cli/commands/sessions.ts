@@ -117,18 +117,24 @@ export async function resumeCommand(id: string, args: string[], opts: GlobalOpti
   const ctx = contextFrom(opts);
   const client = await connect(ctx);
   const s = await client.getSession(id);
-  try {
-    if (!Deno.statSync(s.cwd).isDirectory) throw new Error();
-  } catch {
-    throw new AppError(
-      "failed",
-      `session ${id} ran in ${s.cwd}, which does not exist on this machine: resume it where that folder is`,
-    );
-  }
   if (s.active) throw new AppError("failed", `session ${id} is still running (runner ${s.runnerId})`);
+  // A session that ran in a worktree resumes there (Claude Code finds a session by its folder): the
+  // worktree as it was left, or made again from its kept branch.
+  const last = s.runnerId ? await client.getRunner(s.runnerId).catch(() => undefined) : undefined;
+  const reopen = last?.worktree?.baseSha && last.worktree.state !== "reopened" ? last.id : undefined;
+  if (reopen === undefined) {
+    try {
+      if (!Deno.statSync(s.cwd).isDirectory) throw new Error();
+    } catch {
+      throw new AppError(
+        "failed",
+        `session ${id} ran in ${s.cwd}, which does not exist on this machine: resume it where that folder is`,
+      );
+    }
+  }
   const p = await client.getProject(s.project);
-  return await runAgent({ ...opts, project: s.project, cwd: s.cwd }, {
-    project: p,
-    extraArgs: ["--resume", id, ...args],
-  });
+  return await runAgent(
+    { ...opts, project: s.project, cwd: s.cwd, ...(reopen ? { reopen } : { worktree: false }) },
+    { project: p, extraArgs: ["--resume", id, ...args] },
+  );
 }

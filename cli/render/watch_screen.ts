@@ -15,6 +15,7 @@ import {
   tokensCell,
   uptime,
 } from "./format.ts";
+import { worktreeCell, worktreeFields } from "./worktree.ts";
 
 export interface WatchState {
   url: string;
@@ -45,6 +46,7 @@ function runnerLine(r: Runner, s: WatchState, width: number, color: boolean, now
     padEnd(formatBytes(r.rssBytes), 9),
     padEnd(tokensCell(r), 8),
     heartbeatCell(r, s.ttlMs, color, now),
+    ...(r.worktree ? ["  " + worktreeCell(r)] : []),
   ];
   let line = ` ${mark} ${cells.join("")}`;
   // Narrow terminals lose the right-hand columns first; the state never goes.
@@ -104,6 +106,7 @@ export function renderScreen(
       ["state", paintState(r, color) + (r.activityDetail ? ` · ${r.activityDetail}` : "")],
       ["command", [r.command, ...r.args].join(" ")],
       ["folder", r.cwd],
+      ...(r.worktree ? worktreeFields(r.worktree, color) : []),
       ["host / pid", `${r.host ?? "-"} / ${r.pid ?? "-"}`],
       ["session", r.sessionId ?? "-"],
       ["uptime", uptime(r, now)],

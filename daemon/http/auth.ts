@@ -11,7 +11,7 @@ import type { AppEnv } from "./types.ts";
 
 /** Paths an agent calls with its runner token. */
 export const AGENT_PATH =
-  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript|limits)$/;
+  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript|limits|worktree)$/;
 
 /** Observed sessions' hooks: the observer token of `stratavore hooks install`. */
 export const OBSERVED_HOOK_ROUTE = /^\/api\/v1\/observed\/(claude-hook|limits)$/;

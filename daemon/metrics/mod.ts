@@ -31,6 +31,7 @@ const KNOWN_EVENT_TYPES = [
   "runner.failed",
   "runner.killed",
   "runner.activity",
+  "runner.worktree",
   "runner.permission_requested",
   "runner.permission_answered",
   "budget.warning",

@@ -24,6 +24,8 @@ import { SIGNATURE_HEADER, verify } from "../../lib/signature.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { getRunner, runnerNotFound, transition } from "../store/runners.ts";
+import { recordWorktree } from "../store/worktrees.ts";
+import { worktreeReport } from "../../lib/schemas/worktree.ts";
 import { isActive } from "../runner_states.ts";
 
 export interface AgentRouteHooks {
@@ -111,6 +113,14 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
       intervalMs: s.config.heartbeatInterval,
     };
     return c.json(reply);
+  });
+
+  /** The agent made (or reopened) the runner's worktree, saw it change, or ended it (kept or removed). */
+  app.post("/:id/worktree", async (c) => {
+    const id = readParam("runner id", c.req.param("id"), runnerIdText);
+    const body = await readBody(c, worktreeReport);
+    const runner = await s.db.transaction((tx) => recordWorktree(tx, id, body));
+    return c.json(runner);
   });
 
   app.post("/:id/exited", async (c) => {

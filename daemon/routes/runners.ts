@@ -6,6 +6,7 @@ import { z } from "zod";
 import { AppError, isAppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
 import {
+  type LaunchRequest,
   launchRequest,
   type LaunchResponse,
   type Runner,
@@ -19,6 +20,8 @@ import { emit } from "../store/outbox.ts";
 import { getRunner, type LaunchContext, launchRunner, listRunners, transition } from "../store/runners.ts";
 import { isActive } from "../runner_states.ts";
 import { enqueueLaunch, LaunchQueued } from "../limits.ts";
+import { getProject } from "../store/projects.ts";
+import { checkWorktree, worktreeBranch, worktreePath, worktreeRoot } from "../../lib/worktree.ts";
 
 const allFlag = z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1");
 const limit = z.string().regex(/^\d{1,5}$/, "expected a whole number up to 99999").transform(Number)
@@ -58,6 +61,9 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
         "a runner with a terminal (mode pty) is started by the daemon: add spawn: true",
       );
     }
+    // A detached runner's worktree is made on this machine by the agent it starts: what can be checked
+    // before anything is registered is checked now, so a bad request is refused with nothing left behind.
+    if (body.spawn) await precheckWorktree(s, body);
     let launched: LaunchResponse;
     try {
       launched = await s.db.transaction((tx) =>
@@ -152,6 +158,24 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
   });
 
   return app;
+}
+
+async function precheckWorktree(s: Services, body: LaunchRequest): Promise<void> {
+  if (body.worktree === false) return;
+  const p = await getProject(s.db, body.project);
+  const want = body.worktree ?? (p.worktree === "auto" ? {} : undefined);
+  if (!want || want.reopen !== undefined) return;
+  await checkWorktree({
+    folder: body.cwd ?? p.path,
+    base: want.base,
+    requireCleanBase: want.requireCleanBase,
+    ...(want.name
+      ? {
+        branch: worktreeBranch(p.name, want.name),
+        path: worktreePath(worktreeRoot(s.config), p.name, want.name),
+      }
+      : {}),
+  });
 }
 
 /** An observed session runs in someone's terminal or IDE: the daemon has no process to end. */

@@ -18,6 +18,7 @@ interface ProjectRow {
   approvals: Project["approvals"];
   approval_timeout_seconds: number;
   limit_policy: Project["limitPolicy"];
+  worktree: Project["worktree"];
   active_runners: number;
   tokens_this_period: number;
   created_at: Date;
@@ -50,6 +51,7 @@ export function toProject(r: ProjectRow): Project {
     approvals: r.approvals,
     approvalTimeoutSeconds: r.approval_timeout_seconds,
     limitPolicy: r.limit_policy ?? null,
+    worktree: r.worktree,
     activeRunners: r.active_runners,
     tokensThisPeriod: r.tokens_this_period,
     createdAt: r.created_at.toISOString(),
@@ -76,8 +78,8 @@ export async function createProject(tx: Queryable, body: ProjectCreate): Promise
   try {
     await tx.query(
       `INSERT INTO projects (name, path, description, max_runners, command, command_args, approvals,
-         approval_timeout_seconds, limit_policy)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)`,
+         approval_timeout_seconds, limit_policy, worktree)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)`,
       [
         body.name,
         body.path,
@@ -88,6 +90,7 @@ export async function createProject(tx: Queryable, body: ProjectCreate): Promise
         body.approvals ?? "notify",
         body.approvalTimeoutSeconds ?? 300,
         body.limitPolicy ?? null,
+        body.worktree ?? "off",
       ],
     );
   } catch (e) {
@@ -118,6 +121,7 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
        approval_timeout_seconds = coalesce($8, approval_timeout_seconds),
        -- "default" (sent as null with $10) goes back to the daemon's policy.
        limit_policy = CASE WHEN $10 THEN $9 ELSE limit_policy END,
+       worktree = coalesce($11, worktree),
        updated_at = now()
      WHERE name = $1 RETURNING id`,
     [
@@ -131,6 +135,7 @@ export async function updateProject(tx: Queryable, name: string, patch: ProjectP
       patch.approvalTimeoutSeconds ?? null,
       patch.limitPolicy ?? null,
       patch.limitPolicy !== undefined,
+      patch.worktree ?? null,
     ],
   );
   if (rows.length === 0) throw notFound(name);

@@ -9,6 +9,8 @@ import {
   type RunnerState,
 } from "../../lib/schemas/runner.ts";
 import { costSummaryOf } from "../../lib/cost.ts";
+import type { WorktreeInfo, WorktreeRequest } from "../../lib/schemas/worktree.ts";
+import { worktreeBranch } from "../../lib/worktree.ts";
 import { canTransition, EVENT_FOR } from "../runner_states.ts";
 import { tellAgent } from "./agent_notices.ts";
 import { emit } from "./outbox.ts";
@@ -58,6 +60,7 @@ export interface RunnerRow {
   limited_window: string | null;
   auto_continue: boolean | null;
   resumed_from: number | null;
+  worktree: WorktreeInfo | null;
 }
 
 export const RUNNER_SELECT =
@@ -108,6 +111,7 @@ export function toRunner(r: RunnerRow): Runner {
     limitedWindow: r.limited_window ?? null,
     autoContinue: r.auto_continue ?? null,
     resumedFrom: r.resumed_from ?? null,
+    worktree: r.worktree ?? null,
   };
 }
 
@@ -171,6 +175,7 @@ interface LaunchProject {
   max_runners: number;
   command: string;
   command_args: string[];
+  worktree: "off" | "auto";
 }
 
 /**
@@ -184,7 +189,7 @@ export async function launchRunner(
   ctx: LaunchContext = {},
 ): Promise<{ runner: Runner; token: string }> {
   const [p] = await tx.query<LaunchProject>(
-    "SELECT id, name, path, max_runners, command, command_args FROM projects WHERE name = $1",
+    "SELECT id, name, path, max_runners, command, command_args, worktree FROM projects WHERE name = $1",
     [req.project],
   );
   if (!p) {
@@ -230,11 +235,78 @@ export async function launchRunner(
       ctx.daemonId ?? null,
     ],
   );
+  const wanted = req.worktree === false
+    ? undefined
+    : req.worktree ?? (p.worktree === "auto" ? {} : undefined);
+  if (wanted) {
+    await tx.query("UPDATE runners SET worktree = $2::jsonb WHERE id = $1", [
+      id,
+      await planWorktree(tx, p, id, wanted),
+    ]);
+  }
   const token = newAgentToken();
   await tx.query("INSERT INTO agent_tokens (runner_id, token_sha256) VALUES ($1, $2)", [id, token.sha256]);
   const runner = await getRunner(tx, id);
   await emit(tx, { type: EVENT_FOR.starting, entityId: id, project: p.name, payload: { runner } });
   return { runner, token: token.token };
+}
+
+/**
+ * The worktree a launch asks for, planned (made by the agent on the runner's machine): a new branch
+ * `stratavore/<project>/<name or runner id>`, or an earlier runner's worktree reopened (resume). Under the
+ * project's lock, so two launches never plan the same branch.
+ */
+async function planWorktree(
+  tx: Queryable,
+  p: LaunchProject,
+  id: number,
+  want: Exclude<WorktreeRequest, false>,
+): Promise<WorktreeInfo> {
+  if (want.reopen !== undefined) {
+    const [old] = await tx.query<{ worktree: WorktreeInfo | null; project_id: number }>(
+      "SELECT worktree, project_id FROM runners WHERE id = $1",
+      [want.reopen],
+    );
+    if (!old?.worktree?.baseSha || old.project_id !== p.id) {
+      throw new AppError(
+        "bad_request",
+        `runner ${want.reopen} of project ${p.name} has no worktree to reopen`,
+      );
+    }
+    // A removed one can be made again from its branch, if that was kept (the agent tries).
+    if (old.worktree.state === "reopened") {
+      throw new AppError(
+        "conflict",
+        `runner ${want.reopen}'s worktree was reopened by a later runner: resume from that one`,
+      );
+    }
+    return { ...old.worktree, state: "planned", reopen: want.reopen, note: null };
+  }
+  const branch = worktreeBranch(p.name, want.name ?? id);
+  const [taken] = await tx.query<{ id: number }>(
+    `SELECT id FROM runners WHERE project_id = $1 AND worktree->>'branch' = $2
+       AND worktree->>'state' IN ('planned', 'active', 'kept') LIMIT 1`,
+    [p.id, branch],
+  );
+  if (taken) {
+    throw new AppError(
+      "conflict",
+      `branch ${branch} belongs to runner ${taken.id}'s worktree: pick another name, or remove it with "stratavore worktrees rm ${taken.id}"`,
+      { details: { reason: "branch_exists", branch, runner: taken.id } },
+    );
+  }
+  return {
+    state: "planned",
+    name: want.name ?? null,
+    branch,
+    base: want.base ?? null,
+    baseSha: null,
+    path: null,
+    repo: null,
+    host: null,
+    requireCleanBase: want.requireCleanBase ?? false,
+    status: null,
+  };
 }
 
 export interface TransitionPatch {

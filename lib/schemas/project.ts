@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { projectName, timestamp } from "./common.ts";
+import { worktreeMode } from "./worktree.ts";
 
 const path = z.string().min(1, "must not be empty").max(4096);
 const description = z.string().max(2000);
@@ -24,6 +25,8 @@ export const projectCreate = z.strictObject({
   approvals: approvals.optional(),
   approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
   limitPolicy: limitPolicy.optional(),
+  /** auto: every launch runs in a git worktree of its own (unless it says otherwise); off: when asked. */
+  worktree: worktreeMode.optional(),
 });
 export type ProjectCreate = z.infer<typeof projectCreate>;
 
@@ -36,6 +39,7 @@ export const projectPatch = z.strictObject({
   approvals: approvals.optional(),
   approvalTimeoutSeconds: approvalTimeoutSeconds.optional(),
   limitPolicy: limitPolicy.optional(),
+  worktree: worktreeMode.optional(),
 });
 export type ProjectPatch = z.infer<typeof projectPatch>;
 
@@ -50,6 +54,7 @@ export const project = z.object({
   approvals: approvals,
   approvalTimeoutSeconds: z.number(),
   limitPolicy: limitPolicy.optional(),
+  worktree: worktreeMode,
   activeRunners: z.number(),
   tokensThisPeriod: z.number(),
   createdAt: timestamp,

@@ -9,6 +9,7 @@ import {
   tokenCount,
   tokenCounts,
 } from "./common.ts";
+import { worktreeInfo, worktreeRequest } from "./worktree.ts";
 
 export const RUNNER_STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
 export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
@@ -51,6 +52,8 @@ export const launchRequest = z.strictObject({
   prompt: z.string().max(100_000).optional(),
   /** Start the agent on the daemon's machine (detached); otherwise the caller runs the agent itself. */
   spawn: z.boolean().optional(),
+  /** Run in a git worktree of its own (default: the project's `worktree` setting); false: in the folder. */
+  worktree: worktreeRequest.optional(),
 });
 export type LaunchRequest = z.infer<typeof launchRequest>;
 
@@ -101,6 +104,8 @@ export const runner = z.object({
   resumedFrom: z.number().nullable().optional(),
   /** The permission request waiting for an answer, if any (the tool, what it would do). */
   pendingPermission: z.lazy(() => permissionRequest).nullable().optional(),
+  /** The runner's git worktree (branch, base, how it stands against the base), if it has one. */
+  worktree: worktreeInfo.nullable(),
   /** Claude Code's API calls (from its telemetry); only in GET /runners/:id. */
   apiCalls: z.object({
     requests: z.number(),

@@ -18,6 +18,7 @@ const PROJECT_FIELDS = [
   "path",
   "tokensThisPeriod",
   "updatedAt",
+  "worktree",
 ];
 
 eachDaemon("cli projects: the table at 100 and 60 columns, -q and --json", async (t) => {

@@ -39,6 +39,7 @@ const RUNNER_FIELDS = [
   "telemetry",
   "telemetryEndpoint",
   "pendingPermission",
+  "worktree",
 ].sort();
 /** `runner <id>` also says how its Claude Code API calls went. */
 const RUNNER_DETAIL_FIELDS = [...RUNNER_FIELDS, "apiCalls"].sort();

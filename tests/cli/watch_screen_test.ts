@@ -44,6 +44,7 @@ function runner(id: number, over: Partial<Runner> = {}): Runner {
     cost: { usd: 0.0123, reportedUsd: 0.0123, unpricedTokens: 0, source: "claude-code" },
     telemetry: "stratavore",
     telemetryEndpoint: null,
+    worktree: null,
     ...over,
   };
 }
