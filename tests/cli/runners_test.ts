@@ -39,6 +39,10 @@ const RUNNER_FIELDS = [
   "telemetry",
   "telemetryEndpoint",
   "pendingPermission",
+  "limitedUntil",
+  "limitedWindow",
+  "autoContinue",
+  "resumedFrom",
   "worktree",
 ].sort();
 /** `runner <id>` also says how its Claude Code API calls went. */
