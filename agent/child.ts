@@ -81,7 +81,9 @@ export class Child implements RunningCommand {
         new Deno.Command(resolved.command, {
           args: [...resolved.prefix, ...opts.args],
           cwd: opts.cwd,
+          // Exactly this environment (the agent built it from an allowlist), not the agent's own.
           env: opts.env,
+          clearEnv: true,
           stdin: opts.stdio === "inherit" ? "inherit" : "null",
           stdout: opts.stdio === "inherit" ? "inherit" : "piped",
           stderr: "inherit",

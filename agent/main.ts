@@ -3,6 +3,7 @@
  * report the exit. Invisible when things go well: the command owns the terminal, the agent logs to a file.
  */
 import { privateUmask } from "../lib/private_files.ts";
+import { parseEnvList, sessionEnvironment } from "../lib/session_env.ts";
 import { contextFrom, type GlobalOptions } from "../cli/context.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
@@ -263,8 +264,9 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   let args = command.slice(1);
   const eventsFile = homePath(runDir, "hook-events.jsonl");
   await Deno.writeTextFile(eventsFile, ""); // exists from the start: polling a missing file costs more
+  // The session's environment: the allowlist and the user's sessionEnv, never a secret (lib/session_env.ts).
   const env: Record<string, string> = {
-    ...Deno.env.toObject(),
+    ...sessionEnvironment(Deno.env.toObject(), parseEnvList(config.sessionEnv)),
     [HOOK_ENV.runner]: String(runner.id),
     [HOOK_ENV.events]: eventsFile,
   };

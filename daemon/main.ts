@@ -80,7 +80,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     url: "",
     host: Deno.hostname(),
     adminToken,
-    tokens: new AgentTokenCache(),
+    tokens: new AgentTokenCache(config.runnerTokenGrace),
     heartbeats: new HeartbeatBatcher(telemetryDb),
     broker: { kind: "embedded", location: "in-process" },
   };
@@ -99,6 +99,11 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const waiters = new PermissionWaiters(db, log.child({ component: "permissions" }));
   await waiters.start();
   const bookBudgets = (tx: Queryable, deltas: UsageDelta[]) => recordBudgetUsage(tx, deltas, Date.now());
+  // A runner that ended (on any daemon sharing the database) has its token's cached row dropped here, so
+  // the grace for its last report starts counting at once rather than after the cache's TTL.
+  events.tail.subscribe((e) => {
+    if (/^runner\.(stopped|failed|killed)$/.test(e.type)) services.tokens.forget(Number(e.entityId));
+  });
   const app = buildApp(services, {
     drain,
     runners: {

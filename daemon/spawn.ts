@@ -7,6 +7,7 @@ import { homePath } from "../lib/home.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
 import { selfCommand } from "../lib/self.ts";
 import { withUserUmask } from "../lib/private_files.ts";
+import { parseEnvList, RUNNER_TOKEN_ENV, sessionEnvironment } from "../lib/session_env.ts";
 import type { Services } from "./services.ts";
 
 export function agentSpawner(s: Services): (runner: Runner, token: string) => Promise<void> {
@@ -18,13 +19,14 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
     const logPath = homePath(logs, `${runner.id}.${pty ? "log" : "jsonl"}`);
     await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
     const [exe, ...pre] = selfCommand();
+    // Not the daemon's whole environment: it holds secrets (database and broker URLs, the bot token) that
+    // the session, which a prompt can steer, must never see (lib/session_env.ts).
     const env: Record<string, string> = {
-      ...Deno.env.toObject(),
+      ...sessionEnvironment(Deno.env.toObject(), parseEnvList(s.config.sessionEnv)),
       STRATAVORE_HOME: s.config.home,
       STRATAVORE_URL: s.url,
-      STRATAVORE_RUNNER_TOKEN: token,
+      [RUNNER_TOKEN_ENV]: token,
     };
-    delete env.STRATAVORE_TOKEN;
     // The agent starts with the user's own umask (it makes its own files private and keeps the user's
     // for the session it runs).
     const child = withUserUmask(() =>
@@ -50,6 +52,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
         ],
         cwd: runner.cwd,
         env,
+        clearEnv: true,
         stdin: "null",
         stdout: "null",
         stderr: "null",

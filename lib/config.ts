@@ -8,7 +8,7 @@ import { priceOverridesSchema } from "./claude/pricing.ts";
 import { AppError } from "./errors.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListen } from "./listen.ts";
-import { globListProblem } from "./glob.ts";
+import { GLOB_LIMITS, globListProblem } from "./glob.ts";
 
 const listen = z.string().refine((v) => parseListen(v) !== undefined, {
   message: 'expected host:port such as "127.0.0.1:7890"',
@@ -80,6 +80,8 @@ export const configSchema = z.strictObject({
   logFile: z.string().min(1).optional(),
   heartbeatInterval: duration(100),
   heartbeatTtl: duration(500),
+  /** How long a runner's token keeps working after the runner ended (for the agent's last report). */
+  runnerTokenGrace: duration(0),
   reconcileInterval: duration(100),
   requestTimeout: duration(100),
   shutdownTimeout: duration(100),
@@ -139,6 +141,16 @@ export const configSchema = z.strictObject({
   }),
   notifyRetryDelay: duration(10),
   notifyMaxAttempts: integer(1, 1000),
+  /**
+   * Environment variables sessions get beyond the built-in allowlist (lib/session_env.ts): names or globs,
+   * comma-separated. Secret settings never pass.
+   */
+  sessionEnv: z.string().max(2000).transform((v) => v.replace(/\s+/g, "")).refine(
+    (v) =>
+      /^[A-Za-z0-9_*()]+(,[A-Za-z0-9_*()]+)*$/.test(v) &&
+      v.split(",").every((p) => p.split("*").length - 1 <= GLOB_LIMITS.stars),
+    { message: 'expected comma-separated variable names or globs such as "GITHUB_TOKEN,NPM_*"' },
+  ).optional(),
   /** What a launch does while the account's subscription window is over the threshold or refusing. */
   limitPolicy: z.enum(["allow", "refuse", "queue"]),
   /** Percent of a window above which the launch policy applies. */
@@ -202,6 +214,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
   },
   heartbeatInterval: { env: "STRATAVORE_HEARTBEAT_INTERVAL", help: "how often agents heartbeat" },
   heartbeatTtl: { env: "STRATAVORE_HEARTBEAT_TTL", help: "silence after which a runner is failed" },
+  runnerTokenGrace: {
+    env: "STRATAVORE_RUNNER_TOKEN_GRACE",
+    help: "how long a runner's token still works after it ended (its last report)",
+  },
   reconcileInterval: { env: "STRATAVORE_RECONCILE_INTERVAL", help: "how often stale runners are looked for" },
   requestTimeout: { env: "STRATAVORE_REQUEST_TIMEOUT", help: "API request timeout" },
   shutdownTimeout: { env: "STRATAVORE_SHUTDOWN_TIMEOUT", help: "graceful shutdown limit before exit" },
@@ -258,6 +274,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     env: "STRATAVORE_NOTIFY_RETRY_DELAY",
     help: "first retry delay of a failed Telegram send (doubles)",
   },
+  sessionEnv: {
+    env: "STRATAVORE_SESSION_ENV",
+    help: "environment variables sessions get beyond the built-in allowlist (names or globs)",
+  },
   notifyMaxAttempts: {
     env: "STRATAVORE_NOTIFY_MAX_ATTEMPTS",
     help: "Telegram send attempts before giving up",
@@ -283,6 +303,7 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
 const DURATION_KEYS = new Set<ConfigKey>([
   "heartbeatInterval",
   "heartbeatTtl",
+  "runnerTokenGrace",
   "reconcileInterval",
   "requestTimeout",
   "shutdownTimeout",
@@ -307,6 +328,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     logFormat: "auto",
     heartbeatInterval: "10s",
     heartbeatTtl: "30s",
+    runnerTokenGrace: "60s",
     reconcileInterval: "30s",
     requestTimeout: "30s",
     shutdownTimeout: "10s",

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "limit_reached"
   | "invalid_transition"
   | "runner_not_active"
+  | "runner_ended"
   | "project_busy"
   | "payload_too_large"
   | "timeout"
@@ -49,6 +50,8 @@ const STATUS: Record<ErrorCode, number> = {
   limit_reached: 429,
   invalid_transition: 409,
   runner_not_active: 409,
+  // A runner token whose runner has ended: refused like any token that no longer works.
+  runner_ended: 401,
   project_busy: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -41,7 +41,9 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
     }
     const agent = AGENT_PATH.exec(c.req.path);
     if (OTLP_EXPORT_PATH.test(c.req.path)) {
-      const runnerId = await deps.tokens.owner(deps.db, token);
+      const owner = await deps.tokens.owner(deps.db, token);
+      if (owner?.ended) throw runnerEnded(owner.runnerId);
+      const runnerId = owner?.runnerId;
       const observer = runnerId === undefined ? await observerTokenId(deps.db, token) : undefined;
       if (runnerId !== undefined) c.set("actor", { kind: "runner", runnerId });
       else if (observer !== undefined) c.set("actor", { kind: "observer", tokenId: observer });
@@ -62,6 +64,8 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       const check = await deps.tokens.check(deps.db, runnerId, token);
       if (check === "ok") {
         c.set("actor", { kind: "runner", runnerId });
+      } else if (check === "ended") {
+        throw runnerEnded(runnerId);
       } else if (check === "other_runner") {
         throw new AppError("forbidden", `this token belongs to another runner, not runner ${runnerId}`);
       } else if (safeEqual(token, deps.adminToken)) {
@@ -78,6 +82,14 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+}
+
+/** A runner's token after its runner ended (and the grace for its last report ran out). */
+function runnerEnded(runnerId: number): AppError {
+  return new AppError(
+    "runner_ended",
+    `runner ${runnerId} has ended: its token no longer works (a new launch gets a new one)`,
+  );
 }
 
 /**

@@ -49,7 +49,9 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
       ) {
         await touchSession(tx, body.sessionId, { id, projectId: current.projectId, cwd: current.cwd });
       }
-      if (body.command && isActive(current.state)) {
+      // Only the first report (the runner still starting) says what ran: a later one cannot rewrite the
+      // command line (which names the sessions the runner resumes).
+      if (body.command && current.state === "starting") {
         // What really ran, with what the agent added (Claude's --session-id and --settings).
         await tx.query("UPDATE runners SET command = $2, args = $3::jsonb WHERE id = $1", [
           id,

@@ -9,7 +9,7 @@ import { costSummaryOf } from "../../lib/cost.ts";
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
-import { gunzip, type TranscriptStore } from "../transcripts.ts";
+import { gunzip, type TranscriptStore, TranscriptTooLarge } from "../transcripts.ts";
 import { ACTIVE_SQL } from "../store/runners.ts";
 
 const sessionId = z.string().regex(
@@ -180,8 +180,10 @@ export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono
         "send the transcript gzip-compressed, as application/gzip",
       );
     }
-    const [row] = await s.db.query<{ project: string; session_ok: boolean }>(
-      `SELECT p.name AS project, EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.project_id = p.id) AS session_ok
+    const [row] = await s.db.query<{ project: string; session_ok: boolean; own: boolean }>(
+      `SELECT p.name AS project,
+         EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.project_id = p.id) AS session_ok,
+         EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.runner_id = r.id) AS own
        FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
       [runnerId, sid],
     );
@@ -189,12 +191,20 @@ export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono
     if (!row.session_ok) {
       throw new AppError("not_found", `session ${sid} is not known in project ${row.project}`);
     }
+    // Only the runner that ran the session last stores its transcript: another runner's token (in another
+    // session's hands) must not replace it.
+    if (!row.own) {
+      throw new AppError(
+        "forbidden",
+        `session ${sid} belongs to another runner: only its own runner uploads it`,
+      );
+    }
     if (!c.req.raw.body) throw new AppError("invalid_body", "the transcript body is empty");
     let stored;
     try {
-      stored = await store.put(row.project, sid, c.req.raw.body, MAX_TRANSCRIPT_BYTES);
+      stored = await store.put(row.project, sid, c.req.raw.body, MAX_TRANSCRIPT_BYTES, c.req.raw.signal);
     } catch (e) {
-      if (e instanceof RangeError) throw new AppError("payload_too_large", e.message);
+      if (e instanceof TranscriptTooLarge) throw new AppError("payload_too_large", e.message);
       throw new AppError("invalid_body", `the transcript is not valid gzip: ${(e as Error).message}`);
     }
     await s.db.query(

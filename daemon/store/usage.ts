@@ -8,6 +8,7 @@
  * the agent reads transcripts, so in practice a series' first report comes before its first estimate.
  * Every change is booked on today's token_usage row, the session and the runner.
  */
+import { AppError } from "../../lib/errors.ts";
 import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
@@ -56,12 +57,41 @@ async function runnerFacts(tx: Queryable, runnerId: number): Promise<RunnerFacts
 }
 
 /** Makes sure a session row exists and points at this runner (on start, hooks and usage). */
+/**
+ * Why a runner may not book to or take over a session, or undefined when it may. A runner's token is in
+ * its session's hands (prompt injection can steer it), so a runner may create a new session in its own
+ * project, keep its own, and continue (resume) one of its project whose runner has ended: never a session
+ * of another project, nor one that another live runner holds.
+ */
+export async function sessionClaimProblem(
+  tx: Queryable,
+  sessionId: string,
+  runner: { id: number; projectId: number },
+): Promise<string | undefined> {
+  const [row] = await tx.query<{ project_id: number; runner_id: number | null; owner_state: string | null }>(
+    `SELECT s.project_id, s.runner_id, o.state AS owner_state
+     FROM sessions s LEFT JOIN runners o ON o.id = s.runner_id WHERE s.id = $1`,
+    [sessionId],
+  );
+  if (!row || row.runner_id === runner.id) return undefined;
+  if (row.project_id !== runner.projectId) return `session ${sessionId} belongs to another project`;
+  if (row.owner_state && ["starting", "running", "stopping"].includes(row.owner_state)) {
+    return `session ${sessionId} belongs to runner ${row.runner_id}, which is still running`;
+  }
+  return undefined;
+}
+
+/** Records a runner's activity in a session, refusing (403) a session the runner may not claim. */
 export async function touchSession(
   tx: Queryable,
   sessionId: string,
   runner: { id: number; projectId: number; cwd: string },
   resumable = false,
 ): Promise<void> {
+  const problem = await sessionClaimProblem(tx, sessionId, runner);
+  if (problem) {
+    throw new AppError("forbidden", `runner ${runner.id} may not report on this session: ${problem}`);
+  }
   await tx.query(
     `INSERT INTO sessions (id, project_id, runner_id, cwd, resumable, first_activity_at, last_activity_at)
      VALUES ($1, $2, $3, $4, $5, now(), now())
@@ -69,6 +99,13 @@ export async function touchSession(
        resumable = sessions.resumable OR excluded.resumable, updated_at = now()`,
     [sessionId, runner.projectId, runner.id, runner.cwd, resumable],
   );
+}
+
+async function claimOrRefuse(tx: Queryable, sessionId: string, runner: RunnerFacts): Promise<void> {
+  const problem = await sessionClaimProblem(tx, sessionId, runner);
+  if (problem) {
+    throw new AppError("forbidden", `runner ${runner.id} may not report on this session: ${problem}`);
+  }
 }
 
 const zeroDelta = (r: RunnerFacts, sessionId: string, model: string): UsageDelta => ({
@@ -96,6 +133,8 @@ export async function recordUsage(
   if (!runner) return [];
   const deltas: UsageDelta[] = [];
   for (const u of totals) {
+    // Refused before anything is booked: tokens reported for another project's session are never counted.
+    await claimOrRefuse(tx, u.sessionId, runner);
     const [old] = await tx.query<UsageRow>(
       `SELECT input_tokens, output_tokens, cache_creation_tokens, cache_creation_1h_tokens, cache_read_tokens, messages
        FROM runner_usage WHERE runner_id = $1 AND session_id = $2 AND model = $3 FOR UPDATE`,
@@ -212,6 +251,7 @@ export async function recordReported(
   const runner = await runnerFacts(tx, runnerId);
   if (!runner || values.length === 0) return [];
   const changed = new Map<string, { sessionId: string; model: string }>();
+  for (const sessionId of new Set(values.map((v) => v.sessionId))) await claimOrRefuse(tx, sessionId, runner);
   for (const v of values) {
     const [row] = await tx.query<{ changed: boolean }>(
       `INSERT INTO reported_series AS s (runner_id, source, series, start_ns, session_id, model, kind, value)

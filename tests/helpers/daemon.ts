@@ -142,6 +142,9 @@ export function fixtureEnv(home: string, claudeDir: string): Record<string, stri
     STRATAVORE_HOME: home,
     CLAUDE_CONFIG_DIR: claudeDir,
     PATH: `${REPO}/tests/fixtures/bin${sep}${Deno.env.get("PATH") ?? ""}`,
+    // Sessions get an allowlisted environment (lib/session_env.ts): the fake claude's plan and deno's
+    // settings are added, as a user adds theirs.
+    STRATAVORE_SESSION_ENV: "FAKE_*,DENO_*",
   };
 }
 
