@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { startDaemon } from "../helpers/daemon.ts";
-import { REPO } from "../helpers/env.ts";
+import { FAST_TIER, REPO } from "../helpers/env.ts";
 import { removeDir, tempDir } from "../helpers/fs.ts";
 
 /**
@@ -75,6 +75,7 @@ Deno.test("compile safety: --help and config run without reading the repository"
 
 Deno.test({
   name: "compile safety: the daemon starts, migrates, answers and stops without reading the repository",
+  ignore: FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

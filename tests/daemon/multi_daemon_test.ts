@@ -3,13 +3,13 @@ import postgres from "postgres";
 import { assertEquals } from "../helpers/assert.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { freshPostgres } from "../helpers/db.ts";
-import { SKIP_PG } from "../helpers/env.ts";
+import { FAST_TIER, SKIP_PG } from "../helpers/env.ts";
 import { StratavoreClient } from "../../lib/client.ts";
 import { MIGRATIONS } from "../../migrations/mod.ts";
 
 Deno.test({
   name: "daemons: two started at once on an empty PostgreSQL migrate once and share quotas [postgres]",
-  ignore: SKIP_PG,
+  ignore: SKIP_PG || FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -3,6 +3,7 @@
  * Scheduler and WinSW XML (parsed by real tools), the effects through an injected root and runner, and the
  * real CLI under STRATAVORE_SERVICE_ROOT (files only under that folder, commands only printed).
  */
+import { FAST_TIER } from "../helpers/env.ts";
 import { install, status, uninstall } from "../../daemon/service/install.ts";
 import { launchdPlist } from "../../daemon/service/launchd.ts";
 import { systemdQuote, systemdUnit } from "../../daemon/service/systemd.ts";
@@ -308,6 +309,7 @@ Deno.test({
 
 Deno.test({
   name: "service: status finds a running daemon through daemon.json; --log-file gets its lines",
+  ignore: FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

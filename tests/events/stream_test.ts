@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { eachDaemon, startDaemon } from "../helpers/daemon.ts";
 import { freshPostgres } from "../helpers/db.ts";
-import { SKIP_PG } from "../helpers/env.ts";
+import { FAST_TIER, SKIP_PG } from "../helpers/env.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { StratavoreClient } from "../../lib/client.ts";
 import { followEvents, sseFrames } from "../../lib/sse.ts";
@@ -121,7 +121,7 @@ eachDaemon(
 Deno.test({
   name:
     "events: every daemon on a shared PostgreSQL streams every event, whichever relay published it [postgres]",
-  ignore: SKIP_PG,
+  ignore: SKIP_PG || FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -31,6 +31,9 @@ export interface DaemonHandle {
 }
 
 export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
+  if (FAST_TIER) {
+    throw new Error("a daemon subprocess in the fast tier: register this test with `ignore: FAST_TIER`");
+  }
   const home = opts.home ?? await tempDir("stratavore-home-");
   if (!opts.databaseUrl && opts.seed !== false) {
     try {
@@ -133,7 +136,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
 
 import { StratavoreClient } from "../../lib/client.ts";
 import { type BackendName, freshPostgres } from "./db.ts";
-import { REPO, SKIP_PG } from "./env.ts";
+import { FAST_TIER, REPO, SKIP_PG } from "./env.ts";
+import { withBrokerLock } from "./lock.ts";
 
 /** The fake claude first on PATH, and a private CLAUDE_CONFIG_DIR and STRATAVORE_HOME. */
 export function fixtureEnv(home: string, claudeDir: string): Record<string, string> {
@@ -173,6 +177,8 @@ export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "
   only?: BackendName;
   /** Keep one API port across restarts (agents keep the URL they were given). */
   fixedPort?: boolean;
+  /** The test uses RabbitMQ: it shares the broker with other such tests, never with the fault tests. */
+  broker?: boolean;
 }
 
 /**
@@ -203,61 +209,62 @@ export function eachDaemon(
     if (opts.only && opts.only !== backend) continue;
     Deno.test({
       name: `${name} [${backend}]`,
-      ignore: opts.ignore || (backend === "postgres" && SKIP_PG),
+      ignore: opts.ignore || FAST_TIER || (backend === "postgres" && SKIP_PG),
       sanitizeOps: false,
       sanitizeResources: false,
-      async fn() {
-        const pg = backend === "postgres" ? await freshPostgres() : undefined;
-        const home = await tempDir("stratavore-home-");
-        const claudeDir = `${home}/claude`;
-        await Deno.mkdir(claudeDir, { recursive: true });
-        const planFile = `${home}/fake-plan.json`;
-        await Deno.writeTextFile(planFile, "{}");
-        const env = {
-          ...fixtureEnv(home, claudeDir),
-          FAKE_CLAUDE_PLAN: `@${planFile}`,
-          ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
-        };
-        const handles: DaemonHandle[] = [];
-        const start = async (extra: Partial<DaemonOptions> = {}) => {
-          const d = await startDaemon({
-            ...opts,
-            ...extra,
-            env: { ...env, ...opts.env, ...extra.env },
-            home,
-            databaseUrl: pg?.url,
-            keepHome: true,
-          });
-          handles.push(d);
-          return d;
-        };
-        try {
-          const daemon = await start();
-          const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
-          await fn({
-            daemon,
-            client,
-            backend,
-            databaseUrl: pg?.url,
-            restart: start,
-            claudeDir,
-            env,
-            planFile,
-          });
-        } catch (e) {
-          // The daemon's own account of a failure (a 500 says "the daemon log has the details").
-          const errors = handles.flatMap((d) => d.logs()).filter((l) =>
-            /"level":"(error|warn)"|ERROR|WARN/.test(l)
-          );
-          if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
-          throw e;
-        } finally {
-          for (const d of handles) await d.stop("SIGKILL").catch(() => {});
-          await killLeftovers(home);
-          await pg?.drop().catch(() => {});
-          await removeDir(home);
-        }
-      },
+      fn: () => opts.broker ? withBrokerLock("shared", run) : run(),
     });
+    async function run() {
+      const pg = backend === "postgres" ? await freshPostgres() : undefined;
+      const home = await tempDir("stratavore-home-");
+      const claudeDir = `${home}/claude`;
+      await Deno.mkdir(claudeDir, { recursive: true });
+      const planFile = `${home}/fake-plan.json`;
+      await Deno.writeTextFile(planFile, "{}");
+      const env = {
+        ...fixtureEnv(home, claudeDir),
+        FAKE_CLAUDE_PLAN: `@${planFile}`,
+        ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
+      };
+      const handles: DaemonHandle[] = [];
+      const start = async (extra: Partial<DaemonOptions> = {}) => {
+        const d = await startDaemon({
+          ...opts,
+          ...extra,
+          env: { ...env, ...opts.env, ...extra.env },
+          home,
+          databaseUrl: pg?.url,
+          keepHome: true,
+        });
+        handles.push(d);
+        return d;
+      };
+      try {
+        const daemon = await start();
+        const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
+        await fn({
+          daemon,
+          client,
+          backend,
+          databaseUrl: pg?.url,
+          restart: start,
+          claudeDir,
+          env,
+          planFile,
+        });
+      } catch (e) {
+        // The daemon's own account of a failure (a 500 says "the daemon log has the details").
+        const errors = handles.flatMap((d) => d.logs()).filter((l) =>
+          /"level":"(error|warn)"|ERROR|WARN/.test(l)
+        );
+        if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
+        throw e;
+      } finally {
+        for (const d of handles) await d.stop("SIGKILL").catch(() => {});
+        await killLeftovers(home);
+        await pg?.drop().catch(() => {});
+        await removeDir(home);
+      }
+    }
   }
 }

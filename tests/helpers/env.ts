@@ -31,5 +31,12 @@ export const AMQP_AVAILABLE = await answers(amqpUrl.hostname, Number(amqpUrl.por
 export const SKIP_PG = !PG_AVAILABLE && !CI;
 export const SKIP_AMQP = !AMQP_AVAILABLE && !CI;
 
+/**
+ * The fast tier (`deno task test:fast`): no daemon subprocess. Tests that start one are registered as
+ * ignored (eachDaemon does it; a test calling startDaemon itself says `ignore: FAST_TIER`), and startDaemon
+ * refuses to run, so a test that is put in the wrong tier fails instead of slowing the tier down.
+ */
+export const FAST_TIER = Deno.env.get("STRATAVORE_TEST_TIER") === "fast";
+
 export const REPO = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${REPO}/main.ts`;

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { startDaemon } from "../helpers/daemon.ts";
-import { REPO } from "../helpers/env.ts";
+import { FAST_TIER, REPO } from "../helpers/env.ts";
 import { readDaemonInfo } from "../../lib/home.ts";
 import { families, promtool } from "./prom.ts";
 
@@ -65,6 +65,7 @@ Deno.test("observability: every dashboard query is valid PromQL", async () => {
 
 Deno.test({
   name: "observability: the rules, the dashboard and the metrics README name only exported metrics",
+  ignore: FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

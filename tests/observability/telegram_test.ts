@@ -252,6 +252,7 @@ eachDaemon(
       STRATAVORE_OUTBOX_RETRY_DELAY: "50ms",
     }),
     ignore: SKIP_AMQP,
+    broker: true,
   },
 );
 

@@ -5,6 +5,7 @@
  */
 import { type DaemonTest, eachDaemon, type EachDaemonOptions } from "../helpers/daemon.ts";
 import { projectFolder } from "../helpers/agent.ts";
+import { FAST_TIER } from "../helpers/env.ts";
 import { CLAUDE_BIN_DIR, claudeEnv, ensureClaudeCode, prepareConfigDir, SKIP_REAL } from "./claude_code.ts";
 import { MessagesApi } from "./messages_api.ts";
 
@@ -33,7 +34,7 @@ export function eachRealDaemon(
   opts: RealOptions = {},
 ): void {
   // One stand-in per test (both backends share it; their requests are told apart by the test's markers).
-  const api = SKIP_REAL ? undefined : new MessagesApi().start();
+  const api = SKIP_REAL || FAST_TIER ? undefined : new MessagesApi().start();
   const base: Record<string, string> = {
     DISABLE_AUTOUPDATER: "1",
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",

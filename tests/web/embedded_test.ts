@@ -6,7 +6,7 @@
 import { WEB_ASSETS } from "../../web/assets.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { startDaemon } from "../helpers/daemon.ts";
-import { REPO } from "../helpers/env.ts";
+import { FAST_TIER, REPO } from "../helpers/env.ts";
 import { removeDir, tempDir } from "../helpers/fs.ts";
 
 function flags(home: string): string[] {
@@ -25,6 +25,7 @@ function flags(home: string): string[] {
 
 Deno.test({
   name: "web assets: served from the module graph, without reading the repository",
+  ignore: FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
