@@ -1,5 +1,6 @@
 /** One line per event for people: time, type, project and what happened. */
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
+import { isEnded } from "../../lib/runner_states.ts";
 import { type Colour, paint } from "./ansi.ts";
 
 type P = Record<string, unknown>;
@@ -11,11 +12,11 @@ function runnerText(p: P): string {
   if (p.activity) bits.push(String(p.activity).replaceAll("_", " ") + (p.detail ? ` (${p.detail})` : ""));
   if (
     r.exitCode !== null && r.exitCode !== undefined &&
-    ["stopped", "failed", "killed"].includes(String(r.state))
+    isEnded(String(r.state))
   ) {
     bits.push(`exit ${r.exitCode}`);
   }
-  if (r.reason && ["stopping", "stopped", "failed", "killed"].includes(String(r.state))) {
+  if (r.reason && (r.state === "stopping" || isEnded(String(r.state)))) {
     bits.push(`— ${r.reason}`);
   } else if (p.reason) bits.push(`— ${p.reason}`);
   return bits.join(" ");

@@ -3,6 +3,7 @@
  * states with their colours, and heartbeat ages that turn yellow then red as they near the TTL.
  */
 import { isClaude } from "../../lib/claude/command.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { type Colour, paint } from "./ansi.ts";
 
@@ -105,10 +106,6 @@ export function paintState(
   return paint(stateText(r), colour, color);
 }
 
-export function isActiveState(state: RunnerState): boolean {
-  return state === "starting" || state === "running" || state === "stopping";
-}
-
 /**
  * The last heartbeat's age, yellow from half the TTL and red from 80 % of it (the reconciler fails the
  * runner at the TTL). Ended runners show it dimmed: nobody is expected to beat any more.
@@ -122,7 +119,7 @@ export function heartbeatCell(
   if (!r.lastHeartbeatAt) return "-";
   const age = at - Date.parse(r.lastHeartbeatAt);
   const text = formatAge(r.lastHeartbeatAt, at);
-  if (!isActiveState(r.state)) return paint(text, "gray", color);
+  if (!isActive(r.state)) return paint(text, "gray", color);
   return paint(text, age >= ttlMs * 0.8 ? "red" : age >= ttlMs * 0.5 ? "yellow" : undefined, color);
 }
 

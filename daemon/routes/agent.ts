@@ -26,7 +26,7 @@ import type { Services } from "../services.ts";
 import { getRunner, runnerNotFound, transition } from "../store/runners.ts";
 import { recordWorktree } from "../store/worktrees.ts";
 import { worktreeReport } from "../../lib/schemas/worktree.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 
 export interface AgentRouteHooks {
   /** Runs in the transaction that booked new usage (budgets count it there). */

@@ -11,6 +11,7 @@ import type { Context } from "hono";
 import { blockPrompt, type HookInput, hookInputSchema, permissionDecision } from "../../lib/claude/hooks.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
 import { permissionAnswer } from "../../lib/schemas/runner.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import { readBody, readParam } from "../http/body.ts";
 import { actorName, type AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
@@ -73,7 +74,7 @@ export async function handleHook(
   const event = input.hook_event_name;
   const permission = await s.db.transaction(async (tx) => {
     const runner = await recordHook(tx, runnerId, input);
-    if (!["starting", "running", "stopping"].includes(runner.state)) return undefined;
+    if (!isActive(runner.state)) return undefined;
     await touchSession(
       tx,
       input.session_id,

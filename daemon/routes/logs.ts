@@ -11,7 +11,7 @@ import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { getRunner } from "../store/runners.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 
 const flag = z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === "true" || v === "1");
 const offsetParam = z.string().regex(/^\d{1,15}$/, "expected a byte offset").transform(Number).optional();

@@ -12,7 +12,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { PtyHub } from "../pty/hub.ts";
 import type { Services } from "../services.ts";
 import { getRunner } from "../store/runners.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 
 const mode = z.enum(["rw", "ro"]).optional();
 const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (letters, digits, . _ @ : -)")

@@ -18,7 +18,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { emit } from "../store/outbox.ts";
 import { getRunner, type LaunchContext, launchRunner, listRunners, transition } from "../store/runners.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import { enqueueLaunch, LaunchQueued } from "../limits.ts";
 import { getProject } from "../store/projects.ts";
 import { checkWorktree, worktreeBranch, worktreePath, worktreeRoot } from "../../lib/worktree.ts";
@@ -180,7 +180,7 @@ async function precheckWorktree(s: Services, body: LaunchRequest): Promise<void>
 
 /** An observed session runs in someone's terminal or IDE: the daemon has no process to end. */
 function refuseObserved(r: { id: number; mode: string; state: string }, what: string): void {
-  if (r.mode === "observed" && isActive(r.state as Parameters<typeof isActive>[0])) {
+  if (r.mode === "observed" && isActive(r.state)) {
     throw new AppError(
       "conflict",
       `runner ${r.id} is an observed session (Stratavore did not start it and does not know its process): ` +

@@ -2,7 +2,7 @@
 import type { Queryable } from "../../lib/db/types.ts";
 import type { HookInput } from "../../lib/claude/hooks.ts";
 import type { Activity, Runner } from "../../lib/schemas/runner.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import { emit } from "./outbox.ts";
 import { getRunner } from "./runners.ts";
 

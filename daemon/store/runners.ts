@@ -2,21 +2,16 @@
 import type { Queryable } from "../../lib/db/types.ts";
 import { planCommandLine } from "../../lib/command_line.ts";
 import { AppError } from "../../lib/errors.ts";
-import {
-  ACTIVE_STATES,
-  type LaunchRequest,
-  type Runner,
-  type RunnerState,
-} from "../../lib/schemas/runner.ts";
+import type { LaunchRequest, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { costSummaryOf } from "../../lib/cost.ts";
 import type { WorktreeInfo, WorktreeRequest } from "../../lib/schemas/worktree.ts";
 import { worktreeBranch } from "../../lib/worktree.ts";
-import { canTransition, EVENT_FOR } from "../runner_states.ts";
+import { ACTIVE_SQL, canTransition, EVENT_FOR } from "../../lib/runner_states.ts";
 import { tellAgent } from "./agent_notices.ts";
 import { emit } from "./outbox.ts";
 import { newAgentToken } from "./tokens.ts";
 
-export const ACTIVE_SQL = `(${ACTIVE_STATES.map((s) => `'${s}'`).join(", ")})`;
+export { ACTIVE_SQL };
 
 export interface RunnerRow {
   id: number;

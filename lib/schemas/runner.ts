@@ -11,10 +11,9 @@ import {
 } from "./common.ts";
 import { worktreeInfo, worktreeRequest } from "./worktree.ts";
 
-export const RUNNER_STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
-export const ACTIVE_STATES = ["starting", "running", "stopping"] as const;
+import { RUNNER_STATES } from "../runner_states.ts";
+export { ACTIVE_STATES, RUNNER_STATES, type RunnerState } from "../runner_states.ts";
 export const runnerState = z.enum(RUNNER_STATES);
-export type RunnerState = z.infer<typeof runnerState>;
 
 /**
  * What a Claude session is doing, from its hooks: busy (a prompt or a tool), waiting for its user (a

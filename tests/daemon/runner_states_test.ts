@@ -1,6 +1,14 @@
 import { assertEquals } from "../helpers/assert.ts";
-import { canTransition, isActive } from "../../daemon/runner_states.ts";
-import { RUNNER_STATES } from "../../lib/schemas/runner.ts";
+import {
+  ACTIVE_SQL,
+  ACTIVE_STATES,
+  canTransition,
+  ENDED_STATES,
+  isActive,
+  isEnded,
+  RUNNER_STATES,
+} from "../../lib/runner_states.ts";
+import { runnerState } from "../../lib/schemas/runner.ts";
 
 Deno.test("runner states: exactly the lifecycle's transitions are allowed", () => {
   const allowed = new Set([
@@ -23,4 +31,10 @@ Deno.test("runner states: exactly the lifecycle's transitions are allowed", () =
     }
   }
   assertEquals(RUNNER_STATES.filter(isActive), ["starting", "running", "stopping"]);
+  assertEquals(ACTIVE_STATES, ["starting", "running", "stopping"]);
+  assertEquals(ENDED_STATES, ["stopped", "failed", "killed"]);
+  assertEquals(RUNNER_STATES.filter(isEnded), ["stopped", "failed", "killed"]);
+  assertEquals(ACTIVE_SQL, "('starting', 'running', 'stopping')");
+  assertEquals(isActive("waiting"), false, "text that is no state is not active");
+  assertEquals(runnerState.options, [...RUNNER_STATES], "the schema takes its states from here");
 });

@@ -212,59 +212,67 @@ export function eachDaemon(
       ignore: opts.ignore || FAST_TIER || (backend === "postgres" && SKIP_PG),
       sanitizeOps: false,
       sanitizeResources: false,
-      fn: () => opts.broker ? withBrokerLock("shared", run) : run(),
+      fn: () =>
+        opts.broker
+          ? withBrokerLock("shared", () => runDaemonTest(backend, fn, opts))
+          : runDaemonTest(backend, fn, opts),
     });
-    async function run() {
-      const pg = backend === "postgres" ? await freshPostgres() : undefined;
-      const home = await tempDir("stratavore-home-");
-      const claudeDir = `${home}/claude`;
-      await Deno.mkdir(claudeDir, { recursive: true });
-      const planFile = `${home}/fake-plan.json`;
-      await Deno.writeTextFile(planFile, "{}");
-      const env = {
-        ...fixtureEnv(home, claudeDir),
-        FAKE_CLAUDE_PLAN: `@${planFile}`,
-        ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
-      };
-      const handles: DaemonHandle[] = [];
-      const start = async (extra: Partial<DaemonOptions> = {}) => {
-        const d = await startDaemon({
-          ...opts,
-          ...extra,
-          env: { ...env, ...opts.env, ...extra.env },
-          home,
-          databaseUrl: pg?.url,
-          keepHome: true,
-        });
-        handles.push(d);
-        return d;
-      };
-      try {
-        const daemon = await start();
-        const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
-        await fn({
-          daemon,
-          client,
-          backend,
-          databaseUrl: pg?.url,
-          restart: start,
-          claudeDir,
-          env,
-          planFile,
-        });
-      } catch (e) {
-        // The daemon's own account of a failure (a 500 says "the daemon log has the details").
-        const errors = handles.flatMap((d) => d.logs()).filter((l) =>
-          /"level":"(error|warn)"|ERROR|WARN/.test(l)
-        );
-        if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
-        throw e;
-      } finally {
-        for (const d of handles) await d.stop("SIGKILL").catch(() => {});
-        await killLeftovers(home);
-        await pg?.drop().catch(() => {});
-        await removeDir(home);
-      }
-    }
+  }
+}
+
+async function runDaemonTest(
+  backend: BackendName,
+  fn: (t: DaemonTest) => Promise<void>,
+  opts: EachDaemonOptions,
+): Promise<void> {
+  const pg = backend === "postgres" ? await freshPostgres() : undefined;
+  const home = await tempDir("stratavore-home-");
+  const claudeDir = `${home}/claude`;
+  await Deno.mkdir(claudeDir, { recursive: true });
+  const planFile = `${home}/fake-plan.json`;
+  await Deno.writeTextFile(planFile, "{}");
+  const env = {
+    ...fixtureEnv(home, claudeDir),
+    FAKE_CLAUDE_PLAN: `@${planFile}`,
+    ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
+  };
+  const handles: DaemonHandle[] = [];
+  const start = async (extra: Partial<DaemonOptions> = {}) => {
+    const d = await startDaemon({
+      ...opts,
+      ...extra,
+      env: { ...env, ...opts.env, ...extra.env },
+      home,
+      databaseUrl: pg?.url,
+      keepHome: true,
+    });
+    handles.push(d);
+    return d;
+  };
+  try {
+    const daemon = await start();
+    const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
+    await fn({
+      daemon,
+      client,
+      backend,
+      databaseUrl: pg?.url,
+      restart: start,
+      claudeDir,
+      env,
+      planFile,
+    });
+  } catch (e) {
+    // The daemon's own account of a failure (a 500 says "the daemon log has the details").
+    const errors = handles.flatMap((d) => d.logs()).filter((l) =>
+      /"level":"(error|warn)"|ERROR|WARN/.test(l)
+    );
+    if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
+    throw e;
+  } finally {
+    for (const d of handles) await d.stop("SIGKILL").catch(() => {});
+    await killLeftovers(home);
+    await pg?.drop().catch(() => {});
+    await removeDir(home);
   }
 }

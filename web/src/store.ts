@@ -9,11 +9,11 @@ import type { Budget } from "../../lib/schemas/budget.ts";
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
 import type { Project } from "../../lib/schemas/project.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
+import { isActive as isActiveState } from "../../lib/runner_states.ts";
 import { api } from "./api.ts";
 import { openEventStream, type StreamState } from "./stream.ts";
 
-export const ACTIVE = new Set(["starting", "running", "stopping"]);
-export const isActive = (r: Runner) => ACTIVE.has(r.state);
+export const isActive = (r: Runner) => isActiveState(r.state);
 
 /** Fields a heartbeat changes; the poll updates only these on runners the stream already knows. */
 const TELEMETRY = [

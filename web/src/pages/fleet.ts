@@ -7,9 +7,8 @@ import type { Runner } from "../../../lib/schemas/runner.ts";
 import type { LimitsResponse } from "../../../lib/schemas/limits.ts";
 import { ActivityBadge, Bar, Empty, ErrorBox, StateBadge } from "../components.ts";
 import { age, bytes, compact, grouped, percent, span, time, tokenTotal } from "../format.ts";
+import { RUNNER_STATES as STATES } from "../../../lib/runner_states.ts";
 import { type Fleet, isActive, useFleet, useNow } from "../store.ts";
-
-const STATES = ["starting", "running", "stopping", "stopped", "failed", "killed"] as const;
 
 function budgetText(b: Budget): string {
   const parts: string[] = [];
