@@ -3,7 +3,7 @@
  * same zod schemas the daemon uses; failures become AppErrors carrying the API's code.
  */
 import { z } from "zod";
-import { AppError, type ErrorCode } from "./errors.ts";
+import { AppError, isErrorCode } from "./errors.ts";
 import { apiErrorBody } from "./schemas/common.ts";
 import {
   type Project,
@@ -48,29 +48,12 @@ export class ApiError extends AppError {
   readonly apiCode: string;
   readonly httpStatus: number;
   constructor(apiCode: string, message: string, httpStatus: number, details?: unknown) {
-    super(KNOWN.has(apiCode) ? (apiCode as ErrorCode) : "failed", message, { details, status: httpStatus });
+    super(isErrorCode(apiCode) ? apiCode : "failed", message, { details, status: httpStatus });
     this.apiCode = apiCode;
     this.httpStatus = httpStatus;
   }
 }
 
-const KNOWN = new Set<string>([
-  "bad_request",
-  "invalid_body",
-  "invalid_json",
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "quota_exceeded",
-  "budget_exceeded",
-  "limit_reached",
-  "invalid_transition",
-  "runner_not_active",
-  "project_busy",
-  "payload_too_large",
-  "timeout",
-]);
 
 export function daemonDown(url: string): AppError {
   return new AppError(

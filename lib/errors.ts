@@ -36,6 +36,41 @@ export type ErrorCode =
   | "usage"
   | "failed"
   | "internal";
+/**
+ * Every code an AppError carries: the API answers with them and the client turns each back into the same
+ * code (a code missing here would reach the CLI as a plain "failed").
+ */
+export const ERROR_CODES = [
+  "bad_request",
+  "invalid_body",
+  "invalid_json",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "quota_exceeded",
+  "budget_exceeded",
+  "limit_reached",
+  "invalid_transition",
+  "runner_not_active",
+  "project_busy",
+  "payload_too_large",
+  "timeout",
+  "unsupported_media_type",
+  "config_invalid",
+  "migration_changed",
+  "already_running",
+  "daemon_unreachable",
+  "shutting_down",
+  "usage",
+  "failed",
+  "internal",
+] as const;
+export type ErrorCode = typeof ERROR_CODES[number];
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
