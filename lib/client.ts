@@ -54,7 +54,6 @@ export class ApiError extends AppError {
   }
 }
 
-
 export function daemonDown(url: string): AppError {
   return new AppError(
     "daemon_unreachable",

@@ -14,13 +14,13 @@ import {
   renderFields,
   shellQuote,
   tokensCell,
-  totalTokens,
   uptime,
 } from "../render/format.ts";
 import { isClaude } from "../../lib/claude/command.ts";
 import { costSourceText, formatCost } from "../../lib/cost.ts";
 import { printTable } from "../render/table.ts";
 import { worktreeCell, worktreeFields } from "../render/worktree.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 export interface RunnersOptions extends GlobalOptions {
   project?: string;
@@ -161,7 +161,7 @@ export function runnerFields(r: Runner, ttlMs: number, color: boolean): [string,
     [
       "tokens",
       isClaude(r.command)
-        ? `${formatCount(totalTokens(t))} (${exact(totalTokens(t))})`
+        ? `${formatCount(tokenTotal(t))} (${exact(tokenTotal(t))})`
         : `n/a: token accounting reads Claude Code's transcripts, and ${r.command} is not claude`,
     ],
     ["  input", exact(t.input)],

@@ -12,8 +12,9 @@ import { formatAge, formatBytes, formatCount, now, printJson, renderFields } fro
 import { printTable } from "../render/table.ts";
 import { apiErrorBody } from "../../lib/schemas/common.ts";
 import { costSourceText, formatCost } from "../../lib/cost.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
-const total = (s: Session) => s.tokens.input + s.tokens.output + s.tokens.cacheCreation + s.tokens.cacheRead;
+const total = (s: Session) => tokenTotal(s.tokens);
 
 export async function sessionsCommand(opts: GlobalOptions & { project?: string; limit?: string }) {
   const ctx = contextFrom(opts);

@@ -6,6 +6,7 @@ import { isClaude } from "../../lib/claude/command.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { type Colour, paint } from "./ansi.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 /**
  * The clock ages are measured against. STRATAVORE_CLI_NOW (an ISO time) fixes it, so tests and
@@ -132,11 +133,7 @@ export function uptime(r: Pick<Runner, "startedAt" | "endedAt">, at = now()): st
 
 /** The tokens cell: "n/a" for commands other than claude, whose usage Stratavore cannot read. */
 export function tokensCell(r: Pick<Runner, "command" | "tokens">): string {
-  return isClaude(r.command) ? formatCount(totalTokens(r.tokens)) : "n/a";
-}
-
-export function totalTokens(t: Runner["tokens"]): number {
-  return t.input + t.output + t.cacheCreation + t.cacheRead;
+  return isClaude(r.command) ? formatCount(tokenTotal(r.tokens)) : "n/a";
 }
 
 /** Quotes a word for a POSIX shell only when it needs it. */

@@ -11,6 +11,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { gunzip, type TranscriptStore, TranscriptTooLarge } from "../transcripts.ts";
 import { ACTIVE_SQL } from "../store/runners.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 const sessionId = z.string().regex(
   /^[A-Za-z0-9_-]{1,200}$/,
@@ -109,7 +110,7 @@ const counts = (v: (number | null)[]) => ({
 function usageCheckOf(transcriptRaw: number[], reportedRaw: (number | null)[] | null): UsageCheck {
   const transcript = counts(transcriptRaw);
   const reported = reportedRaw ? counts(reportedRaw) : null;
-  const any = (c: typeof transcript) => c.input + c.output + c.cacheRead + c.cacheCreation > 0;
+  const any = (c: typeof transcript) => tokenTotal(c) > 0;
   const status: UsageCheck["status"] = !reported
     ? (any(transcript) ? "transcript-only" : "none")
     : !any(transcript)

@@ -7,6 +7,7 @@ import { USAGE_GROUPS, type UsageReport, type UsageRow } from "../../lib/schemas
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 const day = calendarDay.optional();
 
@@ -36,7 +37,12 @@ function toRow(r: Row): UsageRow {
     output: r.output,
     cacheCreation: r.cache_creation,
     cacheRead: r.cache_read,
-    total: r.input + r.output + r.cache_creation + r.cache_read,
+    total: tokenTotal({
+      input: r.input,
+      output: r.output,
+      cacheCreation: r.cache_creation,
+      cacheRead: r.cache_read,
+    }),
     costUsd: cost.usd,
     cost,
   };

@@ -11,6 +11,7 @@ import { activeInScope, type BudgetRow, percentUsed, periodUsage, toBudget } fro
 import { emit } from "./outbox.ts";
 import { transition } from "./runners.ts";
 import type { UsageDelta } from "./usage.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
@@ -114,7 +115,7 @@ export async function recordBudgetUsage(tx: Queryable, deltas: UsageDelta[], now
          OR (scope = 'runner' AND scope_ref = $2)`,
       [names.get(d.projectId), String(d.runnerId)],
     );
-    const tokens = d.input + d.output + d.cacheCreation + d.cacheRead;
+    const tokens = tokenTotal(d);
     for (const b of budgets) {
       const acc = perBudget.get(b.id) ?? { row: b, tokens: 0, cost: 0 };
       acc.tokens += tokens;

@@ -13,6 +13,7 @@ import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
 import type { ReportKind } from "../../lib/claude/telemetry.ts";
+import { tokenTotal } from "../../lib/tokens.ts";
 
 export interface UsageDelta {
   runnerId: number;
@@ -27,10 +28,6 @@ export interface UsageDelta {
   messages: number;
   /** The change of the booked cost (may be negative when a report replaces an estimate). */
   costUsd: number;
-}
-
-export function deltaTokens(d: Pick<UsageDelta, "input" | "output" | "cacheCreation" | "cacheRead">): number {
-  return d.input + d.output + d.cacheCreation + d.cacheRead;
 }
 
 interface UsageRow {
@@ -149,7 +146,7 @@ export async function recordUsage(
       cacheRead: Math.max(0, u.cacheRead - (old?.cache_read_tokens ?? 0)),
       messages: Math.max(0, (u.messages ?? 0) - (old?.messages ?? 0)),
     };
-    if (deltaTokens(d) === 0 && d.messages === 0) continue;
+    if (tokenTotal(d) === 0 && d.messages === 0) continue;
     // The estimate of the whole cumulative total (not of the delta), so rounding never accumulates.
     const estimate = costOf(
       {

@@ -9,7 +9,7 @@
  * differ), because several differ from the list prices people quote and from a fixed 1.25×/2×/0.1× rule.
  */
 import { z } from "zod";
-import type { TokenCounts } from "./transcript.ts";
+import type { TokenCounts } from "../tokens.ts";
 
 const perMillion = z.number().finite().nonnegative();
 
@@ -147,9 +147,7 @@ export interface Cost {
 
 /** The cost of some token totals of one model. */
 export function costOf(
-  totals: Pick<TokenCounts, "input" | "output" | "cacheCreation" | "cacheRead"> & {
-    cacheCreation1h?: number;
-  },
+  totals: TokenCounts & { cacheCreation1h?: number },
   model: string,
   overrides?: PriceOverrides,
 ): Cost {

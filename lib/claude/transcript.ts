@@ -4,16 +4,10 @@
  * first occurrence wins, records missing either id are always counted, API-error and `<synthetic>` records
  * are skipped.
  */
+import { addTokens, type DetailedTokenCounts, zeroTokens } from "../tokens.ts";
 
-export interface TokenCounts {
-  input: number;
-  output: number;
-  /** Cache writes, 5-minute and 1-hour together. */
-  cacheCreation: number;
-  /** The 1-hour part of cacheCreation, kept apart because it is priced higher. */
-  cacheCreation1h: number;
-  cacheRead: number;
-}
+/** The transcript's counts: the API's four kinds with the 1-hour cache writes apart (see lib/tokens.ts). */
+export type TokenCounts = DetailedTokenCounts;
 
 /** One user or assistant line of a transcript, reduced to what usage accounting needs. */
 export interface UsageRecord {
@@ -138,15 +132,7 @@ export function parseUsageLine(line: string): ParsedLine {
   };
 }
 
-const zero = (): TokenCounts => ({ input: 0, output: 0, cacheCreation: 0, cacheCreation1h: 0, cacheRead: 0 });
-
-function addTokens(into: TokenCounts, from: TokenCounts): void {
-  into.input += from.input;
-  into.output += from.output;
-  into.cacheCreation += from.cacheCreation;
-  into.cacheCreation1h += from.cacheCreation1h;
-  into.cacheRead += from.cacheRead;
-}
+const zero = zeroTokens;
 
 interface Span {
   firstTimestamp?: string;

@@ -1,5 +1,6 @@
 /** Small shapes every schema shares. */
 import { z } from "zod";
+import type { TokenCounts } from "../tokens.ts";
 
 export const PROJECT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -60,13 +61,14 @@ export const processId = z.number().int().positive().max(INT32_MAX);
 /** A count that lands in an `integer` column (messages, samples). */
 export const smallCount = z.number().int().nonnegative().max(INT32_MAX);
 
+/** lib/tokens.ts's TokenCounts, as the API checks it. */
 export const tokenCounts = z.strictObject({
   input: tokenCount,
   output: tokenCount,
   cacheCreation: tokenCount,
   cacheRead: tokenCount,
-});
-export type TokenCounts = z.infer<typeof tokenCounts>;
+}) satisfies z.ZodType<TokenCounts>;
+export type { TokenCounts };
 
 export const apiErrorBody = z.object({
   error: z.object({

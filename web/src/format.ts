@@ -1,9 +1,5 @@
 /** Numbers, sizes, durations and ages as the dashboard shows them. */
-import type { TokenCounts } from "../../lib/schemas/common.ts";
-
-export function tokenTotal(t: TokenCounts | undefined | null): number {
-  return t ? t.input + t.output + t.cacheCreation + t.cacheRead : 0;
-}
+export { tokenTotal } from "../../lib/tokens.ts";
 
 /** 950, 12.3k, 4.56M, 1.2B */
 export function compact(n: number): string {
