@@ -3,6 +3,7 @@
  * states with their colours, and heartbeat ages that turn yellow then red as they near the TTL.
  */
 import { isClaude } from "../../lib/claude/command.ts";
+import { formatBytes as sizeText } from "../../lib/format.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { type Colour, paint } from "./ansi.ts";
@@ -28,18 +29,9 @@ export function formatCount(n: number): string {
   return `${Math.abs(v) < 99.95 ? v.toFixed(1) : Math.round(v)}${unit}`;
 }
 
-/** 512 B, 45.7 MB, 1.2 GB (powers of 1024, as ps and pm2 show them). */
+/** 512 B, 45.7 MiB, 1.2 GiB (lib/format.ts, as the web shows them); "-" when unknown. */
 export function formatBytes(n: number | null): string {
-  if (n === null || !Number.isFinite(n)) return "-";
-  if (n < 1024) return `${n} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1023.95 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 99.95 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return n === null || !Number.isFinite(n) ? "-" : sizeText(n);
 }
 
 /** A span in at most two units: 45s, 3m12s, 2h5m, 4d7h, 2y30d. */

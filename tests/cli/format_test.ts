@@ -15,6 +15,7 @@ import {
 import { parseChoice, splitArgs } from "../../cli/args.ts";
 import { AppError } from "../../lib/errors.ts";
 import { terminalWidth } from "../../cli/render/table.ts";
+import { bytes as webBytes } from "../../web/src/format.ts";
 
 Deno.test("format: token counts in human units", () => {
   const cases: [number, string][] = [
@@ -36,9 +37,13 @@ Deno.test("format: token counts in human units", () => {
 Deno.test("format: bytes, spans, ages and uptimes", () => {
   assertEquals(formatBytes(null), "-");
   assertEquals(formatBytes(512), "512 B");
-  assertEquals(formatBytes(150 * 1024 * 1024), "150 MB");
-  assertEquals(formatBytes(45.7 * 1024 * 1024), "45.7 MB");
-  assertEquals(formatBytes(1.5 * 1024 ** 3), "1.5 GB");
+  assertEquals(formatBytes(150 * 1024 * 1024), "150 MiB");
+  assertEquals(formatBytes(45.7 * 1024 * 1024), "45.7 MiB");
+  assertEquals(formatBytes(1.5 * 1024 ** 3), "1.5 GiB");
+  assertEquals(formatBytes(1023.96 * 1024), "1.0 MiB", "never 1024.0 KiB");
+  for (const n of [512, 5 * 1024, 312 * 1024 ** 2, 1.5 * 1024 ** 3]) {
+    assertEquals(webBytes(n), formatBytes(n), "the web shows sizes as the CLI does");
+  }
   const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h;
   const spans: [number, string][] = [
     [-5, "0s"],

@@ -1,4 +1,5 @@
 /** Numbers, sizes, durations and ages as the dashboard shows them. */
+import { formatBytes } from "../../lib/format.ts";
 export { tokenTotal } from "../../lib/tokens.ts";
 
 /** 950, 12.3k, 4.56M, 1.2B */
@@ -14,17 +15,9 @@ export function grouped(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
+/** 512 B, 45.7 MiB, 1.2 GiB (lib/format.ts, as the CLI shows them). */
 export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return "–";
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+  return n === null || n === undefined ? "–" : formatBytes(n);
 }
 
 export function percent(n: number | null | undefined): string {
