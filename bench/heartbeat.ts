@@ -9,7 +9,7 @@ import { StratavoreClient } from "../lib/client.ts";
 import { HeartbeatSigner } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
-import { cpuSecondsOf, cpuSecondsOfAll, mb, ms, pool, rssOf, summarize, table } from "./lib.ts";
+import { cpuSecondsOf, cpuSecondsOfAll, drive, mb, ms, pool, rssOf, table } from "./lib.ts";
 
 const args = Deno.args.join(" ");
 const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 10);
@@ -45,29 +45,6 @@ function cpuSince(before: ReturnType<typeof cpuSnapshot>, daemonPid: number | un
   };
 }
 
-async function drive(seconds: number, concurrency: number, op: (i: number) => Promise<void>) {
-  const lat: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const i = n++;
-      const t = performance.now();
-      try {
-        await op(i);
-        lat.push(performance.now() - t);
-      } catch (e) {
-        errors++;
-        firstError ??= (e as Error).message;
-      }
-    }
-  }));
-  if (firstError) console.error(`  first error: ${firstError}`);
-  return { count: lat.length, errors, ...summarize(lat), rate: lat.length / seconds };
-}
-
 async function heartbeatRun(backend: string, runners: number): Promise<Result[]> {
   const pg = backend === "postgres" ? await freshPostgres() : undefined;
   const daemon = await startDaemon({
@@ -98,7 +75,7 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
       tokens: { input: 1, output: 2, cacheCreation: 3, cacheRead: 4 },
     });
     const cpu0 = cpuSnapshot(daemon.pid);
-    const r = await drive(SECONDS, CONCURRENCY, async (i) => {
+    const r = await drive(SECONDS, { concurrency: CONCURRENCY }, async (i) => {
       const a = agents[i % agents.length];
       // Signed as the agent signs (lib/signature.ts).
       const res = await fetch(`${daemon.url}/api/v1/runners/${a.id}/heartbeat`, {
@@ -123,7 +100,7 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
       const sql = postgres(pg.url, { max: 10, onnotice: () => {} });
       const ids = agents.map((a) => a.id);
       const cpuB = cpuSnapshot();
-      const b = await drive(SECONDS, CONCURRENCY, async (i) => {
+      const b = await drive(SECONDS, { concurrency: CONCURRENCY }, async (i) => {
         await sql`UPDATE runners SET last_heartbeat_at = now() WHERE id = ${ids[i % ids.length]}`;
       });
       const baseCpu = cpuSince(cpuB, undefined, SECONDS);

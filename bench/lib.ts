@@ -89,3 +89,54 @@ export function preciseCpuSecondsOf(pid: number): number | undefined {
     return cpuSecondsOf(pid);
   }
 }
+
+export interface DriveResult {
+  count: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Operations per second. */
+  rate: number;
+  /** The daemon's CPU time per operation, when its pid was given. */
+  cpuMs: number;
+}
+
+/**
+ * Runs `op` from `concurrency` loops for `seconds`, timing each call: latency percentiles, rate, errors
+ * (the first one printed), and the CPU the daemon spent per call when `daemonPid` is given.
+ */
+export async function drive(
+  seconds: number,
+  opts: { concurrency: number; daemonPid?: number },
+  op: (i: number) => Promise<void>,
+): Promise<DriveResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let n = 0;
+  const cpu0 = opts.daemonPid === undefined ? 0 : cpuSecondsOf(opts.daemonPid) ?? 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
+    while (performance.now() < end) {
+      const i = n++;
+      const t = performance.now();
+      try {
+        await op(i);
+        lat.push(performance.now() - t);
+      } catch (e) {
+        errors++;
+        firstError ??= (e as Error).message;
+      }
+    }
+  }));
+  if (firstError) console.error(`  first error: ${firstError}`);
+  const cpu = opts.daemonPid === undefined ? 0 : (cpuSecondsOf(opts.daemonPid) ?? 0) - cpu0;
+  return {
+    count: lat.length,
+    errors,
+    ...summarize(lat),
+    rate: lat.length / seconds,
+    cpuMs: lat.length ? cpu * 1000 / lat.length : 0,
+  };
+}

@@ -9,7 +9,7 @@ import { StratavoreClient } from "../lib/client.ts";
 import { HeartbeatSigner } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
-import { cpuSecondsOf, ms, pool, summarize, table } from "./lib.ts";
+import { drive, ms, pool, table } from "./lib.ts";
 
 const args = Deno.args.join(" ");
 const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 5);
@@ -33,33 +33,6 @@ interface Row {
   /** Daemon CPU milliseconds per request. */
   cpuMs: number;
   errors: number;
-}
-
-async function drive(seconds: number, daemonPid: number, op: (i: number) => Promise<void>) {
-  const lat: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const cpu0 = cpuSecondsOf(daemonPid) ?? 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) {
-      const i = n++;
-      const t = performance.now();
-      try {
-        await op(i);
-        lat.push(performance.now() - t);
-      } catch {
-        errors++;
-      }
-    }
-  }));
-  const cpu = (cpuSecondsOf(daemonPid) ?? 0) - cpu0;
-  return {
-    ...summarize(lat),
-    rate: lat.length / seconds,
-    cpuMs: lat.length ? cpu * 1000 / lat.length : 0,
-    errors,
-  };
 }
 
 async function run(backend: string): Promise<Row[]> {
@@ -87,16 +60,16 @@ async function run(backend: string): Promise<Row[]> {
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     };
     const hbBody = JSON.stringify({ cpuPercent: 1.5, rssBytes: 50_000_000 });
-    const heartbeats = await drive(SECONDS, daemon.pid, (i) => {
+    const heartbeats = await drive(SECONDS, { concurrency: CONCURRENCY, daemonPid: daemon.pid }, (i) => {
       const r = runners[i % runners.length];
       return post(`/api/v1/runners/${r.id}/heartbeat`, { ...r.auth, ...r.signer.headers(hbBody) }, hbBody);
     });
-    const changed = await drive(SECONDS, daemon.pid, (i) => {
+    const changed = await drive(SECONDS, { concurrency: CONCURRENCY, daemonPid: daemon.pid }, (i) => {
       const r = runners[i % runners.length];
       r.cost += 0.001;
       return post("/api/v1/otlp/v1/metrics", r.auth, exportFor(r.id, r.cost));
     });
-    const unchanged = await drive(SECONDS, daemon.pid, (i) => {
+    const unchanged = await drive(SECONDS, { concurrency: CONCURRENCY, daemonPid: daemon.pid }, (i) => {
       const r = runners[i % runners.length];
       return post("/api/v1/otlp/v1/metrics", r.auth, exportFor(r.id, r.cost));
     });
