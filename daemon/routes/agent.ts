@@ -12,13 +12,8 @@ import {
 } from "../../lib/schemas/runner.ts";
 import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
 import type { PriceOverrides } from "../../lib/claude/pricing.ts";
-import {
-  recordReported,
-  recordUsage,
-  type ReportedValue,
-  touchSession,
-  type UsageDelta,
-} from "../store/usage.ts";
+import type { ReportedPoint } from "../../lib/claude/telemetry.ts";
+import { recordReported, recordUsage, touchSession, type UsageDelta } from "../store/usage.ts";
 import { readBody, readBodyAndText, readParam } from "../http/body.ts";
 import { SIGNATURE_HEADER, verify } from "../../lib/signature.ts";
 import type { AppEnv } from "../http/types.ts";
@@ -171,8 +166,8 @@ async function recordTelemetryMode(tx: Queryable, id: number, body: StartedReque
  * A result event's per-model totals as reported series (one per kind; the event is cumulative). The series
  * key is stored as text, which PostgreSQL refuses to hold a NUL in: JSON keeps the parts apart without one.
  */
-function resultValues(t: ReportedTotal): ReportedValue[] {
-  const of = (kind: ReportedValue["kind"], value: number): ReportedValue => ({
+function resultValues(t: ReportedTotal): ReportedPoint[] {
+  const of = (kind: ReportedPoint["kind"], value: number): ReportedPoint => ({
     series: JSON.stringify([t.sessionId, t.model, kind]),
     start: "0",
     sessionId: t.sessionId,

@@ -12,7 +12,7 @@ import { AppError } from "../../lib/errors.ts";
 import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
-import type { ReportKind } from "../../lib/claude/telemetry.ts";
+import type { ReportedPoint, ReportKind } from "../../lib/claude/telemetry.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
 
 export interface UsageDelta {
@@ -224,16 +224,6 @@ export async function recordUsage(
   return deltas;
 }
 
-/** One reported cumulative value: a telemetry series point, or a result event's per-model total. */
-export interface ReportedValue {
-  series: string;
-  start: string;
-  sessionId: string;
-  model: string;
-  kind: ReportKind;
-  value: number;
-}
-
 /**
  * Books Claude Code's own cumulative figures for a runner. Values of a series only grow (a repeated or
  * older export changes nothing); per (session, model, kind) the series of a source add up and the larger
@@ -243,7 +233,7 @@ export async function recordReported(
   tx: Queryable,
   runnerId: number,
   source: "telemetry" | "result",
-  values: ReportedValue[],
+  values: ReportedPoint[],
 ): Promise<UsageDelta[]> {
   const runner = await runnerFacts(tx, runnerId);
   if (!runner || values.length === 0) return [];

@@ -103,7 +103,10 @@ export async function settingsEnvs(paths: string[]): Promise<Record<string, unkn
   return out;
 }
 
-/** One cumulative counter series of a session's cost or tokens, as exported. */
+/**
+ * One cumulative value of a session's cost or tokens: a telemetry series point, or a headless run's result
+ * event per model (the daemon books both, daemon/store/usage.ts).
+ */
 export interface ReportedPoint {
   /** Stable id of the series: metric and its whole attribute set. */
   series: string;

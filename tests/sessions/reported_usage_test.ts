@@ -8,8 +8,9 @@ import { eachBackend } from "../helpers/db.ts";
 import type { Db } from "../../lib/db/types.ts";
 import { createProject } from "../../daemon/store/projects.ts";
 import { getRunner, launchRunner, transition } from "../../daemon/store/runners.ts";
-import { recordReported, recordUsage, type ReportedValue } from "../../daemon/store/usage.ts";
+import { recordReported, recordUsage } from "../../daemon/store/usage.ts";
 import { costOf } from "../../lib/claude/pricing.ts";
+import type { ReportedPoint } from "../../lib/claude/telemetry.ts";
 
 const MODEL = "claude-sonnet-5-5";
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
@@ -33,10 +34,10 @@ const usage = (input: number, output: number, model = MODEL) => ({
 
 const report = (
   series: string,
-  kind: ReportedValue["kind"],
+  kind: ReportedPoint["kind"],
   value: number,
   model = MODEL,
-): ReportedValue => ({
+): ReportedPoint => ({
   series,
   start: "1",
   sessionId: "s1",
@@ -84,7 +85,7 @@ eachBackend(
   "reported cost: repeats, older values and a second source of the same requests count once",
   async ({ db }) => {
     const id = await runner(db);
-    const book = (source: "telemetry" | "result", values: ReportedValue[]) =>
+    const book = (source: "telemetry" | "result", values: ReportedPoint[]) =>
       db.transaction((tx) => recordReported(tx, id, source, values));
     await book("telemetry", [report("main", "cost", 0.004), report("side", "cost", 0.001)]);
     assert(near((await sums(db)).cost, 0.005), "series of one source add up");
