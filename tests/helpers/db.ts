@@ -19,36 +19,46 @@ async function schemaKey(): Promise<string> {
   return (await checksum(PGLITE_VERSION + sums.join(""))).slice(0, 16);
 }
 
+/** A PGlite data folder in the test cache, built once by `build` (several test processes may race). */
+async function cachedPglite(name: string, build: (db: Db) => Promise<unknown>): Promise<string> {
+  const base = `${Deno.env.get("TMPDIR") ?? "/tmp"}/stratavore-test-cache`;
+  const dir = `${base}/${name}`;
+  try {
+    await Deno.stat(`${dir}/PG_VERSION`);
+    return dir;
+  } catch { /* build it */ }
+  await Deno.mkdir(base, { recursive: true });
+  const building = await Deno.makeTempDir({ dir: base, prefix: "building-" });
+  const db = await openPglite(building);
+  await build(db);
+  await db.close();
+  try {
+    await Deno.rename(building, dir);
+  } catch {
+    await removeDir(building); // another process won the race; theirs is identical
+  }
+  return dir;
+}
+
 let templateDir: Promise<string> | undefined;
+let emptyDir: Promise<string> | undefined;
 
 /** A migrated PGlite data folder shared by the whole run (and later runs with the same migrations). */
 export function pgliteTemplate(): Promise<string> {
-  templateDir ??= (async () => {
-    const base = `${Deno.env.get("TMPDIR") ?? "/tmp"}/stratavore-test-cache`;
-    const dir = `${base}/pglite-${await schemaKey()}`;
-    try {
-      await Deno.stat(`${dir}/PG_VERSION`);
-      return dir;
-    } catch { /* build it */ }
-    await Deno.mkdir(base, { recursive: true });
-    const building = await Deno.makeTempDir({ dir: base, prefix: "building-" });
-    const db = await openPglite(building);
-    await migrate(db);
-    await db.close();
-    try {
-      await Deno.rename(building, dir);
-    } catch {
-      await removeDir(building); // another process won the race; theirs is identical
-    }
-    return dir;
-  })();
+  templateDir ??= schemaKey().then((key) => cachedPglite(`pglite-${key}`, (db) => migrate(db)));
   return templateDir;
 }
 
-/** A fresh PGlite data folder copied from the template. */
-export async function freshPgliteDir(): Promise<string> {
+/** An initialised, unmigrated PGlite data folder: initdb (seconds) runs once, not in every test. */
+function emptyPgliteTemplate(): Promise<string> {
+  emptyDir ??= cachedPglite(`pglite-empty-${PGLITE_VERSION}`, async () => {});
+  return emptyDir;
+}
+
+/** A fresh PGlite data folder copied from the migrated template, or from the unmigrated one (`empty`). */
+export async function freshPgliteDir(opts: { empty?: boolean } = {}): Promise<string> {
   const dir = await tempDir("stratavore-pglite-");
-  await copyDir(await pgliteTemplate(), dir);
+  await copyDir(await (opts.empty ? emptyPgliteTemplate() : pgliteTemplate()), dir);
   return dir;
 }
 
@@ -150,7 +160,7 @@ export function eachBackend(
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
-      const dir = opts.empty ? await tempDir("stratavore-pglite-") : await freshPgliteDir();
+      const dir = await freshPgliteDir({ empty: opts.empty });
       const db = await openPglite(dir);
       try {
         await fn({ db, backend: "pglite", dir });

@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { html } from "htm/preact";
 import type { Runner } from "../../lib/schemas/runner.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import type { ApiError } from "./api.ts";
 
 export function StateBadge({ state }: { state: Runner["state"] }) {
@@ -10,7 +11,7 @@ export function StateBadge({ state }: { state: Runner["state"] }) {
 }
 
 export function ActivityBadge({ runner }: { runner: Runner }) {
-  if (!runner.activity || !["starting", "running", "stopping"].includes(runner.state)) return null;
+  if (!runner.activity || !isActive(runner.state)) return null;
   if (runner.activity === "waiting_for_input") {
     return html`<span class="badge waiting" data-activity="waiting_for_input" title=${
       runner.activityDetail ?? ""
