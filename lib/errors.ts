@@ -10,32 +10,6 @@ export const EXIT = {
   unreachable: 3,
 } as const;
 
-export type ErrorCode =
-  | "bad_request"
-  | "invalid_body"
-  | "invalid_json"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "quota_exceeded"
-  | "budget_exceeded"
-  | "limit_reached"
-  | "invalid_transition"
-  | "runner_not_active"
-  | "runner_ended"
-  | "project_busy"
-  | "payload_too_large"
-  | "timeout"
-  | "unsupported_media_type"
-  | "config_invalid"
-  | "migration_changed"
-  | "already_running"
-  | "daemon_unreachable"
-  | "shutting_down"
-  | "usage"
-  | "failed"
-  | "internal";
 /**
  * Every code an AppError carries: the API answers with them and the client turns each back into the same
  * code (a code missing here would reach the CLI as a plain "failed").
@@ -53,6 +27,7 @@ export const ERROR_CODES = [
   "limit_reached",
   "invalid_transition",
   "runner_not_active",
+  "runner_ended",
   "project_busy",
   "payload_too_large",
   "timeout",

@@ -13,7 +13,7 @@ import { type Made, made, runnerDiff } from "../../lib/runner_diff.ts";
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
-import { isActive } from "../runner_states.ts";
+import { isActive } from "../../lib/runner_states.ts";
 import { getRunner } from "../store/runners.ts";
 import { listWorktrees, setWorktreeState } from "../store/worktrees.ts";
 

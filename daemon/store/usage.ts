@@ -14,6 +14,7 @@ import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
 import type { ReportedPoint, ReportKind } from "../../lib/claude/telemetry.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
+import { isActive } from "../../lib/runner_states.ts";
 
 export interface UsageDelta {
   runnerId: number;
@@ -72,7 +73,7 @@ export async function sessionClaimProblem(
   );
   if (!row || row.runner_id === runner.id) return undefined;
   if (row.project_id !== runner.projectId) return `session ${sessionId} belongs to another project`;
-  if (row.owner_state && ["starting", "running", "stopping"].includes(row.owner_state)) {
+  if (row.owner_state && isActive(row.owner_state)) {
     return `session ${sessionId} belongs to runner ${row.runner_id}, which is still running`;
   }
   return undefined;
