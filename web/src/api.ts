@@ -9,6 +9,7 @@ import type { LaunchResponse, PermissionRequest, Runner } from "../../lib/schema
 import type { UsageReport } from "../../lib/schemas/session.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import type { LimitsResponse, QueuedLaunch } from "../../lib/schemas/limits.ts";
+import type { RunnerDiff, WorktreeRequest } from "../../lib/schemas/worktree.ts";
 
 const TOKEN_KEY = "stratavore.token";
 
@@ -103,8 +104,10 @@ export const api = {
     (await call<{ runners: Runner[] }>("GET", `/api/v1/runners${q(f)}`)).runners,
   runner: (id: number) => call<Runner>("GET", `/api/v1/runners/${id}`),
   /** Started, or queued for a subscription window's reset (the project's limit policy is queue). */
-  launch: (body: { project: string; prompt: string; args?: string[]; spawn: true }) =>
-    call<LaunchResponse | { queued: QueuedLaunch }>("POST", "/api/v1/runners", { body }),
+  launch: (
+    body: { project: string; prompt: string; args?: string[]; spawn: true; worktree?: WorktreeRequest },
+  ) => call<LaunchResponse | { queued: QueuedLaunch }>("POST", "/api/v1/runners", { body }),
+  runnerDiff: (id: number) => call<RunnerDiff>("GET", `/api/v1/runners/${id}/diff`),
   stop: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/stop`, { body: {} }),
   kill: (id: number) => call<Runner>("POST", `/api/v1/runners/${id}/kill`, { body: {} }),
   permissions: async (id: number) =>

@@ -15,7 +15,10 @@ import { openEventStream, type StreamState } from "./stream.ts";
 
 export const isActive = (r: Runner) => isActiveState(r.state);
 
-/** Fields a heartbeat changes; the poll updates only these on runners the stream already knows. */
+/**
+ * Fields a heartbeat (or another report of the agent, such as its worktree's status) changes; the poll
+ * updates only these on runners the stream already knows.
+ */
 const TELEMETRY = [
   "pid",
   "cpuPercent",
@@ -24,6 +27,8 @@ const TELEMETRY = [
   "heartbeatCount",
   "tokens",
   "sessionId",
+  "cwd",
+  "worktree",
 ] as const;
 
 type Listener = () => void;

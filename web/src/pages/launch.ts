@@ -8,6 +8,8 @@ import { navigate } from "../router.ts";
 import { fleet, useFleet } from "../store.ts";
 
 const REFUSALS: Record<string, string> = {
+  conflict: "Refused: the worktree's branch or folder is taken",
+  bad_request: "Refused: the launch cannot be made as asked",
   quota_exceeded: "Refused: the project's runner quota is full",
   budget_exceeded: "Refused: a budget is used up",
   not_found: "Refused: no such project",
@@ -19,8 +21,14 @@ export function LaunchPage({ project: initial }: { project?: string }) {
   const [prompt, setPrompt] = useState("");
   const [args, setArgs] = useState("");
   const [busy, setBusy] = useState(false);
+  // null: as the project says (its worktree setting); true/false: this launch's choice.
+  const [worktree, setWorktree] = useState<boolean | null>(null);
+  const [wtName, setWtName] = useState("");
+  const [wtBase, setWtBase] = useState("");
   const [error, setError] = useState<ApiError | Error | null>(null);
   const chosen = project || f.projects[0]?.name || "";
+  const projectAuto = f.projects.find((p) => p.name === chosen)?.worktree === "auto";
+  const inWorktree = worktree ?? projectAuto;
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -43,6 +51,16 @@ export function LaunchPage({ project: initial }: { project?: string }) {
         prompt,
         spawn: true,
         ...(list.length ? { args: list } : {}),
+        ...(inWorktree
+          ? {
+            worktree: {
+              ...(wtName.trim() ? { name: wtName.trim() } : {}),
+              ...(wtBase.trim() ? { base: wtBase.trim() } : {}),
+            },
+          }
+          : worktree === false && projectAuto
+          ? { worktree: false as const }
+          : {}),
       });
       if ("queued" in answer) {
         // Held for a subscription window's reset: the fleet page shows the queue.
@@ -102,6 +120,33 @@ export function LaunchPage({ project: initial }: { project?: string }) {
           <p id="launch-args-help" class="muted small">Passed to the command after the project's own arguments;
               quote words that contain spaces.</p>
         </div>
+        <fieldset class="field worktree-choice">
+          <legend>Worktree</legend>
+          <label class="check"><input type="checkbox" id="launch-worktree" name="worktree" checked=${inWorktree}
+            onChange=${(e: Event) => setWorktree((e.target as HTMLInputElement).checked)} />
+            Run in a git worktree of its own (its own branch, so parallel runs never edit the same files)</label>
+          ${inWorktree
+            ? html`
+              <div class="field-row">
+                <div class="field">
+                  <label for="launch-wt-name">Name <span class="muted">(optional: the runner's id)</span></label>
+                  <input id="launch-wt-name" name="worktreeName" value=${wtName} placeholder="fix-login"
+                    autocomplete="off" pattern="[A-Za-z0-9][A-Za-z0-9._-]{0,62}"
+                    onInput=${(e: Event) => setWtName((e.target as HTMLInputElement).value)} />
+                </div>
+                <div class="field">
+                  <label for="launch-wt-base">Base <span class="muted">(optional: the folder's HEAD)</span></label>
+                  <input id="launch-wt-base" name="worktreeBase" value=${wtBase} placeholder="main"
+                    autocomplete="off"
+                    onInput=${(e: Event) => setWtBase((e.target as HTMLInputElement).value)} />
+                </div>
+              </div>
+              <p class="muted small">On branch <code>stratavore/${chosen}/${wtName.trim() ||
+                "<id>"}</code>; kept
+                            after the run when it holds commits or changes, removed otherwise.</p>
+            `
+            : null}
+        </fieldset>
         <${ErrorBox} error=${error} title=${REFUSALS[code] ?? (code ? "The launch failed" : undefined)} />
         <div class="actions">
           <button type="submit" class="primary" disabled=${busy || !chosen}>${busy

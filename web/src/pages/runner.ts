@@ -11,6 +11,7 @@ import { type LogLine, readableLines } from "../../../lib/claude/stream_json.ts"
 import { fleet, isActive, useFleet, useNow } from "../store.ts";
 import { eventSummary } from "./events.ts";
 import { TerminalView } from "./terminal.ts";
+import { WorktreePanel } from "./worktree.ts";
 
 const MAX_LOG_LINES = 5000;
 
@@ -315,6 +316,7 @@ export function RunnerPage({ id }: { id: number }) {
     <${ErrorBox} error=${actionError} title="The daemon refused" />
     ${active && r.activity === "waiting_for_input" ? html`<${PermissionPanel} runner=${r} />` : null}
     <div class="card"><${Details} r=${r} now=${now} /></div>
+    ${r.worktree ? html`<${WorktreePanel} runner=${r} />` : null}
     ${
     showTerminal ? html`<${TerminalView} runner=${r} />` : r.logPath ? html`<${LogView} runner=${r} />` : null
   }
