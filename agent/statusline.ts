@@ -71,14 +71,31 @@ export function ownLine(input: Record<string, unknown>, now = Date.now()): strin
   return parts.join(" · ");
 }
 
-async function report(cfg: StatuslineConfig, input: unknown): Promise<void> {
+/** The same figures are sent again only after this long (Claude Code runs the statusline after every turn). */
+const RESEND_MS = 60_000;
+
+async function report(cfg: StatuslineConfig, input: unknown, configFile: string): Promise<void> {
   const figures = fromStatusline(input);
   if (!figures) return;
+  // What was last sent, beside the config (the run's private folder): unchanged figures are not sent again.
+  const seenFile = `${configFile}.last`;
+  const key = JSON.stringify(figures);
+  try {
+    const seen = await Deno.stat(seenFile);
+    if (Date.now() - (seen.mtime?.getTime() ?? 0) < RESEND_MS && await Deno.readTextFile(seenFile) === key) {
+      return;
+    }
+  } catch { /* nothing sent yet */ }
   const path = cfg.runnerId ? `/api/v1/runners/${cfg.runnerId}/limits` : "/api/v1/observed/limits";
   try {
     const res = await fetch(`${cfg.url.replace(/\/+$/, "")}${path}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${cfg.token}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${cfg.token}`,
+        "content-type": "application/json",
+        // A session a runner started (its own --settings were the user's): its runner reports it.
+        ...(cfg.runnerId ? {} : { "x-stratavore-runner": Deno.env.get("STRATAVORE_RUNNER_ID") ?? "" }),
+      },
       body: JSON.stringify({
         source: "statusline",
         account: cfg.account,
@@ -88,6 +105,7 @@ async function report(cfg: StatuslineConfig, input: unknown): Promise<void> {
       signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
     });
     await res.body?.cancel();
+    if (res.ok) await Deno.writeTextFile(seenFile, key, { mode: 0o600 }).catch(() => {});
   } catch { /* the daemon is away: the statusline still shows */ }
 }
 
@@ -106,7 +124,7 @@ export async function runStatusline(configFile: string): Promise<number> {
     cfg?.command
       ? runUserCommand(cfg.command, stdin, cwd).catch(() => "")
       : Promise.resolve(ownLine(input) + "\n"),
-    cfg ? report(cfg, input) : Promise.resolve(),
+    cfg ? report(cfg, input, configFile) : Promise.resolve(),
   ]);
   await Deno.stdout.write(new TextEncoder().encode(out));
   return 0;

@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   "stop-kill": "./stop_kill.ts",
   hooks: "./hooks.ts",
   footprint: "./footprint.ts",
+  statusline: "./statusline.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);

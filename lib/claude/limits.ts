@@ -5,7 +5,6 @@
  * refused for the limit (the result's `api_error: "usage_limit_reached"`, StopFailure's `rate_limit`).
  * Also which account a session's windows belong to: the Claude login in its config folder, else the folder.
  */
-import { join } from "node:path";
 import type { AccountRef, LimitsReport, WindowReport } from "../schemas/limits.ts";
 
 type Obj = Record<string, unknown>;
@@ -89,6 +88,13 @@ export function isLimitError(error: unknown): boolean {
     ? [error.type, error.error_type, error.message].filter((x) => typeof x === "string").join(" ")
     : "";
   return /rate_limit|usage[_ ]limit|hit your .*limit/i.test(text);
+}
+
+/** Joins path parts with the system's separator (no node:path: the statusline loads this, and is timed). */
+function join(...parts: string[]): string {
+  const sep = Deno.build.os === "windows" ? "\\" : "/";
+  return parts.map((p, i) => (i === 0 ? p.replace(/[\\/]+$/, "") : p.replace(/^[\\/]+|[\\/]+$/g, "")))
+    .join(sep);
 }
 
 /** Where Claude Code keeps its global state for a config folder (`.claude.json`). */
