@@ -4,7 +4,7 @@
  * to the daemon, and prints exactly what the user's own statusline prints for the same stdin (or, when the
  * user has none, a short line of its own). It imports nothing heavy: it runs after every turn.
  */
-import { fromStatusline } from "../lib/claude/limits.ts";
+import { accountOf, fromStatusline } from "../lib/claude/limits.ts";
 import type { AccountRef } from "../lib/schemas/limits.ts";
 
 /** What the agent writes for it (mode 0600: it holds the runner's token). */
@@ -13,7 +13,8 @@ export interface StatuslineConfig {
   /** The runner whose session this is; absent for observed sessions (the observer token). */
   runnerId?: number;
   token: string;
-  account: AccountRef;
+  /** Absent for observed sessions: the session's own Claude config tells (its environment). */
+  account?: AccountRef;
   /** The user's own statusline command. */
   command?: string;
   autoContinue?: boolean;
@@ -77,6 +78,8 @@ const RESEND_MS = 60_000;
 async function report(cfg: StatuslineConfig, input: unknown, configFile: string): Promise<void> {
   const figures = fromStatusline(input);
   if (!figures) return;
+  const account = cfg.account ??
+    await accountOf(Deno.env.toObject(), Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".");
   // What was last sent, beside the config (the run's private folder): unchanged figures are not sent again.
   const seenFile = `${configFile}.last`;
   const key = JSON.stringify(figures);
@@ -98,7 +101,7 @@ async function report(cfg: StatuslineConfig, input: unknown, configFile: string)
       },
       body: JSON.stringify({
         source: "statusline",
-        account: cfg.account,
+        account,
         ...figures,
         ...(cfg.autoContinue !== undefined ? { autoContinue: cfg.autoContinue } : {}),
       }),

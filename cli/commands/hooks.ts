@@ -8,7 +8,13 @@
  */
 import { AppError } from "../../lib/errors.ts";
 import { claudeConfigDirs } from "../../lib/claude/paths.ts";
-import { HTTP_HOOK_EVENTS, OBSERVED_HOOK_PATH, observerHookSettings } from "../../lib/claude/hooks.ts";
+import {
+  HTTP_HOOK_EVENTS,
+  OBSERVED_HOOK_PATH,
+  observerHookSettings,
+  quotePosix,
+} from "../../lib/claude/hooks.ts";
+import { statuslineArgv } from "../../lib/self.ts";
 import { telemetryEnv, userTelemetry } from "../../lib/claude/telemetry.ts";
 import { homePath } from "../../lib/home.ts";
 import { z } from "zod";
@@ -33,6 +39,8 @@ const record = z.object({
   url: z.string(),
   envKeys: z.array(z.string()),
   installedAt: z.string(),
+  /** The user's own statusLine that Stratavore's wraps (null: none). */
+  userStatusLine: z.unknown().optional(),
 });
 type InstallRecord = z.infer<typeof record>;
 
@@ -67,9 +75,25 @@ async function readJson(path: string): Promise<{ text: string | null; data: Json
 
 const isOurs = (group: unknown) => JSON.stringify(group ?? {}).includes(OBSERVED_HOOK_PATH);
 
-/** The settings without any Stratavore hook (from an earlier install) and without our env keys. */
-function withoutOurs(data: Json, envKeys: string[], ourEnv?: Record<string, string>): Json {
+/** The config of the statusline observed sessions run (in $STRATAVORE_HOME: it holds the observer token). */
+const OBSERVED_STATUSLINE = "observed-statusline.json";
+const isOurStatusLine = (v: unknown) => JSON.stringify(v ?? "").includes(OBSERVED_STATUSLINE);
+
+/**
+ * The settings without any Stratavore hook (from an earlier install), without our env keys, and with the
+ * user's own statusLine back in place of ours.
+ */
+function withoutOurs(
+  data: Json,
+  envKeys: string[],
+  ourEnv?: Record<string, string>,
+  userLine?: unknown,
+): Json {
   const out: Json = structuredClone(data);
+  if (isOurStatusLine(out.statusLine)) {
+    if (userLine) out.statusLine = userLine;
+    else delete out.statusLine;
+  }
   const hooks = out.hooks as Record<string, unknown[]> | undefined;
   if (hooks && typeof hooks === "object") {
     for (const [event, groups] of Object.entries(hooks)) {
@@ -120,7 +144,7 @@ export async function hooksInstallCommand(opts: HooksOptions): Promise<void> {
   const { text, data } = await readJson(path);
   const client = await connect(ctx);
   const { token } = await client.observerToken();
-  const base = withoutOurs(data, previous?.envKeys ?? [], undefined);
+  const base = withoutOurs(data, previous?.envKeys ?? [], undefined, previous?.userStatusLine);
   const hooks = observerHookSettings({ url: client.url, token, permissionTimeoutS: 86_400 }).hooks;
   // Your own telemetry exporter stays yours: then only the hooks are added.
   const own = opts.telemetry === false
@@ -133,6 +157,24 @@ export async function hooksInstallCommand(opts: HooksOptions): Promise<void> {
   const mergedHooks = (merged.hooks ??= {}) as Record<string, unknown[]>;
   for (const event of HTTP_HOOK_EVENTS) mergedHooks[event] = [...(mergedHooks[event] ?? []), ...hooks[event]];
   if (Object.keys(env).length) merged.env = { ...(merged.env as Json ?? {}), ...env };
+  // The statusline reports the subscription windows of interactive sessions and prints the user's own.
+  const userLine = (base.statusLine ?? null) as Json | null;
+  const statusConfig = homePath(config.home, OBSERVED_STATUSLINE);
+  await writePrivate(
+    statusConfig,
+    JSON.stringify({
+      url: client.url,
+      token,
+      ...(userLine?.type === "command" && typeof userLine.command === "string"
+        ? { command: userLine.command }
+        : {}),
+    }),
+  );
+  merged.statusLine = {
+    type: "command",
+    command: statuslineArgv(statusConfig).map((a) => quotePosix(a.replaceAll("\\", "/"))).join(" "),
+    ...(typeof userLine?.padding === "number" ? { padding: userLine.padding } : {}),
+  };
   const written = JSON.stringify(merged, null, 2) + "\n";
 
   let backupPath = previous?.backupPath ?? null;
@@ -150,12 +192,18 @@ export async function hooksInstallCommand(opts: HooksOptions): Promise<void> {
     url: client.url,
     envKeys: Object.keys(env),
     installedAt: new Date().toISOString(),
+    userStatusLine: userLine,
   };
   await writePrivate(recordPath, JSON.stringify(rec, null, 2) + "\n");
   if (ctx.json) return printJson({ settingsPath: path, backupPath, telemetry: own ? "yours" : "stratavore" });
   console.log(`${previous ? "updated" : "installed"} Stratavore's hooks in ${path}`);
   if (backupPath) console.log(`backup of what was there: ${backupPath}`);
   for (const line of describe({ hooks, env })) console.log(line);
+  console.log(
+    `+ statusLine: Stratavore's (reports subscription limits)${
+      userLine ? ", which runs and prints yours" : ", a short line of its own"
+    }`,
+  );
   if (own) {
     console.log(
       `telemetry: left as it is (${own.endpoint}); observed sessions' costs are estimated from their transcripts`,
@@ -200,7 +248,7 @@ export async function hooksUninstallCommand(opts: HooksOptions): Promise<void> {
     }
   } else if (text !== null) {
     // Changed since: take out only what Stratavore added.
-    const cleaned = withoutOurs(data, rec?.envKeys ?? []);
+    const cleaned = withoutOurs(data, rec?.envKeys ?? [], undefined, rec?.userStatusLine);
     await writePrivate(path, JSON.stringify(cleaned, null, 2) + "\n");
     how = "Stratavore's entries taken out (the file was changed since install; the rest is kept)";
   } else {

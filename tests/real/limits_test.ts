@@ -335,3 +335,59 @@ eachRealDaemon(
   },
   { subscriber: true, env: { CLAUDE_CODE_MAX_RETRIES: "0", STRATAVORE_LIMIT_RESUME: "false" } },
 );
+
+eachRealDaemon(
+  "hooks install: a plain interactive claude reports its windows through the statusline, which shows the user's",
+  async (t) => {
+    const settings = `${t.claudeDir}/settings.json`;
+    const original = JSON.stringify(
+      { theme: "dark", statusLine: { type: "command", command: "cat > /dev/null; echo PLAIN-USER-LINE" } },
+      null,
+      2,
+    ) + "\n";
+    await Deno.writeTextFile(settings, original);
+    const install = await runStratavore(["hooks", "install"], { env: t.env });
+    assertEquals(install.code, 0, install.stderr);
+    assertMatch(install.stdout, /\+ statusLine: Stratavore's .*which runs and prints yours/);
+    const now = Math.floor(Date.now() / 1000);
+    t.api.rateLimits = {
+      status: "allowed",
+      fiveHour: { utilization: 0.44, resetsAt: now + 9000 },
+      sevenDay: { utilization: 0.12, resetsAt: now + 6 * 86400 },
+    };
+    const marker = `plain-${crypto.randomUUID()}`;
+    t.api.routes.set(marker, { text: "Plain answer." });
+    const env: Record<string, string> = { ...t.env, TERM: "xterm-256color" };
+    delete env.STRATAVORE_HOME; // a plain session: only the user settings know of Stratavore
+    const tmux = await startTmux(`claude --model ${MODEL}; sleep 30`, {
+      env,
+      cwd: t.dir,
+      cols: 140,
+      rows: 45,
+    });
+    try {
+      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+      await prompt(tmux, `${marker} hi`);
+      await tmux.waitFor(/Plain answer\./, 30_000);
+      await tmux.waitFor(/PLAIN-USER-LINE/, 30_000);
+      const acct = await eventually(
+        async () => (await t.client.limits()).accounts.find((a) => a.key === `config:${t.claudeDir}`),
+        30_000,
+        "the observed session's windows",
+      );
+      const five = acct.windows.find((w) => w.window === "five_hour")!;
+      assertEquals([five.percent, five.source, five.resetsAt], [
+        44,
+        "statusline",
+        new Date((now + 9000) * 1000).toISOString(),
+      ]);
+    } finally {
+      t.api.rateLimits = undefined;
+      await tmux.kill();
+    }
+    const uninstall = await runStratavore(["hooks", "uninstall"], { env: t.env });
+    assertEquals(uninstall.code, 0, uninstall.stderr);
+    assertEquals(await Deno.readTextFile(settings), original, "the settings file is exactly as before");
+  },
+  { subscriber: true },
+);
