@@ -201,9 +201,12 @@ async function queueResumes(s: Services, tx: Queryable): Promise<number> {
       limited_until: Date;
       limit_account: string | null;
       project: string;
+      cwd: string;
+      worktree: unknown;
     }
   >(
-    `SELECT r.id, r.project_id, r.session_id, r.limited_until, r.limit_account, p.name AS project
+    `SELECT r.id, r.project_id, r.session_id, r.limited_until, r.limit_account, p.name AS project, r.cwd,
+       r.worktree
      FROM runners r JOIN projects p ON p.id = r.project_id
      WHERE r.mode = 'headless' AND r.state IN ('stopped', 'failed') AND r.limited_until IS NOT NULL
        AND r.session_id IS NOT NULL AND r.ended_at > now() - interval '7 days'
@@ -216,6 +219,9 @@ async function queueResumes(s: Services, tx: Queryable): Promise<number> {
       prompt: s.config.limitResumeMessage,
       args: ["--resume", r.session_id],
       spawn: true,
+      // In the session's own folder: its git worktree reopened, if it had one (Claude Code finds a session
+      // by the folder it ran in).
+      ...(r.worktree ? { worktree: { reopen: r.id } } : { worktree: false as const, cwd: r.cwd }),
     };
     const [q] = await tx.query<{ id: number }>(
       `INSERT INTO limit_queue (kind, project_id, account_key, request, runner_id, session_id, not_before, reason)
