@@ -12,7 +12,7 @@ import { type Loop, startLoop } from "./loop.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
 import { currentUtilization, isLimited, WINDOW_TEXT } from "./store/limits.ts";
-import { getRunner, launchRunner, transition } from "./store/runners.ts";
+import { ACTIVE_SQL, getRunner, launchRunner, transition } from "./store/runners.ts";
 
 /** The account new launches on this daemon's machine run under: its Claude login, else its config folder. */
 export function daemonAccount(): Promise<AccountRef> {
@@ -373,15 +373,48 @@ async function start(s: Services, deps: LimitLoopDeps, e: QueueRow): Promise<num
   return launched.runner.id;
 }
 
-/** Checks the queue every couple of seconds (cheap when it is empty). */
-export function startLimitLoop(s: Services, deps: LimitLoopDeps): Loop {
-  return startLoop(
+/** Something for the loop to do: an entry waiting, or a limited run still active (it may end and be resumed). */
+async function limitWork(s: Services): Promise<boolean> {
+  const [r] = await s.db.query<{ busy: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM limit_queue WHERE status = 'waiting')
+         OR EXISTS (SELECT 1 FROM runners WHERE limited_until IS NOT NULL AND state IN ${ACTIVE_SQL}) AS busy`,
+  );
+  return r.busy;
+}
+
+export interface LimitLoop extends Loop {
+  /** Something may have changed (a runner was limited, a launch queued): pass at once and keep passing. */
+  arm(): void;
+}
+
+/**
+ * Checks the queue every couple of seconds while there is work; otherwise it stays quiet until arm() (the
+ * daemon arms it on runner.limited and limits.* events, from any daemon) or its one-minute backstop, so a
+ * daemon at rest does not query for it (bench/footprint.ts).
+ */
+export function startLimitLoop(s: Services, deps: LimitLoopDeps): LimitLoop {
+  let busy = true;
+  let armed = false;
+  let backstopAt = 0;
+  const loop = startLoop(
     "limits",
     2000,
     async () => {
+      const now = Date.now();
+      if (!busy && !armed && now < backstopAt) return;
+      backstopAt = now + 60_000;
+      armed = false; // an arm() during the pass runs another one
       await limitPass(s, deps);
+      busy = await limitWork(s);
     },
     s.log.child({ component: "limits" }),
     { jitter: 0.2 },
   );
+  return {
+    ...loop,
+    arm() {
+      armed = true;
+      loop.kick();
+    },
+  };
 }

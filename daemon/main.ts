@@ -159,13 +159,15 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   services.url = listenUrl(server.addr);
 
   await registerDaemon(services);
-  const loops: Loop[] = [
-    startReconciler(services),
-    startLimitLoop(services, {
-      spawnAgent: agentSpawner(services),
-      admit: (tx, p) => admitLaunch(tx, p, Date.now()),
-    }),
-  ];
+  const limitLoop = startLimitLoop(services, {
+    spawnAgent: agentSpawner(services),
+    admit: (tx, p) => admitLaunch(tx, p, Date.now()),
+  });
+  // The events that make work for the limit queue, from any daemon sharing the database.
+  events.tail.subscribe((e) => {
+    if (e.type === "runner.limited" || e.type.startsWith("limits.")) limitLoop.arm();
+  });
+  const loops: Loop[] = [startReconciler(services), limitLoop];
   const metricsUrl = await observability.start();
   await db.transaction((tx) =>
     emit(tx, {
