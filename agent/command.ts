@@ -10,6 +10,7 @@ import { Child, type ExitStatus, type RunningCommand } from "./child.ts";
 import { captureStream, type StreamFacts } from "./headless.ts";
 import { AgentLink, type LinkOptions } from "./link.ts";
 import { PtyChild } from "./pty_child.ts";
+import { loadTerminalClient } from "../lib/ws.ts";
 
 export type RunMode = "interactive" | "headless" | "pty";
 
@@ -59,6 +60,7 @@ export async function startCommand(o: {
     return link;
   };
   if (o.mode === "pty") {
+    await loadTerminalClient(); // keystrokes on the link: TCP_NODELAY (lib/ws.ts)
     const file = o.logPath ? await Deno.open(o.logPath, { create: true, append: true }) : undefined;
     let child: PtyChild;
     try {

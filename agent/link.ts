@@ -9,7 +9,7 @@
 import { ByteRing } from "../lib/byte_ring.ts";
 import type { Logger } from "../lib/log.ts";
 import { type AgentMessage, type ToAgentMessage, toAgentMessage } from "../lib/schemas/link.ts";
-import { connectSocket, OPEN, type SocketLike } from "../lib/ws.ts";
+import { connectSocket, OPEN, refusedStatus, type SocketLike } from "../lib/ws.ts";
 import type { PtyChild } from "./pty_child.ts";
 
 export interface LinkOptions {
@@ -109,9 +109,7 @@ export class AgentLink {
       }
     };
     socket.onerror = (ev) => {
-      // ws reports a refused upgrade as "Unexpected server response: 401".
-      const m = /server response: (\d{3})/.exec(String((ev as { message?: unknown })?.message ?? ""));
-      if (m) refused = Number(m[1]);
+      refused = refusedStatus(ev) ?? refused;
     };
     socket.onclose = () => {
       if (socket !== this.#socket) return;

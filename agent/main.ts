@@ -4,7 +4,7 @@
  */
 import { privateUmask } from "../lib/private_files.ts";
 import { parseEnvList, sessionEnvironment } from "../lib/session_env.ts";
-import { contextFrom, type GlobalOptions } from "../cli/context.ts";
+import { contextFrom, type GlobalOptions } from "../lib/startup.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
 import { claudeConfigDirs } from "../lib/claude/paths.ts";

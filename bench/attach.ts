@@ -5,6 +5,7 @@
  *   deno run -A bench/attach.ts [--samples 300] [--flood 1000000]
  */
 import { StratavoreClient } from "../lib/client.ts";
+import { loadTerminalClient } from "../lib/ws.ts";
 import { fixtureEnv, startDaemon } from "../tests/helpers/daemon.ts";
 import { ms, summarize, table } from "./lib.ts";
 
@@ -31,6 +32,7 @@ async function run(flood: number) {
     await client.createProject({ name: "bench", path: `${home}/work` });
     const { runner } = await client.launch({ project: "bench", spawn: true });
     // An event-driven viewer: each frame is searched (with a little overlap) for the marker in flight.
+    await loadTerminalClient(); // as `attach` does: TCP_NODELAY
     const ws = client.webSocket(`/api/v1/runners/${runner.id}/attach`, { mode: "rw", name: "bench" });
     ws.binaryType = "arraybuffer";
     const dec = new TextDecoder();

@@ -5,7 +5,7 @@
 import { StratavoreClient } from "../lib/client.ts";
 import { clientFor, daemonUrl } from "../lib/discover.ts";
 import { isAppError } from "../lib/errors.ts";
-import type { Context } from "./context.ts";
+import type { Context } from "../lib/startup.ts";
 
 export async function connect(ctx: Context): Promise<StratavoreClient> {
   const config = ctx.loaded.config;

@@ -1,5 +1,5 @@
 /** `stratavore daemon`: open the database → migrate → start servers and loops → wait → shut down in order. */
-import { contextFrom, type GlobalOptions } from "../cli/context.ts";
+import { contextFrom, type GlobalOptions } from "../lib/startup.ts";
 import type { Config } from "../lib/config.ts";
 import { AppError } from "../lib/errors.ts";
 import { ensureApiToken, homePath, lockHome, removeDaemonInfo, writeDaemonInfo } from "../lib/home.ts";

@@ -6,7 +6,7 @@
 import type { PermissionRequest } from "../../lib/schemas/runner.ts";
 import { parseRunnerId, parseWholeNumber } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { formatAge, now, printJson } from "../render/format.ts";
 import { printTable } from "../render/table.ts";
 

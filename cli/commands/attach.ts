@@ -8,7 +8,8 @@ import { AppError } from "../../lib/errors.ts";
 import { toViewerMessage } from "../../lib/schemas/pty.ts";
 import { parseRunnerId } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
+import { loadTerminalClient } from "../../lib/ws.ts";
 
 const enc = new TextEncoder();
 
@@ -50,6 +51,7 @@ export async function attachCommand(
     /[^\w.@:-]/g,
     "-",
   );
+  await loadTerminalClient(); // keystrokes: TCP_NODELAY (lib/ws.ts)
   const socket = client.webSocket(`/api/v1/runners/${id}/attach`, { mode: readOnly ? "ro" : "rw", name });
   socket.binaryType = "arraybuffer";
 

@@ -4,7 +4,7 @@ import { PERIODS } from "../../lib/period.ts";
 import { BUDGET_SCOPES, type BudgetPut, type BudgetScope } from "../../lib/schemas/budget.ts";
 import { parseChoice, parseWholeNumber } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { usageBar } from "../render/bar.ts";
 import { formatCount, formatSpan, now, printJson } from "../render/format.ts";
 import { printTable } from "../render/table.ts";

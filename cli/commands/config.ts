@@ -1,6 +1,6 @@
 /** `stratavore config`: the effective settings, secrets masked, each with where it came from. */
 import { describeConfig } from "../../lib/config.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { printTable } from "../render/table.ts";
 
 export function configCommand(opts: GlobalOptions): void {

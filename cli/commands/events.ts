@@ -7,7 +7,7 @@ import { AppError } from "../../lib/errors.ts";
 import { globListProblem } from "../../lib/glob.ts";
 import { followEvents } from "../../lib/sse.ts";
 import { onStopSignal } from "../../lib/signals.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { eventLine } from "../render/events.ts";
 import { printTable } from "../render/table.ts";
 import { parseWholeNumber } from "../args.ts";

@@ -19,7 +19,7 @@ import { telemetryEnv, userTelemetry } from "../../lib/claude/telemetry.ts";
 import { homePath } from "../../lib/home.ts";
 import { z } from "zod";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { printJson, renderFields } from "../render/format.ts";
 
 export interface HooksOptions extends GlobalOptions {

@@ -6,7 +6,7 @@
 import { type AgentOptions, runAgent, worktreeRequestOf } from "../../agent/main.ts";
 import { clientFor } from "../../lib/discover.ts";
 import { AppError } from "../../lib/errors.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 
 export interface LaunchOptions
   extends GlobalOptions, Pick<AgentOptions, "worktree" | "base" | "requireClean" | "heartbeat"> {

@@ -3,7 +3,7 @@
  * percent used, the time to reset and whether it refuses requests now.
  */
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { formatSpan, now, printJson } from "../render/format.ts";
 import { printTable } from "../render/table.ts";
 import { usageBar } from "../render/bar.ts";

@@ -1,6 +1,6 @@
 /** `stratavore logs <runner> [-f] [--raw]`: a detached runner's output, readable or raw. */
 import { clientFor } from "../../lib/discover.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { renderStreamLine } from "../render/stream_json.ts";
 import { parseRunnerId } from "../args.ts";
 import { AppError } from "../../lib/errors.ts";

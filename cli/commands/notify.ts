@@ -1,7 +1,7 @@
 /** `stratavore notify test`: the daemon sends a test message; print exactly what Telegram answered. */
 import type { NotifyTestResponse } from "../../lib/schemas/notify.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { printJson } from "../render/format.ts";
 
 export async function notifyTestCommand(opts: GlobalOptions): Promise<number> {

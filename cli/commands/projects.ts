@@ -15,7 +15,7 @@ import { WORKTREE_MODES } from "../../lib/schemas/worktree.ts";
 import { parseDuration } from "../../lib/duration.ts";
 import { parseChoice, parseWholeNumber, splitArgs } from "../args.ts";
 import { connect } from "../connect.ts";
-import { type Context, contextFrom, type GlobalOptions } from "../context.ts";
+import { type Context, contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { paint } from "../render/ansi.ts";
 import {
   formatAge,

@@ -2,7 +2,7 @@
 import { type Runner, RUNNER_STATES } from "../../lib/schemas/runner.ts";
 import { parseChoice, parseRunnerId } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import {
   formatAge,
   formatBytes,

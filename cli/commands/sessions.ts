@@ -7,7 +7,7 @@ import { AppError } from "../../lib/errors.ts";
 import type { Session } from "../../lib/schemas/session.ts";
 import { parseWholeNumber } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { formatAge, formatBytes, formatCount, now, printJson, renderFields } from "../render/format.ts";
 import { printTable } from "../render/table.ts";
 import { apiErrorBody } from "../../lib/schemas/common.ts";

@@ -3,7 +3,7 @@ import { RUNNER_STATES } from "../../lib/schemas/runner.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import { VERSION } from "../../lib/version.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { paint } from "../render/ansi.ts";
 import { formatSpan, now, printJson, renderFields, STATE_COLOURS } from "../render/format.ts";
 

@@ -8,7 +8,7 @@ import { AppError, isAppError } from "../../lib/errors.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
 import { parseRunnerId } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { paintState, printJson } from "../render/format.ts";
 
 export interface EndOptions extends GlobalOptions {

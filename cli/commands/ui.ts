@@ -6,7 +6,7 @@
 import { type UiLink, uiLink } from "../../lib/schemas/ui.ts";
 import { which } from "../../lib/which.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { printJson } from "../render/format.ts";
 
 export interface Opener {

@@ -4,7 +4,7 @@ import { parseDuration } from "../../lib/duration.ts";
 import { USAGE_GROUPS } from "../../lib/schemas/session.ts";
 import { parseChoice } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { formatCount, now, printJson } from "../render/format.ts";
 import { formatCost } from "../../lib/cost.ts";
 import { printTable } from "../render/table.ts";

@@ -9,7 +9,7 @@ import type { EventEnvelope } from "../../lib/schemas/event.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
 import { followEvents } from "../../lib/sse.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { now } from "../render/format.ts";
 import { orderedRunners, renderScreen, type WatchState } from "../render/watch_screen.ts";
 import { type Key, openScreen } from "../tui/terminal.ts";

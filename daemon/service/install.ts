@@ -4,7 +4,7 @@
  * injectable runner, so tests never touch the real service manager.
  */
 import { userInfo } from "node:os";
-import { contextFrom, type GlobalOptions } from "../../cli/context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import type { LoadedConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
 import { readDaemonInfo } from "../../lib/home.ts";

@@ -1,6 +1,7 @@
 /** A viewer of a detached runner's terminal through the real daemon (the attach WebSocket), for tests. */
 import { eventually } from "./assert.ts";
 import type { StratavoreClient } from "../../lib/client.ts";
+import { loadTerminalClient } from "../../lib/ws.ts";
 import { type ToViewerMessage, toViewerMessage } from "../../lib/schemas/pty.ts";
 
 export interface TestViewer {
@@ -19,6 +20,7 @@ export async function attachViewer(
   mode: "rw" | "ro",
   name: string,
 ): Promise<TestViewer> {
+  await loadTerminalClient(); // as `attach` does: TCP_NODELAY
   const ws = client.webSocket(`/api/v1/runners/${id}/attach`, { mode, name });
   ws.binaryType = "arraybuffer";
   let out = "";

@@ -1,7 +1,11 @@
-/** What every command starts with: the validated config (flags > env > file > defaults) and output settings. */
-import { CONFIG_META, type ConfigKey, loadConfig, type LoadedConfig } from "../lib/config.ts";
-import { log, stderrSink } from "../lib/log.ts";
-import { RotatingFileSink, teeSink } from "../lib/log_file.ts";
+/**
+ * What every role starts with (the daemon, the agent and each CLI command): the validated config (flags > env >
+ * file > defaults) and the log and output settings. It lives below cli/, agent/ and daemon/ so that none of
+ * them imports another role's modules (tests/layout_test.ts).
+ */
+import { CONFIG_META, type ConfigKey, loadConfig, type LoadedConfig } from "./config.ts";
+import { log, stderrSink } from "./log.ts";
+import { RotatingFileSink, teeSink } from "./log_file.ts";
 
 export interface GlobalOptions {
   home?: string;

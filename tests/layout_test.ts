@@ -1,0 +1,116 @@
+/**
+ * The direction of dependencies between the roles' folders, and what the agent's process loads at start.
+ * lib/ is shared by everyone and imports none of the roles; cli/ sits on top (nothing else imports it); the
+ * agent and the daemon do not import each other. The agent runs beside every session all day, so its static
+ * module graph (what `stratavore agent` loads before doing anything) holds none of the daemon's packages
+ * (docs/performance.md: its RSS).
+ */
+import { assertEquals } from "./helpers/assert.ts";
+import { REPO } from "./helpers/env.ts";
+
+/** Every import specifier in a file: static, `export … from`, and dynamic `import("…")` with a literal. */
+function importsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*"([^"]+)"/g)) out.push(m[1]);
+  for (const m of text.matchAll(/(?:^|\n)\s*import\s*"([^"]+)"/g)) out.push(m[1]);
+  for (const m of text.matchAll(/import\(\s*"([^"]+)"\s*\)/g)) out.push(m[1]);
+  return out;
+}
+
+async function* sources(dir: string): AsyncGenerator<string> {
+  for await (const e of Deno.readDir(`${REPO}/${dir}`)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) yield* sources(path);
+    else if (/\.tsx?$/.test(e.name) && !e.name.endsWith(".d.ts")) yield path;
+  }
+}
+
+/** The top-level folder a relative import from `file` lands in. */
+function folderOf(file: string, spec: string): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const parts = file.split("/").slice(0, -1);
+  for (const p of spec.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== ".") parts.push(p);
+  }
+  return parts[0];
+}
+
+const FORBIDDEN: Record<string, string[]> = {
+  lib: ["cli", "agent", "daemon", "web"],
+  agent: ["cli", "daemon", "web"],
+  daemon: ["cli", "agent"],
+};
+
+Deno.test("layout: lib/ imports no role, the agent and the daemon not each other, nothing imports cli/", async () => {
+  const wrong: string[] = [];
+  for (const [dir, forbidden] of Object.entries(FORBIDDEN)) {
+    for await (const file of sources(dir)) {
+      for (const spec of importsOf(await Deno.readTextFile(`${REPO}/${file}`))) {
+        const to = folderOf(file, spec);
+        if (to && forbidden.includes(to)) wrong.push(`${file} imports ${spec}`);
+      }
+    }
+  }
+  assertEquals(wrong, []);
+});
+
+interface InfoModule {
+  specifier: string;
+  kind?: string;
+  npmPackage?: string;
+  dependencies?: { specifier: string; isDynamic?: boolean; code?: { specifier?: string } }[];
+}
+
+/** The daemon's and the web build's packages: none may load with the agent. */
+const NOT_IN_AGENT = [
+  "hono",
+  "postgres",
+  "@electric-sql/pglite",
+  "prom-client",
+  "grammy",
+  "amqplib",
+  "yaml",
+  "esbuild",
+  "playwright-core",
+  "@lydell/node-pty", // only a terminal session loads it (a dynamic import)
+  "ws", // only a terminal session's link loads it (keystrokes need TCP_NODELAY)
+  "commander", // main.ts's own, not the agent module's
+];
+
+Deno.test("layout: the agent's static module graph holds no daemon, CLI or web module and none of their packages", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", `${REPO}/agent/main.ts`],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.success, true, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: InfoModule[];
+    redirects: Record<string, string>;
+  };
+  const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
+  const resolve = (s: string) => info.redirects[s] ?? s;
+  // Walk static edges only: a dynamic import loads when its feature is used.
+  const seen = new Set<string>();
+  const queue = info.roots.map(resolve);
+  while (queue.length) {
+    const spec = queue.pop()!;
+    if (seen.has(spec)) continue;
+    seen.add(spec);
+    for (const d of bySpec.get(spec)?.dependencies ?? []) {
+      if (d.isDynamic || !d.code?.specifier) continue;
+      queue.push(resolve(d.code.specifier));
+    }
+  }
+  const root = new URL(`file://${REPO}/`).href;
+  const local = [...seen].filter((s) => s.startsWith(root)).map((s) => s.slice(root.length));
+  const packages = [...seen].map((s) => bySpec.get(s)?.npmPackage).filter((p): p is string => !!p)
+    .map((p) => p.replace(/@[^@]+$/, ""));
+  assertEquals(local.filter((f) => /^(cli|daemon|web)\//.test(f)), [], "modules of other roles");
+  assertEquals(packages.filter((p) => NOT_IN_AGENT.includes(p)), [], "packages the agent does not need");
+  // The sanity of the walk itself: the agent's own modules are in it.
+  assertEquals(local.includes("agent/main.ts") && local.includes("lib/startup.ts"), true);
+});
