@@ -9,7 +9,7 @@ import type { RunnerDiff } from "../../lib/schemas/worktree.ts";
 import { exists } from "../../lib/worktree.ts";
 import { parseRunnerId } from "../args.ts";
 import { connect } from "../connect.ts";
-import { contextFrom, type GlobalOptions } from "../context.ts";
+import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { paint } from "../render/ansi.ts";
 import { paintState, printJson } from "../render/format.ts";
 import { printTable } from "../render/table.ts";
