@@ -304,7 +304,7 @@ export async function limitPass(
         continue;
       }
     }
-    return await start(s, deps, e);
+    return await start(s, deps, e, now);
   }
   return undefined;
 }
@@ -325,7 +325,12 @@ async function settle(s: Services, e: QueueRow, status: string, reason: string):
   });
 }
 
-async function start(s: Services, deps: LimitLoopDeps, e: QueueRow): Promise<number | undefined> {
+async function start(
+  s: Services,
+  deps: LimitLoopDeps,
+  e: QueueRow,
+  now: number,
+): Promise<number | undefined> {
   let launched: LaunchResponse;
   try {
     launched = await s.db.transaction(async (tx) => {
@@ -340,8 +345,8 @@ async function start(s: Services, deps: LimitLoopDeps, e: QueueRow): Promise<num
         await tx.query("UPDATE runners SET resumed_from = $2 WHERE id = $1", [l.runner.id, e.runner_id]);
       }
       await tx.query(
-        "UPDATE limit_queue SET status = 'started', started_at = now(), started_runner = $2 WHERE id = $1",
-        [e.id, l.runner.id],
+        "UPDATE limit_queue SET status = 'started', started_at = $3, started_runner = $2 WHERE id = $1",
+        [e.id, l.runner.id, new Date(now)],
       );
       const runner = await getRunner(tx, l.runner.id);
       await emit(tx, {
