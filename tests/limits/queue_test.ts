@@ -55,7 +55,10 @@ eachBackend("limits loop: resumes once each after the reset, staggered, capped p
   await db.transaction((tx) => createProject(tx, { name: "q", path: "/tmp", maxRunners: 50 }));
   const s = services(db, { STRATAVORE_LIMIT_STAGGER: "30s", STRATAVORE_LIMIT_RESUME_PER_DAY: "2" });
   const spawned: number[] = [];
-  const deps = { spawnAgent: async (r: { id: number }) => void spawned.push(r.id), admit: async () => {} };
+  const deps = {
+    spawnAgent: (r: { id: number }) => Promise.resolve(void spawned.push(r.id)),
+    admit: () => Promise.resolve(),
+  };
   const t0 = Date.now();
   const reset = new Date(t0 + 60_000);
   // The account is refusing until the reset.
@@ -105,7 +108,7 @@ eachBackend(
   async ({ db }) => {
     await db.transaction((tx) => createProject(tx, { name: "q", path: "/tmp" }));
     const off = services(db, { STRATAVORE_LIMIT_RESUME: "false", STRATAVORE_LIMIT_STAGGER: "0s" });
-    const deps = { spawnAgent: async () => {}, admit: async () => {} };
+    const deps = { spawnAgent: () => Promise.resolve(), admit: () => Promise.resolve() };
     const t0 = Date.now();
     await cutOff(db, new Date(t0 - 1000), "s-x");
     assertEquals(await limitPass(off, deps, t0), undefined);
