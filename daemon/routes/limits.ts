@@ -12,9 +12,22 @@ import { limitsReport, limitWindowName } from "../../lib/schemas/limits.ts";
 import { readBody, readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
-import { limitHistory, listLimits, recordLimits } from "../store/limits.ts";
-import { getRunner } from "../store/runners.ts";
+import { limitHistory, listLimits, markLimitedByHook, type Recorded, recordLimits } from "../store/limits.ts";
+import { ACTIVE_SQL, getRunner } from "../store/runners.ts";
+import { isLimitError } from "../../lib/claude/limits.ts";
+import type { Queryable } from "../../lib/db/types.ts";
+import type { Runner } from "../../lib/schemas/runner.ts";
 import { listQueue } from "../limits.ts";
+
+/**
+ * A turn refused for the limit can be told (StopFailure) before any figures came (the first request was the
+ * refused one): once they come, the runner is marked limited until its account's window resets.
+ */
+async function limitedByEarlierHook(tx: Queryable, runner: Runner, r: Recorded): Promise<void> {
+  if (r.limitedUntil || runner.activity !== "error" || !isLimitError(runner.activityDetail)) return;
+  if (runner.limitedUntil && Date.parse(runner.limitedUntil) > Date.now()) return;
+  await markLimitedByHook(tx, runner.id);
+}
 
 export function runnerLimitRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -22,8 +35,10 @@ export function runnerLimitRoutes(s: Services): Hono<AppEnv> {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const report = await readBody(c, limitsReport);
     const recorded = await s.db.transaction(async (tx) => {
-      await getRunner(tx, id); // 404 for a runner that is gone
-      return await recordLimits(tx, report, { runnerId: id, thresholds: s.config.limitAlerts });
+      const runner = await getRunner(tx, id); // 404 for a runner that is gone
+      const r = await recordLimits(tx, report, { runnerId: id, thresholds: s.config.limitAlerts });
+      await limitedByEarlierHook(tx, runner, r);
+      return r;
     });
     return c.json({ ...recorded, limitedUntil: recorded.limitedUntil?.toISOString() ?? null });
   });
@@ -37,9 +52,19 @@ export function observedLimitRoutes(s: Services): Hono<AppEnv> {
     // A session a runner started reports through its runner already.
     if ((c.req.header("x-stratavore-runner") ?? "").trim() !== "") return c.json({ warnings: 0 });
     const report = await readBody(c, limitsReport);
-    const recorded = await s.db.transaction((tx) =>
-      recordLimits(tx, report, { thresholds: s.config.limitAlerts })
-    );
+    const recorded = await s.db.transaction(async (tx) => {
+      // The observed runner of the session, if its hooks made one: it is then marked limited as well.
+      const [runner] = report.sessionId
+        ? await tx.query<{ id: number }>(
+          `SELECT id FROM runners WHERE mode = 'observed' AND session_id = $1 AND state IN ${ACTIVE_SQL}
+           ORDER BY id DESC LIMIT 1`,
+          [report.sessionId],
+        )
+        : [];
+      const r = await recordLimits(tx, report, { runnerId: runner?.id, thresholds: s.config.limitAlerts });
+      if (runner) await limitedByEarlierHook(tx, await getRunner(tx, runner.id), r);
+      return r;
+    });
     return c.json({ ...recorded, limitedUntil: recorded.limitedUntil?.toISOString() ?? null });
   });
   return app;

@@ -391,3 +391,49 @@ eachRealDaemon(
   },
   { subscriber: true },
 );
+
+eachRealDaemon(
+  "an interactive session refused at its first request is limited until the reset once the figures come",
+  async (t) => {
+    const reset = Math.floor(Date.now() / 1000) + 5400;
+    t.api.rateLimits = {
+      status: "rejected",
+      representativeClaim: "five_hour",
+      fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
+      sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
+    };
+    const limited = `first-${crypto.randomUUID()}`;
+    t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+    const tmux = await startTmux(
+      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
+      {
+        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
+        cwd: t.dir,
+        cols: 140,
+        rows: 45,
+      },
+    );
+    try {
+      const runner = await activeRunner(t.client, t.project);
+      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+      await prompt(tmux, `${limited} go`);
+      const r = await eventually(
+        async () => {
+          const r = await t.client.getRunner(runner.id);
+          return r.limitedUntil ? r : undefined;
+        },
+        30_000,
+        "the runner to be limited",
+      ).catch(async (e) => {
+        console.error(await tmux.screen(), JSON.stringify(await t.client.getRunner(runner.id)));
+        throw e;
+      });
+      assertEquals(r.limitedUntil, new Date(reset * 1000).toISOString());
+      assertMatch(await tmux.screen(), /limit/i);
+    } finally {
+      t.api.rateLimits = undefined;
+      await tmux.kill();
+    }
+  },
+  { subscriber: true },
+);
