@@ -262,8 +262,9 @@ export async function createWorktree(plan: WorktreePlan): Promise<Worktree> {
 }
 
 /**
- * Reopens an earlier runner's worktree: as it is when its folder is still there, else again from its
- * branch (kept when the worktree was removed with work on it).
+ * Reopens an earlier runner's worktree at the same path (a resumed Claude session is found by its folder):
+ * as it is when its folder is still there, else again from its branch, or from its base when the branch went
+ * with it (removed because nothing was done).
  */
 export async function reopenWorktree(w: Omit<Worktree, "cwd"> & { cwd?: string }): Promise<Worktree> {
   const cwd = w.cwd ?? w.path;
@@ -271,20 +272,27 @@ export async function reopenWorktree(w: Omit<Worktree, "cwd"> & { cwd?: string }
     const top = await git(["rev-parse", "--show-toplevel"], w.path);
     if (top.code === 0) return { ...w, cwd: exists(cwd) ? cwd : w.path };
   }
-  if (!await branchExists(w.repo, w.branch)) {
+  // Its branch was kept (work on it), or removed with it because nothing was done: then the same start again.
+  const kept = await branchExists(w.repo, w.branch);
+  const from = await git(["rev-parse", "--verify", "--quiet", `${w.baseSha}^{commit}`], w.repo);
+  if (!kept && from.code !== 0) {
     throw new AppError(
       "conflict",
-      `the worktree ${w.path} and its branch ${w.branch} are gone: nothing to reopen (launch a new one)`,
+      `the worktree ${w.path}, its branch ${w.branch} and its base ${
+        w.baseSha.slice(0, 12)
+      } are gone: nothing to reopen`,
       { details: { reason: "worktree_gone" } },
     );
   }
-  await git(["worktree", "prune"], w.repo);
-  await Deno.mkdir(parent(w.path), { recursive: true });
-  await gitOk(
-    ["worktree", "add", "--quiet", w.path, w.branch],
-    w.repo,
-    `cannot reopen the worktree ${w.path}`,
-  );
+  await withRepoLock(w.repo, async () => {
+    await git(["worktree", "prune"], w.repo);
+    await Deno.mkdir(parent(w.path), { recursive: true });
+    await gitOk(
+      ["worktree", "add", "--quiet", ...(kept ? [w.path, w.branch] : ["-b", w.branch, w.path, w.baseSha])],
+      w.repo,
+      `cannot reopen the worktree ${w.path}`,
+    );
+  });
   return { ...w, cwd: exists(cwd) ? cwd : w.path };
 }
 

@@ -279,3 +279,59 @@ eachDaemon(
   },
   { env: FAST },
 );
+
+const TURN = (input: number, output: number) => ({
+  blocks: 3,
+  usage: {
+    input_tokens: input,
+    output_tokens: output,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  },
+});
+
+eachDaemon("worktrees: resume of a session reopens its worktree at the same folder", async (t) => {
+  const repo = await gitRepo();
+  const env = { ...t.env, ...FAST };
+  try {
+    await t.client.createProject({ name: "res", path: repo, worktree: "auto" });
+    const first = await spawnAgent(["launch", "res"], {
+      env,
+      cwd: repo,
+      plan: { turns: [TURN(100, 10)], hooks: [] },
+    })
+      .done;
+    assertEquals(first.code, 0, first.stderr);
+    assertMatch(first.stderr, /worktree removed \(no commits and no changes\)/);
+    const [r1] = await t.client.listRunners({ project: "res", all: true });
+    const path = `${t.daemon.home}/worktrees/res/${r1.id}`;
+    assertEquals([r1.cwd, r1.worktree?.state], [path, "removed"]);
+    const [s1] = await t.client.listSessions({ project: "res" });
+    assertEquals([s1.cwd, s1.tokens.input], [path, 100]);
+    assertEquals(exists(path), false);
+
+    // The session's folder is gone with its worktree: resume makes it again at the same place (Claude Code
+    // finds the session by its folder), on the same branch.
+    const resumed = await runStratavore(["resume", s1.id], {
+      env: { ...env, FAKE_CLAUDE_PLAN: JSON.stringify({ turns: [TURN(5, 7)], hooks: [] }) },
+      cwd: "/",
+    });
+    assertEquals(resumed.code, 0, resumed.stderr);
+    assertMatch(
+      resumed.stderr,
+      new RegExp(`started in worktree ${path} \\(branch stratavore/res/${r1.id}\\)`),
+    );
+    const runners = await t.client.listRunners({ project: "res", all: true });
+    assertEquals(runners.length, 2);
+    const r2 = runners[0];
+    assertEquals([r2.cwd, r2.sessionId, r2.worktree?.branch], [path, s1.id, `stratavore/res/${r1.id}`]);
+    assertEquals((await t.client.getRunner(r1.id)).worktree?.state, "reopened");
+    const s2 = await t.client.getSession(s1.id);
+    assertEquals([s2.tokens.input, s2.tokens.output, s2.runners], [105, 17, 2]);
+    // Nothing was done this time either: removed again, and nothing is listed.
+    assertEquals(r2.worktree?.state, "removed");
+    assertEquals((await t.client.listWorktrees()).length, 0);
+  } finally {
+    await removeDir(repo);
+  }
+}, { env: FAST });
