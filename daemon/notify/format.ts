@@ -132,6 +132,25 @@ export function describeEvent(ev: EventEnvelope): Notice | undefined {
       // Claude Code's own permission_prompt notification (6 s later, if still unanswered) is a reminder.
       if (typeof p.detail === "string" && p.detail.startsWith("permission:")) return undefined;
       return { priority: "high", text: `${who} is waiting for your input${message ? `\n${message}` : ""}` };
+    case "runner.worktree": {
+      // Only a worktree kept for review is news (made and removed ones are not).
+      const w = (p.worktree ?? {}) as {
+        state?: string;
+        branch?: string;
+        note?: string | null;
+        status?: { ahead?: number; files?: number } | null;
+      };
+      if (w.state !== "kept") return undefined;
+      const held = w.status
+        ? `: ${w.status.ahead ?? 0} commit(s), ${w.status.files ?? 0} file(s) changed`
+        : "";
+      return {
+        priority: "low",
+        text: `${who}: worktree kept for review (branch ${
+          w.branch ?? "?"
+        }${held}); see it with stratavore diff ${runner.id ?? ev.entityId}`,
+      };
+    }
     case "runner.permission_requested": {
       const q = (p.request ?? {}) as { id?: number; runnerId?: number; summary?: string; remote?: boolean };
       const asks = `runner ${q.runnerId ?? ev.entityId}${

@@ -86,3 +86,39 @@ Deno.test("watch: the heartbeat age turns red near the TTL (colours on)", () => 
   assert(lines.includes("\x1b[31m30s ago"), "30 s of a 30 s TTL is red");
   assert(lines.includes("10s ago"), "10 s is plain");
 });
+
+Deno.test("watch: a runner's worktree in its line and in its details", () => {
+  const s = state();
+  s.runners.set(
+    2,
+    runner(2, {
+      worktree: {
+        state: "active",
+        name: "fix",
+        branch: "stratavore/api/fix",
+        base: "main",
+        baseSha: "0123456789abcdef0123456789abcdef01234567",
+        path: "/w/api/fix",
+        repo: "/src/api",
+        host: "box",
+        status: {
+          ahead: 2,
+          behind: 0,
+          dirty: true,
+          files: 3,
+          insertions: 40,
+          deletions: 7,
+          changed: [],
+          at: "2026-11-25T11:59:58Z",
+        },
+        note: null,
+      },
+    }),
+  );
+  const list = renderScreen(s, { columns: 140, rows: 20 }, false, NOW);
+  assert(list.some((l) => l.includes("▶") && l.includes("fix ↑2 3f +40 −7 *")), list.join("\n"));
+  const details = renderScreen({ ...s, view: "details" }, { columns: 140, rows: 30 }, false, NOW).join("\n");
+  assert(details.includes("stratavore/api/fix"), details);
+  assert(details.includes("main at 0123456789ab"), details);
+  assert(details.includes("2 commit(s) ahead; 3 file(s) changed, +40 −7; uncommitted changes"), details);
+});

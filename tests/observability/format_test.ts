@@ -207,3 +207,21 @@ Deno.test("notify: retries back off exponentially with jitter, capped", () => {
   }
   assert(backoff(40, 1000) <= 600_000 * 1.2);
 });
+
+Deno.test("format: a worktree kept for review is told (low); made or removed ones are not", () => {
+  const kept = describeEvent(ev("runner.worktree", {
+    runner: { id: 42, project: "api" },
+    worktree: { state: "kept", branch: "stratavore/api/fix", status: { ahead: 2, files: 3 } },
+  }));
+  assertEquals(kept?.priority, "low");
+  assertEquals(
+    kept?.text,
+    "runner 42 in project api: worktree kept for review (branch stratavore/api/fix: 2 commit(s), 3 file(s) changed); see it with stratavore diff 42",
+  );
+  for (const state of ["active", "removed"]) {
+    assertEquals(
+      describeEvent(ev("runner.worktree", { runner: { id: 42 }, worktree: { state } })),
+      undefined,
+    );
+  }
+});

@@ -2,8 +2,19 @@
  * Worktrees end to end on real git repositories: a real daemon, agents it starts (headless and attachable)
  * and agents in the foreground, each runner in a worktree of its own; diff, stat, cleanup, errors.
  */
-import { assert, assertEquals, assertMatch, assertStringIncludes, eventually } from "../helpers/assert.ts";
-import { type DaemonTest, eachDaemon } from "../helpers/daemon.ts";
+import postgres from "postgres";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+  eventually,
+} from "../helpers/assert.ts";
+import { type DaemonTest, eachDaemon, startDaemon } from "../helpers/daemon.ts";
+import { freshPostgres } from "../helpers/db.ts";
+import { FAST_TIER, SKIP_PG } from "../helpers/env.ts";
+import { StratavoreClient } from "../../lib/client.ts";
 import { spawnAgent } from "../helpers/agent.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { removeDir, tempDir } from "../helpers/fs.ts";
@@ -335,3 +346,64 @@ eachDaemon("worktrees: resume of a session reopens its worktree at the same fold
     await removeDir(repo);
   }
 }, { env: FAST });
+
+Deno.test({
+  name: "worktrees: with two daemons, a worktree lives on its runner's machine and is read there [postgres]",
+  ignore: SKIP_PG || FAST_TIER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const pg = await freshPostgres();
+    const repo = await gitRepo();
+    const [a, b] = await Promise.all([
+      startDaemon({ databaseUrl: pg.url, env: FAST }),
+      startDaemon({ databaseUrl: pg.url, env: FAST }),
+    ]);
+    const ca = new StratavoreClient({ url: a.url, token: a.token });
+    const cb = new StratavoreClient({ url: b.url, token: b.token });
+    try {
+      await ca.createProject({ name: "two", path: repo, command: "sh", worktree: "auto" });
+      // Launched through daemon b: its agent makes the worktree under b's home.
+      const { runner } = await cb.launch({
+        project: "two",
+        spawn: true,
+        prompt: "x",
+        args: ["-c", "echo b > b.txt; sleep 600"],
+      });
+      const r = await eventually(
+        async () => {
+          const r = await ca.getRunner(runner.id);
+          return r.worktree?.status?.files === 1 ? r : undefined;
+        },
+        60_000,
+        "the worktree's status, seen through daemon a",
+      );
+      assertEquals(r.worktree?.path, `${b.home}/worktrees/two/${runner.id}`);
+      assertEquals(r.cwd, r.worktree?.path);
+      // Daemon a is on the same machine here: it reads the worktree too.
+      assertEquals((await ca.runnerDiff(runner.id)).files.map((f) => f.path), ["b.txt"]);
+      assertEquals((await ca.listWorktrees()).map((x) => x.id), [runner.id]);
+      await ca.killRunner(runner.id);
+      await eventually(
+        async () => (await ca.getRunner(runner.id)).worktree?.state === "kept",
+        30_000,
+        "kept after the kill",
+      );
+      // As a daemon on another machine sees it: the folder is not there; it says where it is.
+      const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+      await sql`UPDATE runners SET worktree = worktree || ${
+        sql.json({ host: "other-box", path: "/nonexistent/wt", repo: "/nonexistent/repo" })
+      }::jsonb WHERE id = ${runner.id}`;
+      await sql.end();
+      const refused = await assertRejects(() => ca.runnerDiff(runner.id), ApiError);
+      assertEquals(refused.httpStatus, 409);
+      assertStringIncludes(refused.message, "is on other-box");
+      assertEquals(await ca.pruneWorktrees(), { removed: [], kept: [], elsewhere: [runner.id] });
+    } finally {
+      await a.stop();
+      await b.stop();
+      await removeDir(repo);
+      await pg.drop();
+    }
+  },
+});
