@@ -102,6 +102,11 @@ eachRealDaemon("a headless subscriber run reports its 5-hour and weekly windows"
           await page.locator('[data-window="seven_day"]').innerText(),
           /Weekly window[\s\S]*42% · resets in (2d 23h|3d 0h)/,
         );
+        // The usage page charts the windows' history.
+        await page.goto(`${t.daemon.url}/#/usage`);
+        const chart = page.locator('#limits-chart[data-series="2"]');
+        await chart.waitFor();
+        assert(Number(await chart.getAttribute("data-points")) >= 2, "samples drawn");
       });
     }
   } finally {

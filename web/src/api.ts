@@ -8,7 +8,7 @@ import type { Project } from "../../lib/schemas/project.ts";
 import type { LaunchResponse, PermissionRequest, Runner } from "../../lib/schemas/runner.ts";
 import type { UsageReport } from "../../lib/schemas/session.ts";
 import type { Status } from "../../lib/schemas/status.ts";
-import type { LimitsResponse, QueuedLaunch } from "../../lib/schemas/limits.ts";
+import type { LimitHistory, LimitsResponse, QueuedLaunch } from "../../lib/schemas/limits.ts";
 import type { RunnerDiff, WorktreeRequest } from "../../lib/schemas/worktree.ts";
 
 const TOKEN_KEY = "stratavore.token";
@@ -118,6 +118,8 @@ export const api = {
     }),
   budgets: async () => (await call<{ budgets: Budget[] }>("GET", "/api/v1/budgets")).budgets,
   limits: () => call<LimitsResponse>("GET", "/api/v1/limits"),
+  limitHistory: (p: { account: string; window: string; since?: string }) =>
+    call<LimitHistory>("GET", `/api/v1/limits/history${q(p)}`),
   usage: (p: { by: "day" | "model" | "project"; project?: string; since?: string; until?: string }) =>
     call<UsageReport>("GET", `/api/v1/usage${q(p)}`),
   recentEvents: async (p: { types?: string; limit?: number }) =>

@@ -371,5 +371,67 @@ export function UsagePage() {
       </section>
     `
   }
+    <${LimitsHistory} />
   </section>`;
+}
+
+const WINDOW_TEXT: Record<string, string> = { five_hour: "5-hour window", seven_day: "weekly window" };
+
+/** Each account's subscription windows over the last day: percent used as Claude Code reported it. */
+function LimitsHistory() {
+  const [series, setSeries] = useState<{ label: string; points: { x: number; y: number }[] }[] | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      const limits = await api.limits();
+      const out: { label: string; points: { x: number; y: number }[] }[] = [];
+      for (const a of limits.accounts) {
+        for (const w of a.windows) {
+          const h = await api.limitHistory({ account: a.key, window: w.window, since: "24h" });
+          out.push({
+            label: `${a.label} · ${WINDOW_TEXT[w.window] ?? w.window}`,
+            points: h.samples.map((s) => ({ x: Date.parse(s.at), y: Math.round(s.utilization * 1000) / 10 })),
+          });
+        }
+      }
+      if (!cancelled) setSeries(out);
+    })().catch(() => !cancelled && setSeries([]));
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+  const config = useMemo(() => {
+    if (!series || series.length === 0) return null;
+    const times = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
+    const labels = times.map((t) => new Date(t).toISOString().slice(11, 16));
+    return {
+      type: "line" as const,
+      data: {
+        labels,
+        datasets: series.map((s, i) => {
+          // Each series holds its last value until its next sample (a step line).
+          let last: number | null = null;
+          const at = new Map(s.points.map((p) => [p.x, p.y]));
+          const data = times.map((t) => (last = at.get(t) ?? last) ?? NaN);
+          return {
+            label: s.label,
+            data,
+            borderColor: PALETTE[i % PALETTE.length],
+            stepped: true,
+            pointRadius: 0,
+          };
+        }),
+      },
+      options: { scales: { y: { min: 0, max: 100, title: { display: true, text: "% used" } } } },
+    };
+  }, [series]);
+  if (!series || series.length === 0) return null;
+  return html`
+    <section class="card" aria-labelledby="limits-history-title">
+      <h2 id="limits-history-title">Subscription windows, last 24 hours</h2>
+      <${ChartView} id="limits-chart" config=${config!} height=${240}
+        label=${`Percent used of ${series.map((s) => s.label).join(", ")} over the last 24 hours`}
+        data=${{ series: series.length, points: series.reduce((n, s) => n + s.points.length, 0) }} />
+    </section>
+  `;
 }
