@@ -9,6 +9,7 @@ import { selfCommand } from "../lib/self.ts";
 import { withUserUmask } from "../lib/private_files.ts";
 import { parseEnvList, RUNNER_TOKEN_ENV, sessionEnvironment } from "../lib/session_env.ts";
 import type { Services } from "./services.ts";
+import { worktreeRoot } from "../lib/worktree.ts";
 
 export function agentSpawner(s: Services): (runner: Runner, token: string) => Promise<void> {
   return async (runner, token) => {
@@ -26,6 +27,8 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
       STRATAVORE_HOME: s.config.home,
       STRATAVORE_URL: s.url,
       [RUNNER_TOKEN_ENV]: token,
+      // Worktrees go where this daemon's settings say (they were checked there at launch).
+      ...(runner.worktree ? { STRATAVORE_WORKTREES: worktreeRoot(s.config) } : {}),
     };
     // The agent starts with the user's own umask (it makes its own files private and keeps the user's
     // for the session it runs).

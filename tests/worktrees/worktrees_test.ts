@@ -238,6 +238,12 @@ eachDaemon(
       const badName = await cli(["launch", "pty", "--worktree", "no/slash"]);
       assertEquals(badName.code, 2);
       assertStringIncludes(badName.stderr, "a worktree name is");
+      // --require-clean refuses a folder with uncommitted changes (the worktree would not have them).
+      await Deno.writeTextFile(`${repo}/a.txt`, "edited\n");
+      const dirty = await cli(["launch", "pty", "--worktree", "--require-clean"]);
+      assertEquals(dirty.code, 1);
+      assertStringIncludes(dirty.stderr, "has uncommitted changes, which the worktree would not have");
+      await sh(repo, "checkout", "--", "a.txt");
 
       // A foreground launch: the agent makes the worktree on its machine; the session commits in it.
       const agent = spawnAgent(
@@ -355,9 +361,11 @@ Deno.test({
   async fn() {
     const pg = await freshPostgres();
     const repo = await gitRepo();
+    // Daemon b keeps its worktrees in a folder of its own choosing (STRATAVORE_WORKTREES).
+    const custom = await Deno.realPath(await tempDir("stratavore-wts-"));
     const [a, b] = await Promise.all([
       startDaemon({ databaseUrl: pg.url, env: FAST }),
-      startDaemon({ databaseUrl: pg.url, env: FAST }),
+      startDaemon({ databaseUrl: pg.url, env: { ...FAST, STRATAVORE_WORKTREES: custom } }),
     ]);
     const ca = new StratavoreClient({ url: a.url, token: a.token });
     const cb = new StratavoreClient({ url: b.url, token: b.token });
@@ -378,7 +386,7 @@ Deno.test({
         60_000,
         "the worktree's status, seen through daemon a",
       );
-      assertEquals(r.worktree?.path, `${b.home}/worktrees/two/${runner.id}`);
+      assertEquals(r.worktree?.path, `${custom}/two/${runner.id}`);
       assertEquals(r.cwd, r.worktree?.path);
       // Daemon a is on the same machine here: it reads the worktree too.
       assertEquals((await ca.runnerDiff(runner.id)).files.map((f) => f.path), ["b.txt"]);
@@ -403,6 +411,7 @@ Deno.test({
       await a.stop();
       await b.stop();
       await removeDir(repo);
+      await removeDir(custom);
       await pg.drop();
     }
   },
