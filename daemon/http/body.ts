@@ -25,6 +25,10 @@ export async function readText(
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (body === req.body && Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!body) return "";
+  if (body === req.body && Number.isFinite(declared)) {
+    // A declared length within the limit (the server holds the body to it): read it in one go.
+    return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
+  }
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -44,8 +48,14 @@ export async function readText(
     all.set(c, at);
     at += c.byteLength;
   }
+  return decodeUtf8(all);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+    return utf8.decode(bytes);
   } catch {
     throw new AppError("invalid_json", "request body is not valid UTF-8");
   }

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Queryable } from "../../lib/db/types.ts";
 import { base64url } from "../../lib/home.ts";
+import { equalConstantTime } from "../../lib/signature.ts";
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -76,7 +77,8 @@ export class AgentTokenCache {
         this.#byRunner.set(runnerId, known);
       } else known = undefined;
     }
-    if (known !== undefined && safeEqual(known.hash, hash)) {
+    // Both are SHA-256 hex digests: a constant-time comparison of the strings is enough (and costs no hash).
+    if (known !== undefined && equalConstantTime(known.hash, hash)) {
       return known.revokeAt !== null && known.revokeAt <= now ? "ended" : "ok";
     }
     const [other] = await q.query<{ runner_id: number }>(
