@@ -2,8 +2,9 @@
  * WebSocket clients. Deno's built-in client does not set TCP_NODELAY, so on a terminal a keystroke behind a
  * stream of output waited for the delayed ACK: 40 ms per key at 1 MB/s of output (bench/attach.ts). The `ws`
  * package sets it (p99 round trip under 2 ms), but it brings Node's http, net and stream layers with it
- * (~9 MB of an agent's RSS). So a socket that carries keystrokes (a terminal session's link, `attach`) uses
- * `ws`, loaded by loadTerminalClient() first; every other link (stop and kill only) uses Deno's own.
+ * (6 MB more when its modules load). So a socket that carries keystrokes (a terminal session's link,
+ * `attach`) uses `ws`, loaded by loadTerminalClient() first; every other link (stop and kill only) uses
+ * Deno's own.
  */
 import type WebSocketClient from "./ws_types.d.ts";
 
