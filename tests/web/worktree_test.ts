@@ -63,6 +63,13 @@ eachDaemon(
         const added = page.locator('[data-diff-file="added.txt"]');
         assertMatch(await added.locator("summary").innerText(), /added/i);
         assertEquals(await added.locator(".d-add").allInnerTexts(), ["+new", "+file"]);
+        // The fleet page shows the worktree in the runner's row.
+        await page.goto(`${daemon.url}/#/`);
+        const badge = page.locator("[data-worktree-badge]").first();
+        await badge.waitFor({ timeout: 15_000 });
+        assertMatch(await badge.innerText(), /from-web 2f \+3 −1 \*/);
+        await page.goto(`${daemon.url}/#/runners/${id}`);
+        await page.locator(".card.worktree").waitFor({ timeout: 15_000 });
         // The project folder itself is untouched.
         assertEquals(await Deno.readTextFile(`${repo}/a.txt`), "one\ntwo\nthree\n");
         await client.killRunner(id);

@@ -103,3 +103,23 @@ export function ConfirmDialog(
 export function Empty({ children }: { children: ComponentChildren }) {
   return html`<p class="empty">${children}</p>`;
 }
+
+/** A runner's worktree in a list: its name, commits ahead, files changed, * when uncommitted (title: the branch). */
+export function WorktreeBadge({ runner }: { runner: Runner }) {
+  const w = runner.worktree;
+  if (!w || w.state === "removed" || w.state === "reopened") return null;
+  const name = w.branch.slice(w.branch.lastIndexOf("/") + 1);
+  const s = w.status;
+  const changes = s
+    ? [
+      s.ahead ? `↑${s.ahead}` : "",
+      s.files ? `${s.files}f +${s.insertions} −${s.deletions}` : "",
+      s.dirty ? "*" : "",
+    ]
+      .filter(Boolean).join(" ")
+    : "";
+  return html`
+    <span class="badge worktree-badge" title=${`worktree on branch ${w.branch} (${w.state})`}
+      data-worktree-badge=${w.state}>⎇ ${name}${changes ? ` ${changes}` : ""}</span>
+  `;
+}

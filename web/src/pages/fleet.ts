@@ -5,7 +5,7 @@ import type { Budget } from "../../../lib/schemas/budget.ts";
 import type { Project } from "../../../lib/schemas/project.ts";
 import type { Runner } from "../../../lib/schemas/runner.ts";
 import type { LimitsResponse } from "../../../lib/schemas/limits.ts";
-import { ActivityBadge, Bar, Empty, ErrorBox, StateBadge } from "../components.ts";
+import { ActivityBadge, Bar, Empty, ErrorBox, StateBadge, WorktreeBadge } from "../components.ts";
 import { age, bytes, compact, grouped, percent, span, time, tokenTotal } from "../format.ts";
 import { RUNNER_STATES as STATES } from "../../../lib/runner_states.ts";
 import { type Fleet, isActive, useFleet, useNow } from "../store.ts";
@@ -113,7 +113,9 @@ function RunnerRow({ r, now }: { r: Runner; now: number }) {
       <td data-label="Runner"><a href=${`#/runners/${r.id}`}>#${r.id}</a></td>
       <td data-label="Project">${r.project}</td>
       <td data-label="State">
-        <span class="badges"><${StateBadge} state=${r.state} /><${ActivityBadge} runner=${r} /></span>
+        <span class="badges"><${StateBadge} state=${r
+          .state} /><${ActivityBadge} runner=${r} /><${WorktreeBadge}
+            runner=${r} /></span>
       </td>
       <td data-label="Uptime">${up === null ? "–" : span(up)}</td>
       <td data-label="CPU" class="num">${isActive(r) ? percent(r.cpuPercent) : "–"}</td>
