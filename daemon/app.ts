@@ -11,6 +11,7 @@ import { actorName, type AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";
 import { checkUrlText, isDataError } from "./http/input.ts";
+import { originAllowed } from "./http/host.ts";
 import { sqlState } from "../lib/db/types.ts";
 import { healthRoutes, statusRoutes } from "./routes/health.ts";
 import { projectRoutes } from "./routes/projects.ts";
@@ -109,6 +110,17 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
   }
 
   app.use(checkUrlText());
+  // Browsers let any page open a WebSocket anywhere (no CORS applies): one from another site's page is
+  // refused before auth or any route sees it (a query token must not be usable cross-site).
+  app.use(async (c, next) => {
+    if (c.req.header("upgrade") && !originAllowed(c.req.raw, s.config.allowedHosts)) {
+      throw new AppError(
+        "forbidden",
+        "WebSocket connections are accepted only from the dashboard's own pages",
+      );
+    }
+    await next();
+  });
   app.route("/", healthRoutes(s));
 
   const api = new Hono<AppEnv>();

@@ -12,6 +12,7 @@ import { onStopSignal } from "../lib/signals.ts";
 import { privateUmask, tightenTree } from "../lib/private_files.ts";
 import { VERSION } from "../lib/version.ts";
 import { buildApp } from "./app.ts";
+import { guardHost } from "./http/host.ts";
 import { RequestDrain } from "./http/drain.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
@@ -144,7 +145,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       hostname: listen.hostname,
       port: listen.port,
       onListen: () => {},
-    }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
+    }, guardHost(config.allowedHosts, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr })));
   } catch (e) {
     await events.stop(0);
     await db.close();

@@ -62,7 +62,7 @@ export function createObservability(s: Services): Observability {
       api.route("/notify", notifier.routes());
     },
     async start() {
-      const url = metrics.serve(s.config.metricsListen);
+      const url = metrics.serve(s.config.metricsListen, s.config.allowedHosts);
       await notifier.start();
       return url;
     },

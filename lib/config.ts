@@ -142,6 +142,24 @@ export const configSchema = z.strictObject({
   notifyRetryDelay: duration(10),
   notifyMaxAttempts: integer(1, 1000),
   /**
+   * Host names (besides IP addresses and localhost) the API and metrics ports answer for: the DNS names a
+   * proxy or other machines use to reach them. Anything else is refused (DNS rebinding).
+   */
+  allowedHosts: z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+    const names = (typeof v === "string" ? v.split(",") : v).map((s) => s.trim().toLowerCase()).filter(
+      Boolean,
+    );
+    const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+    if (names.length > 64 || names.some((n) => n.length > 253 || !n.split(".").every((l) => label.test(l)))) {
+      ctx.addIssue({
+        code: "custom",
+        message: 'expected comma-separated host names such as "stratavore.lan"',
+      });
+      return z.NEVER;
+    }
+    return names;
+  }),
+  /**
    * Environment variables sessions get beyond the built-in allowlist (lib/session_env.ts): names or globs,
    * comma-separated. Secret settings never pass.
    */
@@ -274,6 +292,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     env: "STRATAVORE_NOTIFY_RETRY_DELAY",
     help: "first retry delay of a failed Telegram send (doubles)",
   },
+  allowedHosts: {
+    env: "STRATAVORE_ALLOWED_HOSTS",
+    help: "host names the API and metrics ports answer for, besides IP addresses and localhost",
+  },
   sessionEnv: {
     env: "STRATAVORE_SESSION_ENV",
     help: "environment variables sessions get beyond the built-in allowlist (names or globs)",
@@ -329,6 +351,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     heartbeatInterval: "10s",
     heartbeatTtl: "30s",
     runnerTokenGrace: "60s",
+    allowedHosts: [],
     reconcileInterval: "30s",
     requestTimeout: "30s",
     shutdownTimeout: "10s",

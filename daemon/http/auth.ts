@@ -32,7 +32,7 @@ export interface AuthDeps {
 
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearer(c.req.header("authorization")) ?? queryToken(c.req.url);
+    const token = bearer(c.req.header("authorization")) ?? queryToken(c.req.method, c.req.url);
     if (!token) {
       throw new AppError(
         "unauthorized",
@@ -93,11 +93,15 @@ function runnerEnded(runnerId: number): AppError {
 }
 
 /**
- * Browsers cannot set headers on EventSource or WebSocket requests, so those may carry the token as
- * `?access_token=`; nothing else reads it from the URL.
+ * Browsers cannot set headers on EventSource or WebSocket requests, so exactly those routes (GET of the
+ * event stream, a runner's attach and terminal sockets) may carry the token as `?access_token=`; no other
+ * path, and no mutating method, reads it from the URL (where logs and history keep it).
  */
-function queryToken(url: string): string | undefined {
+const URL_TOKEN_ROUTE = /^\/api\/v1\/(events|runners\/\d{1,15}\/(attach|pty))$/;
+
+function queryToken(method: string, url: string): string | undefined {
+  if (method !== "GET") return undefined;
   const u = new URL(url);
   const t = u.searchParams.get("access_token");
-  return t && /\/(events|attach|pty)(\/|$)/.test(u.pathname) ? t : undefined;
+  return t && URL_TOKEN_ROUTE.test(u.pathname) ? t : undefined;
 }

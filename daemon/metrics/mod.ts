@@ -3,6 +3,7 @@
  * STRATAVORE_METRICS_LISTEN (no auth, loopback by default), and the same text behind the admin token at
  * GET /api/v1/metrics.
  */
+import { guardHost } from "../http/host.ts";
 import { Hono } from "hono";
 import type { Logger } from "../../lib/log.ts";
 import { isLoopback, listenUrl, parseListen } from "../../lib/listen.ts";
@@ -105,12 +106,13 @@ export class Metrics {
    * Serves /metrics on its own address; returns the scrape URL, or undefined when the address cannot be
    * bound (the daemon runs on without it: the API keeps serving /api/v1/metrics).
    */
-  serve(listen: string): string | undefined {
+  serve(listen: string, allowedHosts: readonly string[] = []): string | undefined {
     const addr = parseListen(listen)!;
     try {
       this.#server = Deno.serve(
         { hostname: addr.hostname, port: addr.port, onListen: () => {} },
-        (req) => this.#handle(req),
+        // The same Host check as the API (daemon/http/host.ts): no DNS rebinding onto the metrics either.
+        guardHost(allowedHosts, (req) => this.#handle(req)),
       );
     } catch (e) {
       this.#log.error(

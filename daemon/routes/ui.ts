@@ -18,6 +18,7 @@ import { readBody } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { recordAudit } from "../store/audit.ts";
+import { originAllowed } from "../http/host.ts";
 
 export const LINK_TTL_MS = 5 * 60_000;
 /** Outstanding links kept at most; creating more forgets the oldest. */
@@ -117,17 +118,6 @@ async function serve(c: Context<AppEnv>, asset: WebAsset): Promise<Response> {
   return new Response(asset.body, { headers: { ...headers, "content-type": asset.type } });
 }
 
-/** Whether a browser's Origin header (when sent) names this very host: a cross-site page may not post. */
-function sameOrigin(c: Context<AppEnv>): boolean {
-  const origin = c.req.header("origin");
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === (c.req.header("host") ?? new URL(c.req.url).host);
-  } catch {
-    return false;
-  }
-}
-
 /** `/`, `/ui/login`, `/ui/app.js`, `/ui/app.css`, `/ui/favicon.svg` and `POST /ui/exchange`. */
 export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -142,7 +132,8 @@ export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
   app.get("/favicon.ico", (c) => serve(c, WEB_ASSETS["favicon.svg"]));
 
   app.post("/ui/exchange", async (c) => {
-    if (!sameOrigin(c)) {
+    // The Origin must be this daemon's own page on an allowed host (the Host alone proves nothing).
+    if (!originAllowed(c.req.raw, s.config.allowedHosts)) {
       throw new AppError("forbidden", "sign-in links can only be used from the dashboard's own page");
     }
     const { code } = await readBody(c, uiExchangeRequest);
