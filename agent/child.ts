@@ -3,7 +3,7 @@
  * asked to stop with the OS's polite signal, and ended with its whole process tree when it will not.
  */
 import { AppError } from "../lib/errors.ts";
-import { which } from "../lib/which.ts";
+import { spawnArgs, which } from "../lib/which.ts";
 import { withUserUmask } from "../lib/private_files.ts";
 import { processTree } from "./stats.ts";
 
@@ -79,7 +79,8 @@ export class Child implements RunningCommand {
       // The user's own umask: files the session creates in the project keep their usual modes.
       const process = withUserUmask(() =>
         new Deno.Command(resolved.command, {
-          args: [...resolved.prefix, ...opts.args],
+          // A Windows .cmd script gets a command line quoted for cmd.exe (lib/cmd_quote.ts).
+          ...spawnArgs(resolved, opts.args),
           cwd: opts.cwd,
           // Exactly this environment (the agent built it from an allowlist), not the agent's own.
           env: opts.env,

@@ -4,7 +4,7 @@
  * the size follows the attached viewer's terminal.
  */
 import { AppError } from "../lib/errors.ts";
-import { which } from "../lib/which.ts";
+import { type Resolved, spawnArgs, which } from "../lib/which.ts";
 import { withUserUmask } from "../lib/private_files.ts";
 import { type ExitStatus, killProcessTree, type RunningCommand } from "./child.ts";
 
@@ -58,7 +58,8 @@ export class PtyChild implements RunningCommand {
     try {
       // The user's own umask for the session (this process runs with 077, lib/private_files.ts).
       const pty = withUserUmask(() =>
-        spawn(resolved.command, [...resolved.prefix, ...opts.args], {
+        // node-pty takes a string as the raw Windows command line: a .cmd script's, quoted for cmd.exe.
+        spawn(resolved.command, ptyArgs(resolved, opts.args), {
           name: "xterm-256color",
           cols: opts.cols,
           rows: opts.rows,
@@ -117,4 +118,9 @@ export class PtyChild implements RunningCommand {
     clearTimeout(timer);
     return status;
   }
+}
+
+function ptyArgs(resolved: Resolved, args: string[]): string[] | string {
+  const a = spawnArgs(resolved, args);
+  return a.windowsRawArguments ? a.args[0] : a.args;
 }

@@ -3,12 +3,32 @@
  * claude.cmd there, which Deno cannot start directly: such scripts run through cmd.exe).
  */
 
+import { cmdArguments, passesArgumentsOn } from "./cmd_quote.ts";
+
 export interface Resolved {
   /** What to execute. */
   command: string;
   /** Arguments to put before the user's (cmd.exe's switches for a .cmd script). */
   prefix: string[];
   path: string;
+  /** A Windows .cmd/.bat script run through cmd.exe: build its command line with `spawnArgs`. */
+  cmdScript?: boolean;
+}
+
+/**
+ * The arguments to give Deno.Command for `resolved` and the user's `args`. A .cmd script gets one
+ * command line built for cmd.exe's parsing (lib/cmd_quote.ts), passed verbatim.
+ */
+export function spawnArgs(
+  resolved: Resolved,
+  args: string[],
+): { args: string[]; windowsRawArguments?: true } {
+  if (!resolved.cmdScript) return { args: [...resolved.prefix, ...args] };
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(resolved.path);
+  } catch { /* unreadable: escape once */ }
+  return { args: [cmdArguments(resolved.path, args, passesArgumentsOn(text))], windowsRawArguments: true };
 }
 
 function isFile(path: string): boolean {
@@ -42,7 +62,7 @@ export function which(
         }
       }
       if (windows && /\.(cmd|bat)$/i.test(path)) {
-        return { command: env.ComSpec ?? "cmd.exe", prefix: ["/d", "/s", "/c", path], path };
+        return { command: env.ComSpec ?? "cmd.exe", prefix: ["/d", "/s", "/c", path], path, cmdScript: true };
       }
       return { command: path, prefix: [], path };
     }
