@@ -10,7 +10,7 @@ import { openPglite } from "../../lib/db/pglite.ts";
 import { openPostgres } from "../../lib/db/postgres.ts";
 import type { Db } from "../../lib/db/types.ts";
 import { PG_ADMIN_URL, SKIP_PG } from "./env.ts";
-import { copyDir, removeDir, tempDir } from "./fs.ts";
+import { copyDir, removeDir, tempDir, TEST_TMP } from "./fs.ts";
 
 const PGLITE_VERSION = "0.5.16";
 
@@ -21,7 +21,7 @@ async function schemaKey(): Promise<string> {
 
 /** A PGlite data folder in the test cache, built once by `build` (several test processes may race). */
 async function cachedPglite(name: string, build: (db: Db) => Promise<unknown>): Promise<string> {
-  const base = `${Deno.env.get("TMPDIR") ?? "/tmp"}/stratavore-test-cache`;
+  const base = `${TEST_TMP}/stratavore-test-cache`;
   const dir = `${base}/${name}`;
   try {
     await Deno.stat(`${dir}/PG_VERSION`);
