@@ -8,7 +8,7 @@ import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { FAST_TIER, REPO } from "../helpers/env.ts";
-import { removeDir, tempDir } from "../helpers/fs.ts";
+import { diskTempDir, removeDir } from "../helpers/fs.ts";
 
 /**
  * Measured: deno's own start-up reads (deno.json, deno.lock, DENO_DIR's caches) are not gated by
@@ -36,7 +36,7 @@ function flags(home: string): string[] {
 }
 
 Deno.test("compile safety: the permissions really keep source files out of reach", async () => {
-  const home = await tempDir("stratavore-home-");
+  const home = await diskTempDir("stratavore-home-");
   try {
     // Control: the same flags on a script that reads a migration from disk must fail.
     const probe = `${home}/probe.ts`;
@@ -57,7 +57,7 @@ Deno.test("compile safety: the permissions really keep source files out of reach
 });
 
 Deno.test("compile safety: --help and config run without reading the repository", async () => {
-  const home = await tempDir("stratavore-home-");
+  const home = await diskTempDir("stratavore-home-");
   try {
     const opts = { env: { STRATAVORE_HOME: home }, denoFlags: flags(home) };
     const help = await runStratavore(["--help"], opts);
@@ -79,7 +79,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const home = await tempDir("stratavore-home-");
+    const home = await diskTempDir("stratavore-home-");
     try {
       const daemon = await startDaemon({ home, denoFlags: flags(home) });
       const res = await fetch(`${daemon.url}/healthz`);

@@ -22,6 +22,14 @@ export async function tempDir(prefix = "stratavore-test-"): Promise<string> {
   return await Deno.makeTempDir({ dir: TEST_TMP, prefix });
 }
 
+/**
+ * A temp folder on disk, for tests that run the program with narrower permissions than --allow-all: Deno
+ * asks for all access to anything under /dev, /dev/shm included.
+ */
+export async function diskTempDir(prefix = "stratavore-test-"): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
+
 export async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   const jobs: Promise<void>[] = [];

@@ -40,6 +40,8 @@ function sender(db: Db, apiRoot: string, o: Partial<SenderOptions> = {}): Notifi
     log,
     retryBaseMs: 200,
     maxAttempts: 5,
+    // The daemon's one message per second, where a test is about something else, is a tenth of one.
+    minGapMs: 100,
     ...o,
   });
 }
@@ -98,8 +100,8 @@ eachBackend(
   "notify sender: at most one message per second to a chat, even from two senders",
   async ({ db }) => {
     const api = FakeBotApi.start();
-    const one = sender(db, api.url);
-    const two = sender(db, api.url);
+    const one = sender(db, api.url, { minGapMs: 1000 });
+    const two = sender(db, api.url, { minGapMs: 1000 });
     await one.start();
     await two.start();
     try {
@@ -146,7 +148,7 @@ eachBackend(
   "notify sender: a 429 waits its retry_after and does not count as a failed attempt",
   async ({ db }) => {
     const api = FakeBotApi.start();
-    api.script.push(rateLimited(2));
+    api.script.push(rateLimited(1));
     await queue(db, ["wait for me"]);
     const s = sender(db, api.url);
     await s.start();
@@ -155,7 +157,7 @@ eachBackend(
       // Delivered is the fake's side; the sender records it a moment later.
       await eventually(async () => (await rows(db))[0].sent, 10_000, "marked sent");
       const [first, second] = api.sends();
-      assert(second.at - first.at >= 1900, `retried ${second.at - first.at} ms after the 429`);
+      assert(second.at - first.at >= 950, `retried ${second.at - first.at} ms after the 429`);
       assertEquals(second.body, first.body);
       const [r] = await rows(db);
       assertEquals([r.sent, r.attempts, r.last_error], [true, 1, null]);
@@ -170,16 +172,17 @@ eachBackend("notify sender: 5xx answers are retried with exponential backoff", a
   const api = FakeBotApi.start();
   api.script.push(serverError(500), serverError(502), serverError(503));
   await queue(db, ["try again"]);
-  const s = sender(db, api.url, { minGapMs: 10, retryBaseMs: 300 });
+  const s = sender(db, api.url, { minGapMs: 10, retryBaseMs: 150 });
   await s.start();
   try {
     await eventually(() => api.delivered().length === 1, 10_000, "sent at the fourth attempt");
     await eventually(async () => (await rows(db))[0].sent, 10_000, "marked sent");
     const g = gaps(api.sends().map((c) => c.at));
     assertEquals(g.length, 3);
-    assert(g[0] >= 230 && g[0] < 1000, `first retry after ${g[0]} ms`);
-    assert(g[1] >= 470, `second retry after ${g[1]} ms`);
-    assert(g[2] >= 950, `third retry after ${g[2]} ms`);
+    // 150, 300 and 600 ms, each with ±20 % jitter.
+    assert(g[0] >= 115 && g[0] < 1000, `first retry after ${g[0]} ms`);
+    assert(g[1] >= 235, `second retry after ${g[1]} ms`);
+    assert(g[2] >= 475, `third retry after ${g[2]} ms`);
     const [r] = await rows(db);
     assertEquals([r.sent, r.attempts], [true, 4]);
   } finally {

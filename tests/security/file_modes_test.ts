@@ -3,6 +3,7 @@
  * transcripts, terminal logs and the daemon log were readable (and the database writable) by other users.
  * Everything the daemon and agent write is 0700/0600, and looser modes are tightened at start with a warning.
  */
+import { FAST_TIER } from "../helpers/env.ts";
 import process from "node:process";
 import { assert, assertEquals, eventually } from "../helpers/assert.ts";
 import { eachDaemon, startDaemon } from "../helpers/daemon.ts";
@@ -30,7 +31,7 @@ async function loose(root: string, skip: (path: string) => boolean = () => false
 
 Deno.test({
   name: "home: a fresh home and its PGlite database are private under umask 022",
-  ignore: !POSIX,
+  ignore: !POSIX || FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

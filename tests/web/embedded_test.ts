@@ -7,7 +7,7 @@ import { WEB_ASSETS } from "../../web/assets.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { FAST_TIER, REPO } from "../helpers/env.ts";
-import { removeDir, tempDir } from "../helpers/fs.ts";
+import { diskTempDir, removeDir } from "../helpers/fs.ts";
 
 function flags(home: string): string[] {
   const tmp = Deno.realPathSync(Deno.env.get("TMPDIR") ?? "/tmp");
@@ -29,7 +29,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const home = await tempDir("stratavore-home-");
+    const home = await diskTempDir("stratavore-home-");
     try {
       const daemon = await startDaemon({ home, denoFlags: flags(home) });
       const paths: [string, keyof typeof WEB_ASSETS][] = [
