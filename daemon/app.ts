@@ -134,6 +134,8 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
   api.route("/", worktreeRoutes(s));
   ext.mount?.(api);
   app.route("/api/v1", api);
+  // The sign-in exchange lives outside /api/v1 but reads a body from anyone: it gets the same time limit.
+  app.use("/ui/exchange", timeout(s.config.requestTimeout));
   ext.mountRoot?.(app);
 
   app.notFound((c) =>

@@ -16,6 +16,11 @@ function tooLarge(limit: number): AppError {
   );
 }
 
+/** The client went away (or reset the connection) mid-body: its fault, not a server error. */
+function cutOff(): AppError {
+  return new AppError("bad_request", "the request body was cut off before its end");
+}
+
 /** The body as UTF-8 text, refused past `limit` bytes (of the stream given: decompress before, if need be). */
 export async function readText(
   req: Request,
@@ -27,13 +32,25 @@ export async function readText(
   if (!body) return "";
   if (body === req.body && Number.isFinite(declared)) {
     // A declared length within the limit (the server holds the body to it): read it in one go.
-    return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await req.arrayBuffer();
+    } catch {
+      throw cutOff();
+    }
+    return decodeUtf8(new Uint8Array(bytes));
   }
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      throw cutOff();
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
