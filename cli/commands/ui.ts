@@ -2,9 +2,15 @@
  * `stratavore ui`: a one-time sign-in link for the web dashboard, printed and opened in the default
  * browser when this machine has one (BROWSER, else xdg-open with a display, open on macOS, start on
  * Windows). The link carries a single-use code valid for a few minutes, never the admin token.
+ *
+ * The code never goes on a command line: every local user can read a process's arguments
+ * (/proc/<pid>/cmdline), and could exchange the code first. The opener is given a small page in the private
+ * home (0600 in a 0700 folder) that forwards the browser to the link.
  */
 import { type UiLink, uiLink } from "../../lib/schemas/ui.ts";
 import { which } from "../../lib/which.ts";
+import { homePath } from "../../lib/home.ts";
+import { ensurePrivateDir } from "../../lib/private_files.ts";
 import { connect } from "../connect.ts";
 import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import { printJson } from "../render/format.ts";
@@ -52,6 +58,31 @@ async function open(o: Opener): Promise<boolean> {
   }
 }
 
+const SIGN_IN_PAGE = "ui-sign-in.html";
+
+function htmlAttr(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Writes the forwarding page for `url` and returns its file: URL (what the browser opener is given). */
+export async function writeSignInPage(home: string, url: string): Promise<string> {
+  await ensurePrivateDir(home);
+  const path = homePath(home, SIGN_IN_PAGE);
+  const a = htmlAttr(url);
+  const page = `<!doctype html>
+<meta charset="utf-8">
+<meta name="referrer" content="no-referrer">
+<meta http-equiv="refresh" content="0;url=${a}">
+<title>Stratavore sign-in</title>
+<p><a href="${a}">Sign in to the Stratavore dashboard</a></p>
+`;
+  await Deno.writeTextFile(path, page, { mode: 0o600 });
+  if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
+  return Deno.build.os === "windows"
+    ? "file:///" + encodeURI(path.replace(/\\/g, "/"))
+    : "file://" + encodeURI(path);
+}
+
 export function linkUrl(base: string, link: UiLink): string {
   return base.replace(/\/+$/, "") + link.path;
 }
@@ -62,7 +93,9 @@ export async function uiCommand(opts: GlobalOptions & { open?: boolean }): Promi
   const link = await client.request("POST", "/api/v1/ui/links", uiLink);
   const url = linkUrl(client.url, link);
   const minutes = Math.max(1, Math.round((Date.parse(link.expiresAt) - Date.now()) / 60_000));
-  const opener = opts.open === false ? undefined : browserOpener(url);
+  // The page is written only when there is a browser to open it.
+  const canOpen = opts.open !== false && browserOpener("file:///") !== undefined;
+  const opener = canOpen ? browserOpener(await writeSignInPage(ctx.loaded.config.home, url)) : undefined;
   const opened = opener ? await open(opener) : false;
   if (ctx.json) {
     printJson({ url, expiresAt: link.expiresAt, opened });

@@ -88,3 +88,25 @@ eachDaemon("web: a one-time link signs in once and never again", async ({ daemon
     assert(!logs.includes(daemon.token), "the token is not logged");
   });
 }, { ignore });
+
+eachDaemon(
+  "web: stratavore ui's private forwarding page signs the browser in (the code never on a command line)",
+  async ({ daemon }) => {
+    const { writeSignInPage } = await import("../../cli/commands/ui.ts");
+    await withBrowser(async (b) => {
+      const res = await fetch(`${daemon.url}/api/v1/ui/links`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${daemon.token}` },
+      });
+      const link = await res.json() as { code: string; path: string };
+      const fileUrl = await writeSignInPage(daemon.home, `${daemon.url}${link.path}`);
+      assert(!fileUrl.includes(link.code), "what the opener gets holds no code");
+      const page = await b.newPage();
+      await page.goto(fileUrl);
+      await page.getByRole("heading", { name: "Fleet" }).waitFor();
+      await page.locator('[data-stream="live"]').waitFor();
+      assert(page.url().startsWith(daemon.url), page.url());
+    });
+  },
+  { only: "pglite", ignore: !chromiumAvailable() },
+);

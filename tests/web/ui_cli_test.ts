@@ -51,9 +51,16 @@ eachDaemon("ui: stratavore ui prints a link that works once, and opens it with t
   const withBrowser = await runStratavore(["ui"], { env: { ...env, BROWSER: script } });
   assertEquals(withBrowser.code, 0, withBrowser.stderr);
   assertStringIncludes(withBrowser.stderr, "opened in your browser");
-  const url = (await Deno.readTextFile(opened)).trim();
+  // The opener (whose command line every local user can read) gets a private page, never the code.
+  const given = (await Deno.readTextFile(opened)).trim();
+  assert(!given.includes("code="), `the opener's argument holds the code: ${given}`);
+  assertEquals(given, `file://${daemon.home}/ui-sign-in.html`);
+  const page = `${daemon.home}/ui-sign-in.html`;
+  assertEquals((await Deno.stat(page)).mode! & 0o777, 0o600);
+  const url = /content="0;url=([^"]+)"/.exec(await Deno.readTextFile(page))![1];
   assertMatch(url, /\/ui\/login#code=[A-Za-z0-9_-]{43}$/);
   assertStringIncludes(withBrowser.stdout, url);
+  assertEquals((await exchange(daemon.url, url.split("code=")[1])).status, 200);
 
   // --no-open and --json: the link only.
   const json = await runStratavore(["ui", "--no-open", "--json"], { env: { ...env, BROWSER: script } });
