@@ -13,6 +13,7 @@ import { privateUmask, tightenTree } from "../lib/private_files.ts";
 import { VERSION } from "../lib/version.ts";
 import { buildApp } from "./app.ts";
 import { guardHost } from "./http/host.ts";
+import { DashboardSessions } from "./http/dashboard_sessions.ts";
 import { RequestDrain } from "./http/drain.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
@@ -93,6 +94,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const shutdown = new AbortController();
   const transcripts = new LocalTranscriptStore(config.home);
   const uiLinks = new UiLinks();
+  services.dashboards = new DashboardSessions();
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
   const links = new AgentLinks(db, ptyHub, log.child({ component: "link" }));
   await links.start();
@@ -135,7 +137,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
         "/otlp",
         otlpRoutes(services, { afterUsage: bookBudgets, onExport: observability.onTelemetry }),
       );
-      api.route("/ui", uiLinkRoutes(uiLinks));
+      api.route("/ui", uiLinkRoutes(uiLinks, services.dashboards));
     },
     mountRoot: (root) => root.route("/", uiRootRoutes(services, uiLinks)),
   });

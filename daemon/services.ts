@@ -1,4 +1,5 @@
 /** What the daemon's routes and loops share: built once in daemon/main.ts. */
+import type { DashboardSessions } from "./http/dashboard_sessions.ts";
 import type { Config } from "../lib/config.ts";
 import type { Db } from "../lib/db/types.ts";
 import type { Logger } from "../lib/log.ts";
@@ -16,6 +17,8 @@ export interface Services {
   host: string;
   adminToken: string;
   tokens: AgentTokenCache;
+  /** The web dashboard's sessions (daemon/http/dashboard_sessions.ts); absent in tests without the UI. */
+  dashboards?: DashboardSessions;
   heartbeats: HeartbeatBatcher;
   broker: { kind: "embedded" | "rabbitmq"; location: string };
 }

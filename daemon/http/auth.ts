@@ -8,6 +8,12 @@ import type { Db } from "../../lib/db/types.ts";
 import { type AgentTokenCache, safeEqual } from "../store/tokens.ts";
 import { observerTokenId } from "../store/observed.ts";
 import type { AppEnv } from "./types.ts";
+import {
+  bindingFrom,
+  DASHBOARD_TOKEN_PREFIX,
+  type DashboardSessions,
+  outOfDashboardScope,
+} from "./dashboard_sessions.ts";
 
 /** Paths an agent calls with its runner token. */
 export const AGENT_PATH =
@@ -28,6 +34,7 @@ export interface AuthDeps {
   db: Db;
   adminToken: string;
   tokens: AgentTokenCache;
+  dashboards?: DashboardSessions;
 }
 
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
@@ -75,6 +82,20 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       }
     } else if (safeEqual(token, deps.adminToken)) {
       c.set("actor", { kind: "admin" });
+    } else if (token.startsWith(DASHBOARD_TOKEN_PREFIX)) {
+      if (!deps.dashboards?.check(token, bindingFrom(c.req.header("cookie")))) {
+        throw new AppError(
+          "unauthorized",
+          'this dashboard session has expired or was signed out (or is used from another browser): run "stratavore ui" to sign in again',
+        );
+      }
+      if (outOfDashboardScope(c.req.method, c.req.path)) {
+        throw new AppError(
+          "forbidden",
+          "the dashboard may not do this (projects, budgets, sign-in links, observer tokens): use the CLI",
+        );
+      }
+      c.set("actor", { kind: "dashboard" });
     } else if (await deps.tokens.owner(deps.db, token) !== undefined) {
       throw new AppError("forbidden", "a runner token can only call its own runner's agent endpoints");
     } else {

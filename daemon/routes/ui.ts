@@ -1,7 +1,7 @@
 /**
  * The web dashboard on the API port: the page and its assets at `/` and `/ui/*` (embedded in the program,
- * web/assets.ts), one-time sign-in links (`POST /api/v1/ui/links`, admin) and their exchange for the admin
- * token (`POST /ui/exchange`, where the code itself is the credential).
+ * web/assets.ts), one-time sign-in links (`POST /api/v1/ui/links`, admin) and their exchange for a dashboard
+ * session (`POST /ui/exchange`, where the code itself is the credential; http/dashboard_sessions.ts).
  *
  * A link is `/ui/login#code=<43 characters>`: 256 random bits, kept only as a SHA-256 in this daemon's
  * memory, valid for LINK_TTL_MS and for one exchange. The code sits in the URL fragment, which browsers
@@ -19,6 +19,8 @@ import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { recordAudit } from "../store/audit.ts";
 import { originAllowed } from "../http/host.ts";
+import { bindingCookie, type DashboardSessions } from "../http/dashboard_sessions.ts";
+import { bearer } from "../http/auth.ts";
 
 export const LINK_TTL_MS = 5 * 60_000;
 /** Outstanding links kept at most; creating more forgets the oldest. */
@@ -65,10 +67,26 @@ export class UiLinks {
   }
 }
 
-/** `POST /api/v1/ui/links` (admin): a new one-time sign-in link. */
-export function uiLinkRoutes(links: UiLinks): Hono<AppEnv> {
+/**
+ * `POST /api/v1/ui/links` (admin): a new one-time sign-in link. `DELETE /api/v1/ui/session`: the calling
+ * dashboard signs itself out. `DELETE /api/v1/ui/sessions` (admin): every dashboard is signed out.
+ */
+export function uiLinkRoutes(links: UiLinks, dashboards?: DashboardSessions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/links", async (c) => c.json(await links.create(), 201));
+  app.delete("/session", (c) => {
+    if (c.get("actor")?.kind !== "dashboard") {
+      throw new AppError("bad_request", "only a dashboard session signs itself out here");
+    }
+    dashboards?.revoke(bearer(c.req.header("authorization")) ?? "");
+    return c.json({ signedOut: true }, 200, { "set-cookie": bindingCookie("", 0) });
+  });
+  app.delete("/sessions", (c) => {
+    if (c.get("actor")?.kind !== "admin") {
+      throw new AppError("forbidden", "only the admin token signs every dashboard out");
+    }
+    return c.json({ signedOut: dashboards?.revokeAll() ?? 0 });
+  });
   return app;
 }
 
@@ -158,7 +176,18 @@ export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
     } catch (e) {
       s.log.warn("could not write the audit log", { error: e as Error });
     }
-    return c.json({ token: s.adminToken }, 200, { "cache-control": "no-store", ...SECURITY_HEADERS });
+    // A dashboard session bound to this browser by an HttpOnly cookie, never the admin token itself.
+    if (!s.dashboards) throw new AppError("failed", "this daemon has no dashboard sessions");
+    const session = s.dashboards.create();
+    return c.json(
+      { token: session.token, expiresAt: new Date(session.expiresAt).toISOString() },
+      200,
+      {
+        "cache-control": "no-store",
+        "set-cookie": bindingCookie(session.binding, Math.floor(s.dashboards.ttlMs / 1000)),
+        ...SECURITY_HEADERS,
+      },
+    );
   });
   return app;
 }

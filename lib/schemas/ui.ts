@@ -13,4 +13,5 @@ export type UiLink = z.infer<typeof uiLink>;
 
 export const uiExchangeRequest = z.strictObject({ code: z.string().min(1).max(200) });
 
-export const uiExchangeResponse = z.object({ token: z.string() });
+/** A dashboard session (not the admin token): scoped, expiring, bound to the browser by a cookie. */
+export const uiExchangeResponse = z.object({ token: z.string(), expiresAt: timestamp.optional() });

@@ -73,7 +73,13 @@ eachDaemon(
     });
     assertEquals(ok.status, 200);
     assertEquals(ok.headers.get("cache-control"), "no-store");
-    assertEquals((await ok.json()).token, daemon.token);
+    // A dashboard session bound to the browser by an HttpOnly cookie, never the admin token.
+    const session = (await ok.json()).token as string;
+    assertMatch(session, /^svd_/);
+    assertMatch(
+      ok.headers.get("set-cookie") ?? "",
+      /^stratavore_binding=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict/,
+    );
     const twice = await post("/ui/exchange", {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ code }),

@@ -130,7 +130,10 @@ export const api = {
       "POST",
       id === undefined ? "/api/v1/events/dead/retry" : `/api/v1/events/dead/${id}/retry`,
     ),
-  /** Trades a one-time sign-in code for the admin token (the code is the credential). */
+  /**
+   * Trades a one-time sign-in code for a dashboard session (the code is the credential): a token that works
+   * only with the HttpOnly cookie the same answer sets in this browser.
+   */
   exchange: async (code: string): Promise<string> => {
     const res = await fetch("/ui/exchange", {
       method: "POST",

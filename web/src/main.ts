@@ -121,7 +121,7 @@ function Shell() {
       </nav>
       <span class=${`stream stream-${f.stream}`} role="status" aria-live="polite" data-stream=${f.stream}
         title="The live event stream">${STREAM_TEXT[f.stream]}</span>
-      <button type="button" class="secondary small" onClick=${() => auth.clear()}>Sign out</button>
+      <button type="button" class="secondary small" onClick=${signOut}>Sign out</button>
     </header>
     <main id="main" tabindex="-1">
       <${Page} route=${route} />
@@ -148,6 +148,16 @@ function App({ notice: initialNotice }: { notice: string | null }) {
     });
   }, []);
   return isIn ? html`<${Shell} />` : html`<${SignIn} notice=${notice} />`;
+}
+
+/** Ends a dashboard session on the daemon too (a pasted admin token is only forgotten here). */
+function signOut(): void {
+  const token = auth.token;
+  if (token?.startsWith("svd_")) {
+    void fetch("/api/v1/ui/session", { method: "DELETE", headers: { authorization: `Bearer ${token}` } })
+      .catch(() => {});
+  }
+  auth.clear();
 }
 
 /** /ui/login#code=…: trades the one-time code for the token, then forgets the code (history too). */
