@@ -21,6 +21,7 @@ import { recordAudit } from "../store/audit.ts";
 import { originAllowed } from "../http/host.ts";
 import { bindingCookie, type DashboardSessions } from "../http/dashboard_sessions.ts";
 import { bearer } from "../http/auth.ts";
+import { safeEqual } from "../store/tokens.ts";
 
 export const LINK_TTL_MS = 5 * 60_000;
 /** Outstanding links kept at most; creating more forgets the oldest. */
@@ -154,17 +155,27 @@ export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
     if (!originAllowed(c.req.raw, s.config.allowedHosts)) {
       throw new AppError("forbidden", "sign-in links can only be used from the dashboard's own page");
     }
-    const { code } = await readBody(c, uiExchangeRequest);
+    const body = await readBody(c, uiExchangeRequest);
     const remote = c.env?.remoteAddr;
     const remoteAddr = remote && "hostname" in remote ? remote.hostname : null;
-    if (!await links.redeem(code)) {
+    if ("token" in body) {
+      // The admin token pasted into the page is traded too: the tab then never keeps the admin token.
+      if (!safeEqual(body.token, s.adminToken)) {
+        throw new AppError(
+          "unauthorized",
+          "the daemon did not accept this token: copy it again from $STRATAVORE_HOME/api-token",
+        );
+      }
+    } else if (!await links.redeem(body.code)) {
       s.log.warn("a web sign-in link was refused (expired, already used or unknown)", { remoteAddr });
       throw new AppError(
         "unauthorized",
         'this sign-in link has expired or was already used: run "stratavore ui" for a new one',
       );
     }
-    s.log.info("web dashboard signed in with a one-time link", { remoteAddr });
+    s.log.info(`web dashboard signed in with ${"token" in body ? "the admin token" : "a one-time link"}`, {
+      remoteAddr,
+    });
     try {
       await recordAudit(s.db, {
         actor: "ui-link",

@@ -11,7 +11,11 @@ export const uiLink = z.object({
 });
 export type UiLink = z.infer<typeof uiLink>;
 
-export const uiExchangeRequest = z.strictObject({ code: z.string().min(1).max(200) });
+/** A one-time code from a link, or the admin token pasted into the page: either buys a dashboard session. */
+export const uiExchangeRequest = z.union([
+  z.strictObject({ code: z.string().min(1).max(200) }),
+  z.strictObject({ token: z.string().min(1).max(200) }),
+]);
 
 /** A dashboard session (not the admin token): scoped, expiring, bound to the browser by a cookie. */
 export const uiExchangeResponse = z.object({ token: z.string(), expiresAt: timestamp.optional() });

@@ -134,11 +134,11 @@ export const api = {
    * Trades a one-time sign-in code for a dashboard session (the code is the credential): a token that works
    * only with the HttpOnly cookie the same answer sets in this browser.
    */
-  exchange: async (code: string): Promise<string> => {
+  exchange: async (credential: { code: string } | { token: string }): Promise<string> => {
     const res = await fetch("/ui/exchange", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code }),
+      body: JSON.stringify(credential),
       cache: "no-store",
     });
     if (!res.ok) throw await errorOf(res);

@@ -34,8 +34,8 @@ function SignIn({ notice }: { notice: string | null }) {
     setBusy(true);
     setError(null);
     try {
-      await api.status(t);
-      auth.set(t);
+      // Traded for a dashboard session: this tab never keeps the admin token itself.
+      auth.set(await api.exchange({ token: t }));
       setToken("");
       history.replaceState(null, "", "/#/");
       signedIn();
@@ -167,7 +167,7 @@ async function exchangeLink(): Promise<string | null> {
   history.replaceState(null, "", "/");
   if (!code) return "This sign-in link has no code. Run stratavore ui for a new one.";
   try {
-    auth.set(await api.exchange(code));
+    auth.set(await api.exchange({ code }));
     location.hash = "#/";
     return null;
   } catch (e) {
