@@ -336,6 +336,11 @@ program.command("usage")
   .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
   .action(async (_o, cmd) => (await import("./cli/commands/usage.ts")).usageCommand(all(cmd)));
 
+program.command("pglite-init", { hidden: true })
+  .description("create an embedded database folder (the daemon's first start runs it in its own process)")
+  .argument("<dir>")
+  .action(async (dir) => (await import("./lib/db/pglite_init.ts")).initPgliteDir(dir));
+
 program.command("statusline", { hidden: true })
   .description("the statusline Stratavore sets for its sessions (reports limits, runs the user's own)")
   .argument("<config>", "the file the agent wrote for the session")

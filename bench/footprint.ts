@@ -155,9 +155,16 @@ async function watch(pids: number[], seconds: number) {
   }));
 }
 
+/** CPU milliseconds used by this process's finished children (user + system, Linux /proc). */
+function childCpuMs(): number {
+  const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
 /** Runs two commands alternately `runs` times each (after one warm-up each); wall-clock medians. */
 async function alternate(a: { argv: string[]; env: Record<string, string> }, b: typeof a, runs: number) {
   const time = async (c: typeof a) => {
+    const cpu0 = childCpuMs();
     const t = performance.now();
     const out = await new Deno.Command(c.argv[0], {
       args: c.argv.slice(1),
@@ -168,16 +175,26 @@ async function alternate(a: { argv: string[]; env: Record<string, string> }, b: 
       stderr: "null",
     }).output();
     if (!out.success) throw new Error(`${c.argv.join(" ")} failed`);
-    return { ms: performance.now() - t, out: dec.decode(out.stdout) };
+    return { ms: performance.now() - t, cpu: childCpuMs() - cpu0, out: dec.decode(out.stdout) };
   };
   const first = [await time(a), await time(b)];
   const ta: number[] = [];
   const tb: number[] = [];
+  const ca: number[] = [];
+  const cb: number[] = [];
   for (let i = 0; i < runs; i++) {
-    ta.push((await time(a)).ms);
-    tb.push((await time(b)).ms);
+    const ra = await time(a);
+    const rb = await time(b);
+    ta.push(ra.ms);
+    tb.push(rb.ms);
+    ca.push(ra.cpu);
+    cb.push(rb.cpu);
   }
-  return { a: summarize(ta), b: summarize(tb), outputs: first.map((f) => f.out) };
+  return {
+    a: { ...summarize(ta), cpu: summarize(ca).p50 },
+    b: { ...summarize(tb), cpu: summarize(cb).p50 },
+    outputs: first.map((f) => f.out),
+  };
 }
 
 export async function benchFootprint(): Promise<string> {
@@ -253,16 +270,25 @@ export async function benchFootprint(): Promise<string> {
       }
       lines.push(
         `list with 5 entries (${RUNS} alternate runs each, whole processes):`,
-        table(["command", "median", "p99", "max"], [
+        table(["command", "median", "p99", "max", "CPU (median)"], [
           [
             "stratavore runners --json",
             `${r.a.p50.toFixed(1)} ms`,
             `${r.a.p99.toFixed(1)} ms`,
             `${r.a.max.toFixed(1)} ms`,
+            `${r.a.cpu} ms`,
           ],
-          [`pm2 jlist`, `${r.b.p50.toFixed(1)} ms`, `${r.b.p99.toFixed(1)} ms`, `${r.b.max.toFixed(1)} ms`],
+          [
+            `pm2 jlist`,
+            `${r.b.p50.toFixed(1)} ms`,
+            `${r.b.p99.toFixed(1)} ms`,
+            `${r.b.max.toFixed(1)} ms`,
+            `${r.b.cpu} ms`,
+          ],
         ]),
-        `runners --json / pm2 jlist (medians): ${(r.a.p50 / r.b.p50).toFixed(2)}x`,
+        `runners --json / pm2 jlist (medians): ${(r.a.p50 / r.b.p50).toFixed(2)}x wall, ${
+          (r.a.cpu / r.b.cpu).toFixed(2)
+        }x CPU`,
       );
     }
     return lines.join("\n");

@@ -38,3 +38,14 @@ export function statuslineArgv(configFile: string): string[] {
     : mod.href;
   return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, configFile];
 }
+
+/** How to run a PGlite data folder's initdb in a process of its own (lib/db/pglite_init.ts). */
+export function pgliteInitArgv(dataDir: string): string[] {
+  const exe = Deno.execPath();
+  if (!isDenoExecutable(exe)) return [exe, "pglite-init", dataDir];
+  const mod = new URL("./db/pglite_init.ts", import.meta.url);
+  const path = mod.protocol === "file:"
+    ? decodeURIComponent(mod.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
+    : mod.href;
+  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, dataDir];
+}

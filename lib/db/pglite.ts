@@ -3,6 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import type { Db, Queryable } from "./types.ts";
 import { ensurePrivateDir, tightenTree } from "../private_files.ts";
 import { pgliteStartParams } from "./pglite_settings.ts";
+import { pgliteInitArgv } from "../self.ts";
 
 const INT8_OID = 20;
 
@@ -31,37 +32,23 @@ async function isEmpty(dataDir: string): Promise<boolean> {
 }
 
 /**
- * initdb in a worker: PGlite runs it in a second instance and copies the folder's image through memory,
- * which left the daemon ~350 MB larger for as long as it ran (the heap is not given back); a worker's memory
- * is released when it ends. False when the worker itself could not start (its module missing from a build):
- * initdb then runs here, as before.
+ * initdb in a process of its own (lib/db/pglite_init.ts): its memory goes back to the system when it ends.
+ * False when that process could not be started or failed: initdb then runs here, as before.
  */
-async function initInWorker(dataDir: string): Promise<boolean> {
-  let worker: Worker;
+async function initInProcess(dataDir: string): Promise<boolean> {
+  const [exe, ...args] = pgliteInitArgv(dataDir);
   try {
-    worker = new Worker(new URL("./pglite_init.ts", import.meta.url), { type: "module" });
+    const out = await new Deno.Command(exe, { args, stdin: "null", stdout: "null", stderr: "piped" })
+      .output();
+    return out.success && !(await isEmpty(dataDir));
   } catch {
     return false;
-  }
-  try {
-    return await new Promise<boolean>((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<{ ok: boolean; error?: string }>) =>
-        e.data.ok ? resolve(true) : reject(new Error(`PGlite initdb failed: ${e.data.error}`));
-      // Only a worker that failed to load ends up here (initdb's own errors are posted back).
-      worker.onerror = (e) => {
-        e.preventDefault();
-        resolve(false);
-      };
-      worker.postMessage({ dataDir });
-    });
-  } finally {
-    worker.terminate();
   }
 }
 
 export async function openPglite(dataDir: string): Promise<Db> {
   await ensurePrivateDir(dataDir);
-  if (await isEmpty(dataDir)) await initInWorker(dataDir);
+  if (await isEmpty(dataDir)) await initInProcess(dataDir);
   // bigint (int8) always becomes a number, as the PostgreSQL driver does (lib/db/postgres.ts): PGlite's own
   // BigInt for values past 2^53 could not be serialised to JSON, and every listing then answered 500.
   const pg = await PGlite.create(dataDir, {

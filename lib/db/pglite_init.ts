@@ -1,22 +1,16 @@
 /**
- * Worker for a PGlite data folder's first start (lib/db/pglite.ts): runs initdb here so the memory it takes
- * (a second PGlite instance and the folder's image, ~450 MB) goes back to the system when the worker ends,
- * instead of staying in the daemon's heap.
+ * A PGlite data folder's first start (lib/db/pglite.ts) in a process of its own: PGlite runs initdb in a
+ * second instance and copies the folder's image through memory, which left the daemon ~350 MB larger for as
+ * long as it ran (a WebAssembly heap is never given back). Run in a worker it still left ~75 MB (the worker's
+ * freed memory stays with the process's allocator); a process of its own gives everything back.
+ * `stratavore pglite-init <dir>` (hidden), or this module run directly under `deno run`.
  */
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteStartParams } from "./pglite_settings.ts";
 
-declare const self: {
-  onmessage: ((e: MessageEvent<{ dataDir: string }>) => void) | null;
-  postMessage(msg: { ok: true } | { ok: false; error: string }): void;
-};
+export async function initPgliteDir(dataDir: string): Promise<void> {
+  const pg = await PGlite.create(dataDir, { startParams: pgliteStartParams() });
+  await pg.close();
+}
 
-self.onmessage = async (e) => {
-  try {
-    const pg = await PGlite.create(e.data.dataDir, { startParams: pgliteStartParams() });
-    await pg.close();
-    self.postMessage({ ok: true });
-  } catch (err) {
-    self.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) });
-  }
-};
+if (import.meta.main) await initPgliteDir(Deno.args[0]);
