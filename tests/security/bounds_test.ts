@@ -91,3 +91,34 @@ eachDaemon(
     assert(others.every((s) => s === 200), `other runners' heartbeats: ${others.join(",")}`);
   },
 );
+
+eachDaemon(
+  "bounds: telemetry with absurd counters is booked bounded, and listings keep working",
+  async ({ daemon, client }) => {
+    const { REPO } = await import("../helpers/env.ts");
+    const fixture = await Deno.readTextFile(`${REPO}/tests/fixtures/otlp/metrics.json`);
+    await client.createProject({ name: "p", path: "/tmp" });
+    const { runner, token } = await client.launch({ project: "p" });
+    const huge = fixture
+      .replaceAll(
+        '"key":"stratavore.runner.id","value":{"stringValue":"42"}',
+        `"key":"stratavore.runner.id","value":{"stringValue":"${runner.id}"}`,
+      )
+      .replace(/"asDouble":\s*[0-9.]+/g, '"asDouble": 1e300');
+    const res = await fetch(`${daemon.url}/api/v1/otlp/v1/metrics`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: huge,
+    });
+    assert(res.status < 500, `export answered ${res.status}: ${await res.clone().text()}`);
+    await res.body?.cancel();
+    for (
+      const path of ["/api/v1/projects", "/api/v1/usage", "/api/v1/sessions", `/api/v1/runners/${runner.id}`]
+    ) {
+      const r = await fetch(daemon.url + path, { headers: { authorization: `Bearer ${daemon.token}` } });
+      assertEquals(r.status, 200, `${path}: ${await r.clone().text()}`);
+      await r.body?.cancel();
+    }
+    assert(!daemon.logs().some((l) => /"level":"error"/.test(l)), "no errors logged");
+  },
+);
