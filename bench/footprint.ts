@@ -202,7 +202,7 @@ export async function benchFootprint(): Promise<string> {
   let pm2: Pm2 | undefined;
   let floor: Deno.ChildProcess | undefined;
   try {
-    subjects.push(await subject("daemon, PGlite (first start: initdb in the daemon)", { firstStart: true }));
+    subjects.push(await subject("daemon, PGlite (first start, initdb included)", { firstStart: true }));
     subjects.push(await subject("daemon, PGlite (restart on existing data)", {}));
     if (PG_AVAILABLE) {
       const pg = await freshPostgres();

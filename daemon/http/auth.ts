@@ -68,7 +68,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       c.set("actor", { kind: "observer", tokenId: observer });
     } else if (agent) {
       const runnerId = Number(agent[1]);
-      const check = await deps.tokens.check(deps.db, runnerId, token);
+      const check = await deps.tokens.check(deps.db, runnerId, token, { staleOk: agent[2] === "heartbeat" });
       if (check === "ok") {
         c.set("actor", { kind: "runner", runnerId });
       } else if (check === "ended") {

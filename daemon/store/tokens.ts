@@ -60,10 +60,28 @@ export class AgentTokenCache {
     this.#now = now;
   }
 
-  async check(q: Queryable, runnerId: number, token: string): Promise<TokenCheck> {
+  /**
+   * `staleOk` (heartbeats): a cached row past its TTL still answers when the token matches and was not
+   * ended, and is read again right after, together with the other runners' in one query. A heartbeat's
+   * own write refuses an ended runner anyway; without this, at 10,000 runners every heartbeat (one per
+   * runner per 10 s) also cost a query of its own (bench/heartbeat.ts).
+   */
+  async check(
+    q: Queryable,
+    runnerId: number,
+    token: string,
+    opts: { staleOk?: boolean } = {},
+  ): Promise<TokenCheck> {
     const hash = sha256Hex(token);
     const now = this.#now();
     let known = this.#byRunner.get(runnerId);
+    if (
+      opts.staleOk && known !== undefined && now - known.fetchedAt > TOKEN_CACHE_TTL_MS &&
+      (known.revokeAt === null || known.revokeAt > now) && equalConstantTime(known.hash, hash)
+    ) {
+      this.#refreshSoon(q, runnerId);
+      return "ok";
+    }
     if (known === undefined || now - known.fetchedAt > TOKEN_CACHE_TTL_MS) {
       const [row] = await q.query<{ token_sha256: string; revoke_ms: number | null }>(
         `SELECT t.token_sha256, ${REVOKE_MS} FROM agent_tokens t JOIN runners r ON r.id = t.runner_id
@@ -86,6 +104,39 @@ export class AgentTokenCache {
       [hash],
     );
     return other ? "other_runner" : "unknown";
+  }
+
+  #stale = new Set<number>();
+  #refreshing = false;
+
+  /** Reads the stale runners' rows again, many in one query, a moment from now. */
+  #refreshSoon(q: Queryable, runnerId: number): void {
+    this.#stale.add(runnerId);
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    setTimeout(async () => {
+      const ids = [...this.#stale];
+      this.#stale.clear();
+      try {
+        const rows = await q.query<{ runner_id: number; token_sha256: string; revoke_ms: number | null }>(
+          `SELECT t.runner_id, t.token_sha256, ${REVOKE_MS} FROM agent_tokens t JOIN runners r ON r.id = t.runner_id
+           WHERE t.runner_id = ANY($1::bigint[])`,
+          [ids, this.#graceMs],
+        );
+        const fetchedAt = this.#now();
+        const found = new Set<number>();
+        for (const row of rows) {
+          found.add(row.runner_id);
+          this.#byRunner.set(row.runner_id, { hash: row.token_sha256, revokeAt: row.revoke_ms, fetchedAt });
+        }
+        for (const id of ids) if (!found.has(id)) this.#byRunner.delete(id);
+      } catch {
+        // Left stale: the next check reads the row itself unless it is a heartbeat, which tries again.
+      } finally {
+        this.#refreshing = false;
+        if (this.#stale.size > 0) this.#refreshSoon(q, this.#stale.values().next().value!);
+      }
+    }, 0);
   }
 
   /** Forgets what is cached of a runner's token (it ended: the next use reads when it stops working). */
