@@ -275,11 +275,12 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   delete env[HOOK_ENV.token];
   let telemetry: SessionTelemetry | undefined;
   let limits: LimitReporter | undefined;
+  let autoContinue: boolean | undefined;
   if (isClaude(command[0])) {
     const userHome = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
     const account = await accountOf(env, userHome);
     const userSettings = settingsFiles(env, userHome, cwd);
-    const autoContinue = await autoContinueAtLimit(userSettings);
+    autoContinue = await autoContinueAtLimit(userSettings);
     limits = new LimitReporter(client, runner.id, account, rlog, autoContinue);
     plan = planSession(args);
     telemetry = await sessionTelemetry(config, env, cwd, { url: client.url, runnerId: runner.id, token });
@@ -425,6 +426,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
       command: command[0],
       args,
       ...(telemetry ? { telemetry: telemetry.mode, telemetryEndpoint: telemetry.endpoint } : {}),
+      ...(autoContinue !== undefined ? { autoContinue } : {}),
     });
     tokenWorked = true;
   } catch (e) {

@@ -154,6 +154,9 @@ export function agentRoutes(s: Services, hooks: AgentRouteHooks = {}): Hono<AppE
 }
 
 async function recordTelemetryMode(tx: Queryable, id: number, body: StartedRequest): Promise<void> {
+  if (body.autoContinue !== undefined) {
+    await tx.query("UPDATE runners SET auto_continue = $2 WHERE id = $1", [id, body.autoContinue]);
+  }
   if (!body.telemetry) return;
   await tx.query("UPDATE runners SET telemetry = $2, telemetry_endpoint = $3 WHERE id = $1", [
     id,

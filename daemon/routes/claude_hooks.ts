@@ -24,8 +24,17 @@ import { blockingBudget } from "../store/budget_enforce.ts";
 import { getRunner } from "../store/runners.ts";
 import { createObserverToken, endObserved, observedRunner, revokeObserverToken } from "../store/observed.ts";
 import { z } from "zod";
-import { isLimitError } from "../../lib/claude/limits.ts";
-import { markLimitedByHook } from "../store/limits.ts";
+import {
+  accountOf,
+  configDirOfTranscript,
+  isLimitError,
+  readTail,
+  type Refusal,
+  refusalInMessage,
+  refusalInTranscript,
+} from "../../lib/claude/limits.ts";
+import type { LimitsReport } from "../../lib/schemas/limits.ts";
+import { markLimitedByHook, recordLimits } from "../store/limits.ts";
 
 export interface ClaudeHookDeps {
   waiters: PermissionWaiters;
@@ -72,6 +81,9 @@ export async function handleHook(
   const facts = await factsOf(s, runnerId);
   if (!facts) return {};
   const event = input.hook_event_name;
+  const refused = event === "StopFailure" && isLimitError(input.error)
+    ? await refusalReport(input)
+    : undefined;
   const permission = await s.db.transaction(async (tx) => {
     const runner = await recordHook(tx, runnerId, input);
     if (!isActive(runner.state)) return undefined;
@@ -83,7 +95,11 @@ export async function handleHook(
     );
     if (SETTLES_PERMISSIONS.has(event)) await settleInTerminal(tx, runnerId);
     // A turn refused for the usage limit: the runner is limited until its account's window resets.
-    if (event === "StopFailure" && isLimitError(input.error)) await markLimitedByHook(tx, runnerId);
+    // A turn refused for the usage limit: the runner is limited until the window resets (the window and
+    // reset its transcript records, else the refusing or fullest window known for its account).
+    if (refused) {
+      await recordLimits(tx, refused, { runnerId, thresholds: s.config.limitAlerts });
+    } else if (event === "StopFailure" && isLimitError(input.error)) await markLimitedByHook(tx, runnerId);
     if (event !== "PermissionRequest" || facts.approvals === "off") return undefined;
     return await openPermissionRequest(tx, runnerId, input, {
       remote: facts.approvals === "remote",
@@ -107,6 +123,36 @@ export async function handleHook(
     if (reason) return blockPrompt(reason);
   }
   return {};
+}
+
+/**
+ * What a StopFailure for the usage limit says of the window: read from the session's transcript when this
+ * machine can read it (the refused request's exact window and reset), else from Claude Code's message when
+ * it shows the reset in UTC; the account is the session's config folder's (its login, else the folder).
+ */
+async function refusalReport(input: HookInput): Promise<LimitsReport | undefined> {
+  const path = input.transcript_path;
+  // Claude Code runs the hook before it writes the refused turn to the transcript: wait for it, briefly.
+  let fromTranscript: Refusal | undefined;
+  for (let i = 0; path && i < 15 && !fromTranscript; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    const tail = await readTail(path);
+    if (tail === undefined) break; // not readable from here (another machine's session)
+    fromTranscript = refusalInTranscript(tail);
+  }
+  const r = fromTranscript ?? refusalInMessage(input.last_assistant_message);
+  const configDir = path ? configDirOfTranscript(path) : undefined;
+  if (!r || !configDir) return undefined;
+  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  const account = await accountOf({ CLAUDE_CONFIG_DIR: configDir }, home);
+  return {
+    source: "hook",
+    account,
+    sessionId: input.session_id,
+    status: "rejected",
+    representative: r.window,
+    windows: { [r.window]: { utilization: 1, resetsAt: r.resetsAt, status: "rejected" } },
+  };
 }
 
 export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> {

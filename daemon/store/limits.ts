@@ -35,9 +35,16 @@ const SAMPLE_EVERY_MS = 60_000;
 
 export const WINDOW_TEXT: Record<LimitWindowName, string> = { five_hour: "5-hour", seven_day: "weekly" };
 
-/** The window refuses requests now: Claude Code said rejected, and its reset is still ahead. */
-export function isLimited(w: { status: string | null; resets_at: Date | null }, now: number): boolean {
-  return w.status === "rejected" && (w.resets_at === null || w.resets_at.getTime() > now);
+/**
+ * The window refuses requests now: Claude Code said rejected, or (the statusline says no status) it is used
+ * up; and its reset is still ahead.
+ */
+export function isLimited(
+  w: { status: string | null; resets_at: Date | null; utilization?: number },
+  now: number,
+): boolean {
+  const refusing = w.status === "rejected" || (w.status === null && (w.utilization ?? 0) >= 1);
+  return refusing && (w.resets_at === null || w.resets_at.getTime() > now);
 }
 
 /** Utilisation that counts now: a window whose reset has passed starts again from nothing. */
@@ -84,7 +91,7 @@ export async function recordLimits(tx: Queryable, report: LimitsReport, o: Recor
     const crossed = o.thresholds.filter((t) => percent >= t && t > alerted);
     const top = crossed.at(-1);
     let reachedReset = prev?.reached_reset ?? null;
-    const limited = isLimited({ status, resets_at: resetsAt }, now);
+    const limited = isLimited({ status, resets_at: resetsAt, utilization: w.utilization }, now);
     const announceReached = limited && (reachedReset === null || reachedReset.getTime() <= now);
     if (announceReached) reachedReset = resetsAt ?? new Date(now + 3600_000);
     if (top !== undefined) {

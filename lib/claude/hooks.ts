@@ -156,6 +156,8 @@ export const hookInputSchema = z.looseObject({
   prompt: z.string().optional(),
   /** StopFailure: what went wrong (an API error, a usage limit …). */
   error: z.unknown().optional(),
+  /** Stop, StopFailure: the last assistant text ("You've hit your 5-hour limit · resets 4:37am (UTC)"). */
+  last_assistant_message: z.string().optional(),
   permission_mode: z.string().max(100).optional(),
 });
 

@@ -110,7 +110,9 @@ export async function accountOf(
   env: Record<string, string | undefined>,
   home: string,
 ): Promise<AccountRef> {
-  const configDir = (env.CLAUDE_CONFIG_DIR ?? "").split(",")[0].trim() || undefined;
+  const given = (env.CLAUDE_CONFIG_DIR ?? "").split(",")[0].trim().replace(/[\\/]+$/, "") || undefined;
+  // ~/.claude named explicitly is the default folder: its state file is still ~/.claude.json.
+  const configDir = given === join(home, ".claude") ? undefined : given;
   try {
     const state = JSON.parse(await Deno.readTextFile(claudeStateFile(configDir, home)));
     const acct = isObj(state) && isObj(state.oauthAccount) ? state.oauthAccount : undefined;
@@ -124,4 +126,92 @@ export async function accountOf(
   } catch { /* no state file yet: the folder it will be in */ }
   const folder = configDir ?? join(home, ".claude");
   return { key: `config:${folder.slice(0, 4096)}`, kind: "config_dir", label: folder.slice(0, 4096) };
+}
+
+export interface Refusal {
+  window: "five_hour" | "seven_day";
+  /** Epoch seconds. */
+  resetsAt: number;
+}
+
+/**
+ * The refusal a turn's transcript records: Claude Code writes the refused request's line with
+ * `apiErrorParams.rate_limit_info` (and `quotaLimits`): the window and its exact reset. The last one wins.
+ */
+export function refusalInTranscript(tail: string): Refusal | undefined {
+  const lines = tail.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i];
+    if (!line.includes("rate_limit_info") && !line.includes("quotaLimits")) continue;
+    let ev: unknown;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!isObj(ev)) continue;
+    const params = isObj(ev.apiErrorParams) ? ev.apiErrorParams : {};
+    const info = isObj(params.rate_limit_info)
+      ? params.rate_limit_info
+      : isObj(ev.quotaLimits)
+      ? ev.quotaLimits
+      : undefined;
+    const resetsAt = epoch(info?.resetsAt);
+    const window = info?.rateLimitType;
+    if (resetsAt !== undefined && (window === "five_hour" || window === "seven_day")) {
+      return { window, resetsAt };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The refusal as Claude Code words it ("You've hit your 5-hour limit · resets 4:37am (UTC)"), when it shows
+ * the time in UTC: the next such time from `now`. Other time zones are not guessed.
+ */
+export function refusalInMessage(message: unknown, now = Date.now()): Refusal | undefined {
+  if (typeof message !== "string") return undefined;
+  const m =
+    /hit your (5-hour|weekly|session|7-day)[^·]*·\s*resets\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)\s*\(UTC\)/i
+      .exec(message);
+  if (!m) return undefined;
+  let hour = Number(m[2]) % 12;
+  if (m[4].toLowerCase() === "pm") hour += 12;
+  const d = new Date(now);
+  let at = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour, Number(m[3] ?? 0));
+  while (at <= now) at += 86_400_000;
+  return { window: /weekly|7-day/i.test(m[1]) ? "seven_day" : "five_hour", resetsAt: Math.round(at / 1000) };
+}
+
+/** The last `bytes` of a file as text; undefined when it cannot be read (another machine's session). */
+export async function readTail(path: string, bytes = 256 * 1024): Promise<string | undefined> {
+  try {
+    const f = await Deno.open(path, { read: true });
+    try {
+      const size = (await f.stat()).size;
+      const start = Math.max(0, size - bytes);
+      await f.seek(start, Deno.SeekMode.Start);
+      const buf = new Uint8Array(size - start);
+      let off = 0;
+      while (off < buf.length) {
+        const n = await f.read(buf.subarray(off));
+        if (n === null) break;
+        off += n;
+      }
+      return new TextDecoder().decode(buf.subarray(0, off));
+    } finally {
+      f.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<config>/projects/<folder>/<session>.jsonl` → `<config>`. */
+export function configDirOfTranscript(path: string): string | undefined {
+  const parts = path.split(/[\\/]/);
+  const i = parts.lastIndexOf("projects");
+  return i > 0 && i === parts.length - 3
+    ? parts.slice(0, i).join(path.includes("\\") ? "\\" : "/")
+    : undefined;
 }

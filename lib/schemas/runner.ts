@@ -178,6 +178,8 @@ export const startedRequest = z.strictObject({
   /** The command line exactly as the agent started it (with what it adds, such as Claude's --session-id). */
   command: z.string().min(1).max(1024).optional(),
   args: z.array(z.string().max(100_000)).max(1000).optional(),
+  /** Claude Code's autoContinueAtUsageLimit for the session (from the user's settings). */
+  autoContinue: z.boolean().optional(),
 });
 export type StartedRequest = z.infer<typeof startedRequest>;
 

@@ -435,6 +435,74 @@ eachRealDaemon(
       });
       assertEquals(r.limitedUntil, new Date(reset * 1000).toISOString());
       assertMatch(await tmux.screen(), /limit/i);
+      // StopFailure says which error ended the turn: Claude Code 2.1.328 names the rate limit.
+      assertMatch(r.activityDetail ?? "", /rate_limit/);
+      // Claude Code continues by itself after the reset (its default), and Stratavore knows it.
+      assertMatch(await tmux.screen(), /continuing automatically/i);
+      assertEquals(r.autoContinue, true);
+    } finally {
+      t.api.rateLimits = undefined;
+      await tmux.kill();
+    }
+  },
+  { subscriber: true },
+);
+
+eachRealDaemon(
+  "with autoContinueAtUsageLimit off, Claude Code does not continue by itself, and the runner says so",
+  async (t) => {
+    await Deno.writeTextFile(
+      `${t.claudeDir}/settings.json`,
+      JSON.stringify({ autoContinueAtUsageLimit: false }),
+    );
+    const reset = Math.floor(Date.now() / 1000) + 5400;
+    t.api.rateLimits = {
+      status: "rejected",
+      representativeClaim: "five_hour",
+      fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
+      sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
+    };
+    const limited = `off-${crypto.randomUUID()}`;
+    t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+    const tmux = await startTmux(
+      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
+      {
+        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
+        cwd: t.dir,
+        cols: 140,
+        rows: 45,
+      },
+    );
+    try {
+      const runner = await activeRunner(t.client, t.project);
+      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+      await prompt(tmux, `${limited} go`);
+      const r = await eventually(
+        async () => {
+          const r = await t.client.getRunner(runner.id);
+          return r.limitedUntil ? r : undefined;
+        },
+        30_000,
+        "the runner to be limited",
+      ).catch(async (e) => {
+        console.error("LIMITS", JSON.stringify(await t.client.limits()));
+        console.error(
+          "EVENTS",
+          JSON.stringify(
+            (await t.client.recentEvents({ limit: 50 })).map((
+              e,
+            ) => [e.type, e.payload.hook, e.payload.activity, e.payload.detail, e.payload.message]),
+          ),
+        );
+        throw e;
+      });
+      assertEquals(r.autoContinue, false);
+      await tmux.waitFor(/limit/i, 10_000);
+      await new Promise((res) => setTimeout(res, 1500));
+      const screen = await tmux.screen();
+      assert(!/continuing automatically/i.test(screen), screen);
+      const shown = await runStratavore(["runner", String(runner.id)], { env: t.env });
+      assertMatch(shown.stdout, /limit:\s+limited until .*continue it by hand after the reset/);
     } finally {
       t.api.rateLimits = undefined;
       await tmux.kill();

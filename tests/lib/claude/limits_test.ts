@@ -1,10 +1,13 @@
 /** Claude Code's limit reports, parsed: the stream's rate_limit_event, the statusline's stdin, refusals. */
 import { assertEquals } from "../../helpers/assert.ts";
 import {
+  configDirOfTranscript,
   fromRateLimitEvent,
   fromStatusline,
   isLimitError,
   isLimitRefusal,
+  refusalInMessage,
+  refusalInTranscript,
 } from "../../../lib/claude/limits.ts";
 import { autoContinueAtLimit, userStatusline } from "../../../lib/claude/settings.ts";
 import { ownLine } from "../../../agent/statusline.ts";
@@ -80,4 +83,41 @@ Deno.test("limits: the user's statusline and autoContinueAtUsageLimit, by preced
   await Deno.writeTextFile(local, JSON.stringify({ autoContinueAtUsageLimit: false }));
   assertEquals(await autoContinueAtLimit([local, user]), false);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("limits: a refused turn's window and reset, from its transcript line or Claude Code's words", () => {
+  const line = JSON.stringify({
+    type: "assistant",
+    message: { content: [{ type: "text", text: "You've hit your 5-hour limit · resets 4:07am (UTC)" }] },
+    apiError: "usage_limit_reached",
+    apiErrorParams: {
+      rate_limit_info: { status: "rejected", resetsAt: 1796098077, rateLimitType: "five_hour" },
+    },
+    error: "rate_limit",
+  });
+  assertEquals(refusalInTranscript(`{"type":"mode"}\n${line}\n`), {
+    window: "five_hour",
+    resetsAt: 1796098077,
+  });
+  assertEquals(refusalInTranscript(`{"type":"mode"}\n`), undefined);
+  const now = Date.parse("2026-12-01T03:10:00Z");
+  assertEquals(refusalInMessage("You've hit your 5-hour limit · resets 4:07am (UTC)", now), {
+    window: "five_hour",
+    resetsAt: Date.parse("2026-12-01T04:07:00Z") / 1000,
+  });
+  // Past today's 1am: tomorrow's; pm counts from noon; another zone is not guessed.
+  assertEquals(
+    refusalInMessage("You've hit your weekly limit · resets 1am (UTC)", now)?.resetsAt,
+    Date.parse("2026-12-02T01:00:00Z") / 1000,
+  );
+  assertEquals(
+    refusalInMessage("You've hit your 5-hour limit · resets 2:30pm (UTC)", now)?.resetsAt,
+    Date.parse("2026-12-01T14:30:00Z") / 1000,
+  );
+  assertEquals(
+    refusalInMessage("You've hit your 5-hour limit · resets 4:07am (Europe/Berlin)", now),
+    undefined,
+  );
+  assertEquals(configDirOfTranscript("/home/me/.claude/projects/-home-me-app/abc.jsonl"), "/home/me/.claude");
+  assertEquals(configDirOfTranscript("/tmp/x.jsonl"), undefined);
 });
