@@ -1,9 +1,10 @@
 /**
  * $STRATAVORE_HOME is private to its user: folders 0700, files 0600. The database there decides what
  * commands run (a project's `command` runs as the daemon's user), and transcripts, terminal logs and the
- * daemon log hold whatever sessions saw. PGlite creates its files 0666, so under the usual umask 022 they
- * were world-writable-by-group-readable at best; the daemon and the agent therefore run with umask 077,
- * and the daemon tightens anything looser at start (and says so, as ssh does).
+ * daemon log hold whatever sessions saw. Under the usual umask 022 all of it was readable by every local
+ * user, and PGlite's files (created 0666) writable too. So the daemon and the agent run with umask 077, the
+ * folders are 0700 (which keeps out even PGlite's own 0666 files, tightened at open and close as well), and
+ * the daemon tightens anything looser at start, saying so as ssh does.
  *
  * Sessions are the user's own work, not ours: they are spawned with the umask the process started with, so
  * files they create in a project keep the user's usual modes.
@@ -18,7 +19,10 @@ const POSIX = Deno.build.os !== "windows";
 /** The umask this process started with (before privateUmask), for the sessions it spawns. */
 let userUmask: number | undefined;
 
-/** From now on this process creates files 0600 and folders 0700, whatever it (or a library) asks for. */
+/**
+ * From now on this process creates files 0600 and folders 0700 when it (or a library) asks for the usual
+ * 0666/0777; an explicit chmod (as PGlite's file system does) still wins, hence tightenTree.
+ */
 export function privateUmask(): void {
   if (!POSIX || userUmask !== undefined) return;
   userUmask = process.umask(0o077);
