@@ -53,6 +53,13 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
 
   app.post("/", async (c) => {
     const parsed = await readBody(c, launchRequest);
+    // A dashboard session starts the project's own command; choosing another program is the admin's.
+    if (c.get("actor")?.kind === "dashboard" && parsed.command !== undefined) {
+      throw new AppError(
+        "forbidden",
+        "the dashboard launches the project's own command: set another with the CLI",
+      );
+    }
     // Started here without a prompt: an interactive session in a pseudo-terminal, to attach to.
     const body = parsed.spawn && parsed.prompt === undefined ? { ...parsed, mode: "pty" as const } : parsed;
     if (body.mode === "pty" && !body.spawn) {

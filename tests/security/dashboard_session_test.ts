@@ -64,6 +64,7 @@ eachDaemon(
     );
     assertEquals(await call("PATCH", "/api/v1/projects/p", true, { command: "sh" }), 403);
     assertEquals(await call("POST", "/api/v1/ui/links"), 403);
+    assertEquals(await call("POST", "/api/v1/runners", true, { project: "p", command: "sh" }), 403);
     assertEquals(await call("PUT", "/api/v1/budgets/global", true, { tokens: 1000, period: "day" }), 403);
     assertEquals(await call("POST", "/api/v1/observed/tokens"), 403);
     // Signing out ends it on the daemon.
