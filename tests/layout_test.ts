@@ -78,9 +78,10 @@ const NOT_IN_AGENT = [
   "commander", // main.ts's own, not the agent module's
 ];
 
-Deno.test("layout: the agent's static module graph holds no daemon, CLI or web module and none of their packages", async () => {
+/** Local files and npm packages reached from `root` through static imports (dynamic ones load when used). */
+async function staticGraph(root: string): Promise<{ local: string[]; packages: string[] }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", `${REPO}/agent/main.ts`],
+    args: ["info", "--json", `${REPO}/${root}`],
     cwd: REPO,
     stdout: "piped",
     stderr: "piped",
@@ -93,7 +94,6 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
   };
   const bySpec = new Map(info.modules.map((m) => [m.specifier, m]));
   const resolve = (s: string) => info.redirects[s] ?? s;
-  // Walk static edges only: a dynamic import loads when its feature is used.
   const seen = new Set<string>();
   const queue = info.roots.map(resolve);
   while (queue.length) {
@@ -105,12 +105,24 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
       queue.push(resolve(d.code.specifier));
     }
   }
-  const root = new URL(`file://${REPO}/`).href;
-  const local = [...seen].filter((s) => s.startsWith(root)).map((s) => s.slice(root.length));
-  const packages = [...seen].map((s) => bySpec.get(s)?.npmPackage).filter((p): p is string => !!p)
-    .map((p) => p.replace(/@[^@]+$/, ""));
+  const base = new URL(`file://${REPO}/`).href;
+  return {
+    local: [...seen].filter((s) => s.startsWith(base)).map((s) => s.slice(base.length)),
+    packages: [...seen].map((s) => bySpec.get(s)?.npmPackage).filter((p): p is string => !!p)
+      .map((p) => p.replace(/@[^@]+$/, "")),
+  };
+}
+
+Deno.test("layout: the agent's static module graph holds no daemon, CLI or web module and none of their packages", async () => {
+  const { local, packages } = await staticGraph("agent/main.ts");
   assertEquals(local.filter((f) => /^(cli|daemon|web)\//.test(f)), [], "modules of other roles");
   assertEquals(packages.filter((p) => NOT_IN_AGENT.includes(p)), [], "packages the agent does not need");
   // The sanity of the walk itself: the agent's own modules are in it.
   assertEquals(local.includes("agent/main.ts") && local.includes("lib/startup.ts"), true);
+});
+
+Deno.test("layout: the daemon loads the PostgreSQL driver, PGlite and amqplib only when it uses them", async () => {
+  const { local, packages } = await staticGraph("daemon/main.ts");
+  assertEquals(packages.filter((p) => ["postgres", "@electric-sql/pglite", "amqplib"].includes(p)), []);
+  assertEquals(local.includes("daemon/outbox/amqp.ts") && packages.includes("hono"), true, "the walk works");
 });

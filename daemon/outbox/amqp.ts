@@ -7,7 +7,9 @@
  * amqplib rather than @cloudamqp/amqp-client: the latter misreads a multiple nack whose requeue bit is set
  * (RabbitMQ sets it), so the earlier publishes it covers never settle (seen with x-overflow reject-publish).
  */
-import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+// Loaded when a RabbitMQ publisher first connects: a daemon on in-process events never loads amqplib (and the
+// Node layers behind it).
+import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { Buffer } from "node:buffer";
 import { maskUrl } from "../../lib/config.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -67,6 +69,7 @@ export class AmqpPublisher implements Publisher {
   }
 
   async #connectOnce(): Promise<void> {
+    const { default: amqp } = await import("amqplib");
     const conn = await amqp.connect(this.#url);
     const down = (err?: Error) => {
       if (!this.#up) return;
