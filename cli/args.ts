@@ -1,9 +1,10 @@
 /** Checks of command-line values, with errors that say what was expected (exit code 2). */
 import { AppError } from "../lib/errors.ts";
 import { splitShellWords } from "../lib/shell_words.ts";
+import { ID_RE } from "../lib/ids.ts";
 
 export function parseRunnerId(text: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(text)) {
+  if (!ID_RE.test(text)) {
     throw new AppError(
       "usage",
       `"${text}" is not a runner id: expected a number such as 42 (see "stratavore runners")`,

@@ -12,6 +12,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { EventTail } from "../outbox/tail.ts";
 import { type OutboxRow, publishedSince, toEnvelope } from "../outbox/queue.ts";
 import { OUTBOX_CHANNEL } from "../store/outbox.ts";
+import { ID_RE } from "../../lib/ids.ts";
 
 // Capped in length and in `*`: the stream matches in JS (linear), recent events with SQL LIKE.
 const types = typeFilterText.optional();
@@ -19,7 +20,7 @@ const seqParam = z.string().regex(/^\d{1,15}$/, "expected an event id (a whole n
   .optional();
 const limitParam = z.string().regex(/^\d{1,4}$/, "expected a whole number up to 9999").transform(Number)
   .optional();
-const idParam = z.string().regex(/^[1-9]\d{0,14}$/, "expected an event id").transform(Number);
+const idParam = z.string().regex(ID_RE, "expected an event id").transform(Number);
 
 function likePatterns(spec: string | undefined): string[] {
   return (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean).map((p) =>

@@ -1,6 +1,7 @@
 /** Small shapes every schema shares. */
 import { z } from "zod";
 import type { TokenCounts } from "../tokens.ts";
+import { ID_RE } from "../ids.ts";
 
 export const PROJECT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -41,7 +42,7 @@ export const timestamp = z.string();
 
 /** A runner id as it appears in a path or on the command line. */
 export const runnerIdText = z.string().regex(
-  /^[1-9]\d{0,14}$/,
+  ID_RE,
   "expected a runner id (a positive whole number)",
 )
   .transform(Number);

@@ -1,5 +1,6 @@
 /** Hash routes (#/, #/runners/42, #/launch?project=api, #/usage, #/events): the daemon serves one page. */
 import { useEffect, useState } from "preact/hooks";
+import { ID_PATTERN } from "../../lib/ids.ts";
 
 export type Route =
   | { page: "fleet" }
@@ -9,12 +10,14 @@ export type Route =
   | { page: "events" }
   | { page: "missing"; hash: string };
 
+const RUNNER_PATH = new RegExp(`^/runners/(${ID_PATTERN})$`);
+
 export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#/, "") || "/";
   const [path, query = ""] = h.split("?");
   const params = new URLSearchParams(query);
   if (path === "/" || path === "") return { page: "fleet" };
-  const runner = /^\/runners\/([1-9]\d{0,14})$/.exec(path);
+  const runner = RUNNER_PATH.exec(path);
   if (runner) return { page: "runner", id: Number(runner[1]) };
   if (path === "/launch") return { page: "launch", project: params.get("project") ?? undefined };
   if (path === "/usage") return { page: "usage" };
