@@ -142,6 +142,7 @@ export const configSchema = z.strictObject({
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   }),
   notifyRetryDelay: duration(10),
+  notifyBotCheck: duration(100),
   notifyMaxAttempts: integer(1, 1000),
   /**
    * Host names (besides IP addresses and localhost) the API and metrics ports answer for: the DNS names a
@@ -294,6 +295,10 @@ export const CONFIG_META: Record<ConfigKey, Meta> = {
     env: "STRATAVORE_NOTIFY_RETRY_DELAY",
     help: "first retry delay of a failed Telegram send (doubles)",
   },
+  notifyBotCheck: {
+    env: "STRATAVORE_NOTIFY_BOT_CHECK",
+    help: "how often each daemon checks whether it is the one answering bot commands (takeover time)",
+  },
   allowedHosts: {
     env: "STRATAVORE_ALLOWED_HOSTS",
     help: "host names the API and metrics ports answer for, besides IP addresses and localhost",
@@ -336,6 +341,7 @@ const DURATION_KEYS = new Set<ConfigKey>([
   "outboxLease",
   "outboxRetryDelay",
   "notifyRetryDelay",
+  "notifyBotCheck",
   "telemetryInterval",
   "limitStagger",
 ]);
@@ -372,6 +378,7 @@ function defaults(env: Record<string, string | undefined>, os: string): RawDefau
     telegramApprovals: true,
     notifyEvents: "runner.*,budget.*,limits.*,project.quota_exceeded,daemon.*,event.dead_lettered",
     notifyRetryDelay: "1s",
+    notifyBotCheck: "5s",
     notifyMaxAttempts: 10,
     limitPolicy: "allow",
     limitThreshold: 95,

@@ -89,6 +89,7 @@ export function createNotifier(s: Services): Notifier {
           chatId: chatId!,
           log,
           leadership: await leadership(s),
+          checkMs: s.config.notifyBotCheck,
           status: () => readStatus(s),
           runners: () => listRunners(s.db, {}),
           commands: s.config.notifyBotCommands,

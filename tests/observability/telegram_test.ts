@@ -411,7 +411,10 @@ eachDaemon(
     const second = await startDaemon({
       databaseUrl,
       env: {
-        ...telegramEnv(portE, { STRATAVORE_NOTIFY_BOT_COMMANDS: "true" }),
+        ...telegramEnv(portE, {
+          STRATAVORE_NOTIFY_BOT_COMMANDS: "true",
+          STRATAVORE_NOTIFY_BOT_CHECK: "300ms",
+        }),
         CLAUDE_CONFIG_DIR: env.CLAUDE_CONFIG_DIR,
       },
     });
@@ -422,7 +425,7 @@ eachDaemon(
         15_000,
         "a leader",
       );
-      await new Promise((r) => setTimeout(r, 6000)); // a follower checks every 5 s
+      await new Promise((r) => setTimeout(r, 1000)); // a follower checks every 300 ms here (5 s by default)
       const leaders = [daemon, second].filter((d) => d.logs().some((l) => leaderLine.test(l)));
       assertEquals(leaders.length, 1, "one poller");
       assertEquals(api.conflicts, 0, "no concurrent getUpdates");
@@ -448,5 +451,8 @@ eachDaemon(
       await api.close();
     }
   },
-  { env: telegramEnv(portE, { STRATAVORE_NOTIFY_BOT_COMMANDS: "true" }), only: "postgres" },
+  {
+    env: telegramEnv(portE, { STRATAVORE_NOTIFY_BOT_COMMANDS: "true", STRATAVORE_NOTIFY_BOT_CHECK: "300ms" }),
+    only: "postgres",
+  },
 );
