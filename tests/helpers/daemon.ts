@@ -1,5 +1,6 @@
 /** A real daemon subprocess on loopback port 0 in a temp home, for API, CLI and agent tests. */
 import { readDaemonInfo } from "../../lib/home.ts";
+import { TIMEOUT_SCALE } from "./assert.ts";
 import { stratavoreCommand } from "./cli.ts";
 import { freshPgliteDir } from "./db.ts";
 import { copyDir, removeDir, tempDir } from "./fs.ts";
@@ -123,6 +124,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
       return s.code;
     },
     waitForLog(re: RegExp, timeoutMs = 10_000) {
+      timeoutMs *= TIMEOUT_SCALE;
       const hit = lines.find((l) => re.test(l));
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {

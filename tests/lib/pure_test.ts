@@ -13,7 +13,6 @@ import { ByteRing } from "../../lib/byte_ring.ts";
 import { isClaude } from "../../lib/claude/command.ts";
 import { ID_RE } from "../../lib/ids.ts";
 import { parseRunnerId } from "../../cli/args.ts";
-import { parseRoute } from "../../web/src/router.ts";
 
 Deno.test("duration: parsed from each unit, rounded to whole ms; junk is undefined; formatted back", () => {
   const cases: [string, number | undefined][] = [
@@ -161,13 +160,11 @@ Deno.test("claude command: the program name, with any folder and Windows extensi
   }
 });
 
-Deno.test("ids: one pattern for runner and event ids in paths, arguments and the web's routes", () => {
+Deno.test("ids: one pattern for runner and event ids in paths and arguments", () => {
   for (const ok of ["1", "42", "999999999999999"]) assertEquals(ID_RE.test(ok), true, ok);
   for (const bad of ["0", "01", "1234567890123456", "-1", "1.5", "1e3", " 1", ""]) {
     assertEquals(ID_RE.test(bad), false, bad);
   }
   assertEquals(parseRunnerId("42"), 42);
   assertThrows(() => parseRunnerId("042"), Error, "is not a runner id");
-  assertEquals(parseRoute("#/runners/42"), { page: "runner", id: 42 });
-  assertEquals(parseRoute("#/runners/0"), { page: "missing", hash: "/runners/0" });
 });
