@@ -1,6 +1,7 @@
 /** `deno task start` path: the daemon comes up on the embedded default and stops cleanly on a signal. */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { stratavoreCommand } from "../helpers/cli.ts";
+import { FAST_TIER } from "../helpers/env.ts";
 import { freshPgliteDir } from "../helpers/db.ts";
 import { copyDir, removeDir, tempDir } from "../helpers/fs.ts";
 
@@ -32,6 +33,7 @@ async function seededHome(): Promise<string> {
 
 Deno.test({
   name: "daemon: starts on the embedded default, says where its data lives, stops on SIGINT",
+  ignore: FAST_TIER, // daemon subprocesses
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -59,6 +61,7 @@ Deno.test({
 
 Deno.test({
   name: "daemon: a second daemon on the same home refuses to start",
+  ignore: FAST_TIER, // daemon subprocesses
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
