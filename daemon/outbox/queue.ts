@@ -4,8 +4,8 @@
  * slow broker never keeps a database connection busy, and a dead relay's rows come free when it expires.
  */
 import type { Db, Queryable } from "../../lib/db/types.ts";
-import { EVENT_VERSION, type EventEnvelope } from "../../lib/schemas/event.ts";
-import { emit } from "../store/outbox.ts";
+import { type DeadEvent, EVENT_VERSION, type EventEnvelope } from "../../lib/schemas/event.ts";
+import { emit, OUTBOX_CHANNEL } from "../store/outbox.ts";
 
 export const PUBLISHED_CHANNEL = "stratavore_published";
 /** Serialises claims (so per-key order holds across relays) and marks (so published_seq commits in order). */
@@ -219,4 +219,68 @@ export async function publishedSince(q: Queryable, afterSeq: number, limit: numb
 export async function lastPublishedSeq(q: Queryable): Promise<number> {
   const [r] = await q.query<{ seq: number | null }>("SELECT max(published_seq) AS seq FROM outbox");
   return r.seq ?? 0;
+}
+
+/** The latest published events, oldest first, of the types matching any LIKE pattern (all without any). */
+export async function recentPublished(q: Queryable, limit: number, patterns: string[]): Promise<OutboxRow[]> {
+  const rows = await q.query<OutboxRow>(
+    `SELECT id, type, entity_id, project, ordering_key, payload, created_at, attempts, published_seq FROM outbox
+     WHERE published_seq IS NOT NULL AND (cardinality($2::text[]) = 0 OR type LIKE ANY($2::text[]))
+     ORDER BY published_seq DESC LIMIT $1`,
+    [limit, patterns],
+  );
+  return rows.reverse();
+}
+
+/** Dead letters, newest first, and how many there are. */
+export async function deadEvents(
+  q: Queryable,
+  limit: number,
+): Promise<{ events: DeadEvent[]; total: number }> {
+  // List and count in one statement (the window counts before LIMIT), so they always agree.
+  const rows = await q.query<
+    {
+      id: number;
+      type: string;
+      entity_id: string;
+      project: string | null;
+      attempts: number;
+      last_error: string | null;
+      created_at: Date;
+      dead_at: Date;
+      total: number;
+    }
+  >(
+    `SELECT id, type, entity_id, project, attempts, last_error, created_at, dead_at,
+            count(*) OVER ()::int AS total
+     FROM outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+  const total = limit > 0
+    ? rows[0]?.total ?? 0
+    : (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL"))[0].n;
+  const events = rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    entityId: r.entity_id,
+    project: r.project,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at.toISOString(),
+    deadAt: r.dead_at.toISOString(),
+  }));
+  return { events, total };
+}
+
+/** Puts dead letters (one, or all) back in the queue and wakes the relays; the ids requeued. */
+export async function requeueDead(db: Db, id?: number): Promise<number[]> {
+  return await db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: number }>(
+      `UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
+       WHERE dead_at IS NOT NULL AND ($1::bigint IS NULL OR id = $1) RETURNING id`,
+      [id ?? null],
+    );
+    if (rows.length) await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+    return rows.map((r) => r.id).sort((a, b) => a - b);
+  });
 }

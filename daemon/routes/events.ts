@@ -6,12 +6,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Db } from "../../lib/db/types.ts";
 import { AppError } from "../../lib/errors.ts";
-import { type DeadEvent, type EventEnvelope, typeFilter, typeFilterText } from "../../lib/schemas/event.ts";
+import { type EventEnvelope, typeFilter, typeFilterText } from "../../lib/schemas/event.ts";
 import { readParam } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
 import type { EventTail } from "../outbox/tail.ts";
-import { type OutboxRow, publishedSince, toEnvelope } from "../outbox/queue.ts";
-import { OUTBOX_CHANNEL } from "../store/outbox.ts";
+import { deadEvents, publishedSince, recentPublished, requeueDead, toEnvelope } from "../outbox/queue.ts";
 import { ID_RE } from "../../lib/ids.ts";
 
 // Capped in length and in `*`: the stream matches in JS (linear), recent events with SQL LIKE.
@@ -103,65 +102,17 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
     const spec = readParam("types", c.req.query("types"), types);
     const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 50, 1000);
     const patterns = likePatterns(spec);
-    const rows = await d.db.query<OutboxRow>(
-      `SELECT id, type, entity_id, project, ordering_key, payload, created_at, attempts, published_seq FROM outbox
-       WHERE published_seq IS NOT NULL AND (cardinality($2::text[]) = 0 OR type LIKE ANY($2::text[]))
-       ORDER BY published_seq DESC LIMIT $1`,
-      [limit, patterns],
-    );
-    return c.json({ events: rows.reverse().map(toEnvelope) });
+    const rows = await recentPublished(d.db, limit, patterns);
+    return c.json({ events: rows.map(toEnvelope) });
   });
 
   app.get("/dead", async (c) => {
     const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 100, 1000);
-    // List and count in one statement (the window counts before LIMIT), so they always agree.
-    const rows = await d.db.query<
-      {
-        id: number;
-        type: string;
-        entity_id: string;
-        project: string | null;
-        attempts: number;
-        last_error: string | null;
-        created_at: Date;
-        dead_at: Date;
-        total: number;
-      }
-    >(
-      `SELECT id, type, entity_id, project, attempts, last_error, created_at, dead_at,
-              count(*) OVER ()::int AS total
-       FROM outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $1`,
-      [limit],
-    );
-    const n = limit > 0
-      ? rows[0]?.total ?? 0
-      : (await d.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL"))[
-        0
-      ].n;
-    const events: DeadEvent[] = rows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      entityId: r.entity_id,
-      project: r.project,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      createdAt: r.created_at.toISOString(),
-      deadAt: r.dead_at.toISOString(),
-    }));
+    const { events, total: n } = await deadEvents(d.db, limit);
     return c.json({ events, total: n });
   });
 
-  const requeue = async (id?: number) => {
-    return await d.db.transaction(async (tx) => {
-      const rows = await tx.query<{ id: number }>(
-        `UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = now(), claimed_until = NULL
-         WHERE dead_at IS NOT NULL AND ($1::bigint IS NULL OR id = $1) RETURNING id`,
-        [id ?? null],
-      );
-      if (rows.length) await tx.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
-      return rows.map((r) => r.id).sort((a, b) => a - b);
-    });
-  };
+  const requeue = (id?: number) => requeueDead(d.db, id);
 
   app.post("/dead/retry", async (c) => c.json({ requeued: await requeue() }));
 
