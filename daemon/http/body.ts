@@ -26,11 +26,12 @@ export async function readText(
   req: Request,
   limit = MAX_BODY_BYTES,
   body: ReadableStream<Uint8Array> | null = req.body,
+  inOneGo = true,
 ): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (body === req.body && Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!body) return "";
-  if (body === req.body && Number.isFinite(declared)) {
+  if (inOneGo && body === req.body && Number.isFinite(declared)) {
     // A declared length within the limit (the server holds the body to it): read it in one go.
     let bytes: ArrayBuffer;
     try {
@@ -103,17 +104,31 @@ function describeIssues(details: { path: string; message: string }[]): string {
   return details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join("; ");
 }
 
+export interface ReadOptions {
+  /**
+   * The handler then waits on the request's signal for the client to go away (a held permission hook).
+   * Observed with Deno 2.9 and Claude Code's hook requests: after `arrayBuffer()` the signal never aborts
+   * when the client closes the connection; after reading the body stream to its end it does.
+   */
+  watchesClient?: boolean;
+}
+
 /** Parses and validates the JSON body; an empty body is `undefined` when the schema allows it. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  return (await readBodyAndText(c, schema)).value;
+export async function readBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  opts: ReadOptions = {},
+): Promise<z.output<S>> {
+  return (await readBodyAndText(c, schema, opts)).value;
 }
 
 /** readBody, also returning the body's text as received (for signatures over it). */
 export async function readBodyAndText<S extends z.ZodType>(
   c: Context,
   schema: S,
+  opts: ReadOptions = {},
 ): Promise<{ value: z.output<S>; text: string }> {
-  const text = await readText(c.req.raw);
+  const text = await readText(c.req.raw, MAX_BODY_BYTES, c.req.raw.body, !opts.watchesClient);
   let value: unknown = undefined;
   if (text.trim() !== "") {
     const type = c.req.header("content-type") ?? "";

@@ -160,7 +160,7 @@ export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv
 
   app.post("/:id/claude-hook", async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const input = await readBody(c, hookInputSchema);
+    const input = await readBody(c, hookInputSchema, { watchesClient: true });
     return c.json(await handleHook(s, deps, id, input, c.req.raw.signal));
   });
 
@@ -199,7 +199,7 @@ export function observedRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> 
   app.post("/claude-hook", async (c) => {
     // A session a runner started carries its runner id: its own hooks report it already.
     if ((c.req.header("x-stratavore-runner") ?? "").trim() !== "") return c.json({});
-    const input = await readBody(c, hookInputSchema);
+    const input = await readBody(c, hookInputSchema, { watchesClient: true });
     const runner = await s.db.transaction((tx) =>
       observedRunner(tx, input, { host: s.host, daemonId: s.daemonId })
     );
