@@ -31,6 +31,35 @@ function all(cmd: { optsWithGlobals(): Opts }): Opts {
   return cmd.optsWithGlobals();
 }
 
+/** The worktree options `launch` and `agent` share (the agent gets them from launches it runs). */
+function withWorktreeOptions<C extends CommandUnknownOpts>(cmd: C): C {
+  cmd.addOption(
+    new Option(
+      "-w, --worktree [name]",
+      "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
+    ),
+  )
+    .addOption(
+      new Option(
+        "--no-worktree",
+        "run in the project's folder even if the project gives every launch a worktree",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--base <ref>",
+        "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--require-clean",
+        "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
+      ),
+    );
+  return cmd;
+}
+
 // ---- daemon -------------------------------------------------------------------------------------
 const daemon = program.command("daemon")
   .description("run the control plane (API, runner manager, event relay)")
@@ -114,57 +143,35 @@ project.command("rm")
 /** Commands that end with the wrapped command's exit code set this; main() exits with it. */
 let exitCode = 0;
 
-program.command("launch")
-  .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
-  .argument("<project>", "project name")
-  .argument("[args...]", "extra arguments for the command, after --")
-  .option(
-    "-d, --detach",
-    "run in the background on the daemon's machine: headless with --prompt, else attachable",
-  )
-  .option("-a, --attach", "run detached and attach to it now (the tmux-like way to start)")
-  .option("-p, --prompt <text>", "the prompt for a headless detached run")
-  .option(
-    "-w, --worktree [name]",
-    "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
-  )
-  .option("--no-worktree", "run in the project's folder even if the project gives every launch a worktree")
-  .option(
-    "--base <ref>",
-    "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
-  )
-  .option(
-    "--require-clean",
-    "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
-  )
+withWorktreeOptions(
+  program.command("launch")
+    .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
+    .argument("<project>", "project name")
+    .argument("[args...]", "extra arguments for the command, after --")
+    .option(
+      "-d, --detach",
+      "run in the background on the daemon's machine: headless with --prompt, else attachable",
+    )
+    .option("-a, --attach", "run detached and attach to it now (the tmux-like way to start)")
+    .option("-p, --prompt <text>", "the prompt for a headless detached run"),
+)
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .action(async (project, args, _o, cmd) => {
     exitCode = await (await import("./cli/commands/launch.ts")).launchCommand(project, args, all(cmd));
   });
 
-program.command("agent")
-  .description("wrap a command as a tracked runner: stratavore agent [--project P] -- claude …")
-  .argument("[command...]", "the command to run, after --")
-  .option("--project <name>", "project (default: the one whose folder contains the current folder)")
-  .option("--runner <id>", "an already registered runner (token in STRATAVORE_RUNNER_TOKEN)")
-  .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
-  .option("--cwd <dir>", "folder to run the command in")
-  .option("--log <file>", "run headless, keeping the command's output in this file")
-  .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
-  .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s")
-  .option(
-    "-w, --worktree [name]",
-    "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
-  )
-  .option("--no-worktree", "run in the project's folder even if the project gives every launch a worktree")
-  .option(
-    "--base <ref>",
-    "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
-  )
-  .option(
-    "--require-clean",
-    "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
-  )
+withWorktreeOptions(
+  program.command("agent")
+    .description("wrap a command as a tracked runner: stratavore agent [--project P] -- claude …")
+    .argument("[command...]", "the command to run, after --")
+    .option("--project <name>", "project (default: the one whose folder contains the current folder)")
+    .option("--runner <id>", "an already registered runner (token in STRATAVORE_RUNNER_TOKEN)")
+    .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
+    .option("--cwd <dir>", "folder to run the command in")
+    .option("--log <file>", "run headless, keeping the command's output in this file")
+    .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
+    .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s"),
+)
   .addOption(
     new Option("--worktree-plan <json>", "a detached agent's planned worktree (set by the daemon)")
       .hideHelp(),

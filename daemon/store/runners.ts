@@ -10,10 +10,11 @@ import { ACTIVE_SQL, canTransition, EVENT_FOR } from "../../lib/runner_states.ts
 import { tellAgent } from "./agent_notices.ts";
 import { emit } from "./outbox.ts";
 import { newAgentToken } from "./tokens.ts";
+import type { TokenCostColumns } from "./usage.ts";
 
 export { ACTIVE_SQL };
 
-export interface RunnerRow {
+export interface RunnerRow extends TokenCostColumns {
   id: number;
   project: string;
   project_id: number;
@@ -42,13 +43,6 @@ export interface RunnerRow {
   log_path: string | null;
   cpu_percent: number | null;
   rss_bytes: number | null;
-  tokens_input: number;
-  tokens_output: number;
-  tokens_cache_creation: number;
-  tokens_cache_read: number;
-  cost_usd: number;
-  cost_reported_usd: number;
-  unpriced_tokens: number;
   telemetry: Runner["telemetry"];
   telemetry_endpoint: string | null;
   limited_until: Date | null;

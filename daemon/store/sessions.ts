@@ -5,8 +5,9 @@ import type { Session, UsageCheck } from "../../lib/schemas/session.ts";
 import { costSummaryOf } from "../../lib/cost.ts";
 import { ACTIVE_SQL } from "../../lib/runner_states.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
+import type { TokenCostColumns } from "./usage.ts";
 
-interface SessionRow {
+interface SessionRow extends TokenCostColumns {
   id: string;
   project: string;
   runner_id: number | null;
@@ -15,13 +16,6 @@ interface SessionRow {
   cwd: string;
   model: string | null;
   message_count: number;
-  tokens_input: number;
-  tokens_output: number;
-  tokens_cache_creation: number;
-  tokens_cache_read: number;
-  cost_usd: number;
-  cost_reported_usd: number;
-  unpriced_tokens: number;
   resumable: boolean;
   /** [input, output, cache read, cache creation] from transcripts, and as Claude Code reported them. */
   check_transcript: number[];

@@ -31,6 +31,17 @@ export interface UsageDelta {
   costUsd: number;
 }
 
+/** The token and cost columns runners and sessions both carry, as read. */
+export interface TokenCostColumns {
+  tokens_input: number;
+  tokens_output: number;
+  tokens_cache_creation: number;
+  tokens_cache_read: number;
+  cost_usd: number;
+  cost_reported_usd: number;
+  unpriced_tokens: number;
+}
+
 interface UsageRow {
   input_tokens: number;
   output_tokens: number;

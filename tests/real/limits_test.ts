@@ -397,42 +397,55 @@ eachRealDaemon(
   { subscriber: true },
 );
 
+/**
+ * An interactive subscriber session whose first request is refused for the 5-hour window (no retries):
+ * the runner once Stratavore has marked it limited, with the terminal and the window's reset.
+ */
+async function refusedAtFirstRequest(t: RealTest, marker: string) {
+  const reset = Math.floor(Date.now() / 1000) + 5400;
+  t.api.rateLimits = {
+    status: "rejected",
+    representativeClaim: "five_hour",
+    fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
+    sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
+  };
+  t.api.routes.set(marker, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+  const tmux = await startTmux(
+    `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
+    {
+      env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
+      cwd: t.dir,
+      cols: 140,
+      rows: 45,
+    },
+  );
+  try {
+    const runner = await activeRunner(t.client, t.project);
+    await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+    await prompt(tmux, `${marker} go`);
+    const limited = await eventually(
+      async () => {
+        const r = await t.client.getRunner(runner.id);
+        return r.limitedUntil ? r : undefined;
+      },
+      30_000,
+      "the runner to be limited",
+    ).catch(async (e) => {
+      console.error(await tmux.screen(), JSON.stringify(await t.client.getRunner(runner.id)));
+      throw e;
+    });
+    return { tmux, runner: limited, reset };
+  } catch (e) {
+    await tmux.kill();
+    throw e;
+  }
+}
+
 eachRealDaemon(
   "an interactive session refused at its first request is limited until the reset once the figures come",
   async (t) => {
-    const reset = Math.floor(Date.now() / 1000) + 5400;
-    t.api.rateLimits = {
-      status: "rejected",
-      representativeClaim: "five_hour",
-      fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
-      sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
-    };
-    const limited = `first-${crypto.randomUUID()}`;
-    t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
-    const tmux = await startTmux(
-      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
-      {
-        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
-        cwd: t.dir,
-        cols: 140,
-        rows: 45,
-      },
-    );
+    const { tmux, runner: r, reset } = await refusedAtFirstRequest(t, `first-${crypto.randomUUID()}`);
     try {
-      const runner = await activeRunner(t.client, t.project);
-      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
-      await prompt(tmux, `${limited} go`);
-      const r = await eventually(
-        async () => {
-          const r = await t.client.getRunner(runner.id);
-          return r.limitedUntil ? r : undefined;
-        },
-        30_000,
-        "the runner to be limited",
-      ).catch(async (e) => {
-        console.error(await tmux.screen(), JSON.stringify(await t.client.getRunner(runner.id)));
-        throw e;
-      });
       assertEquals(r.limitedUntil, new Date(reset * 1000).toISOString());
       assertMatch(await tmux.screen(), /limit/i);
       // StopFailure says which error ended the turn: Claude Code 2.1.328 names the rate limit.
@@ -455,53 +468,14 @@ eachRealDaemon(
       `${t.claudeDir}/settings.json`,
       JSON.stringify({ autoContinueAtUsageLimit: false }),
     );
-    const reset = Math.floor(Date.now() / 1000) + 5400;
-    t.api.rateLimits = {
-      status: "rejected",
-      representativeClaim: "five_hour",
-      fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
-      sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
-    };
-    const limited = `off-${crypto.randomUUID()}`;
-    t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
-    const tmux = await startTmux(
-      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
-      {
-        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
-        cwd: t.dir,
-        cols: 140,
-        rows: 45,
-      },
-    );
+    const { tmux, runner: r } = await refusedAtFirstRequest(t, `off-${crypto.randomUUID()}`);
     try {
-      const runner = await activeRunner(t.client, t.project);
-      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
-      await prompt(tmux, `${limited} go`);
-      const r = await eventually(
-        async () => {
-          const r = await t.client.getRunner(runner.id);
-          return r.limitedUntil ? r : undefined;
-        },
-        30_000,
-        "the runner to be limited",
-      ).catch(async (e) => {
-        console.error("LIMITS", JSON.stringify(await t.client.limits()));
-        console.error(
-          "EVENTS",
-          JSON.stringify(
-            (await t.client.recentEvents({ limit: 50 })).map((
-              e,
-            ) => [e.type, e.payload.hook, e.payload.activity, e.payload.detail, e.payload.message]),
-          ),
-        );
-        throw e;
-      });
       assertEquals(r.autoContinue, false);
       await tmux.waitFor(/limit/i, 10_000);
       await new Promise((res) => setTimeout(res, 1500));
       const screen = await tmux.screen();
       assert(!/continuing automatically/i.test(screen), screen);
-      const shown = await runStratavore(["runner", String(runner.id)], { env: t.env });
+      const shown = await runStratavore(["runner", String(r.id)], { env: t.env });
       assertMatch(shown.stdout, /limit:\s+limited until .*continue it by hand after the reset/);
     } finally {
       t.api.rateLimits = undefined;
