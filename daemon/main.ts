@@ -94,7 +94,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
   const shutdown = new AbortController();
   const transcripts = new LocalTranscriptStore(config.home);
   const uiLinks = new UiLinks();
-  services.dashboards = new DashboardSessions();
+  services.dashboards = new DashboardSessions(db);
   const ptyHub = new PtyHub(config.scrollback, log.child({ component: "pty" }));
   const links = new AgentLinks(db, ptyHub, log.child({ component: "link" }));
   await links.start();

@@ -83,7 +83,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
     } else if (safeEqual(token, deps.adminToken)) {
       c.set("actor", { kind: "admin" });
     } else if (token.startsWith(DASHBOARD_TOKEN_PREFIX)) {
-      if (!deps.dashboards?.check(token, bindingFrom(c.req.header("cookie")))) {
+      if (!(await deps.dashboards?.check(token, bindingFrom(c.req.header("cookie"))))) {
         throw new AppError(
           "unauthorized",
           'this dashboard session has expired or was signed out (or is used from another browser): run "stratavore ui" to sign in again',

@@ -19,7 +19,7 @@ import type { AppEnv } from "../http/types.ts";
 import type { Services } from "../services.ts";
 import { recordAudit } from "../store/audit.ts";
 import { originAllowed } from "../http/host.ts";
-import { bindingCookie, type DashboardSessions } from "../http/dashboard_sessions.ts";
+import { bindingCookie, bindingFrom, type DashboardSessions } from "../http/dashboard_sessions.ts";
 import { bearer } from "../http/auth.ts";
 import { safeEqual } from "../store/tokens.ts";
 
@@ -75,18 +75,18 @@ export class UiLinks {
 export function uiLinkRoutes(links: UiLinks, dashboards?: DashboardSessions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/links", async (c) => c.json(await links.create(), 201));
-  app.delete("/session", (c) => {
+  app.delete("/session", async (c) => {
     if (c.get("actor")?.kind !== "dashboard") {
       throw new AppError("bad_request", "only a dashboard session signs itself out here");
     }
-    dashboards?.revoke(bearer(c.req.header("authorization")) ?? "");
+    await dashboards?.revoke(bearer(c.req.header("authorization")) ?? "");
     return c.json({ signedOut: true }, 200, { "set-cookie": bindingCookie("", 0) });
   });
-  app.delete("/sessions", (c) => {
+  app.delete("/sessions", async (c) => {
     if (c.get("actor")?.kind !== "admin") {
       throw new AppError("forbidden", "only the admin token signs every dashboard out");
     }
-    return c.json({ signedOut: dashboards?.revokeAll() ?? 0 });
+    return c.json({ signedOut: (await dashboards?.revokeAll()) ?? 0 });
   });
   return app;
 }
@@ -189,7 +189,8 @@ export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
     }
     // A dashboard session bound to this browser by an HttpOnly cookie, never the admin token itself.
     if (!s.dashboards) throw new AppError("failed", "this daemon has no dashboard sessions");
-    const session = s.dashboards.create();
+    // A browser that signed in before keeps its binding: its other tabs stay signed in.
+    const session = await s.dashboards.create(bindingFrom(c.req.header("cookie")));
     return c.json(
       { token: session.token, expiresAt: new Date(session.expiresAt).toISOString() },
       200,

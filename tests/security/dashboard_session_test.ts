@@ -5,20 +5,42 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
+import { eachBackend } from "../helpers/db.ts";
 import { DashboardSessions } from "../../daemon/http/dashboard_sessions.ts";
 
-Deno.test("dashboard sessions: bound, expiring, revocable", () => {
-  let now = 0;
-  const d = new DashboardSessions(1000, () => now);
-  const s = d.create();
-  assert(d.check(s.token, s.binding));
-  assert(!d.check(s.token, undefined), "the token alone is not enough");
-  assert(!d.check(s.token, d.create().binding), "another browser's cookie is not enough");
-  now = 1000;
-  assert(!d.check(s.token, s.binding), "expired");
-  const t = d.create();
-  assert(d.revoke(t.token));
-  assert(!d.check(t.token, t.binding), "revoked");
+eachBackend("dashboard sessions: bound, expiring, revocable, kept in the database", async ({ db }) => {
+  let now = Date.parse("2026-12-01T00:00:00Z");
+  const d = new DashboardSessions(db, 60_000, () => now);
+  const s = await d.create();
+  assert(await d.check(s.token, s.binding));
+  const stored = await db.query<{ token_hash: string; binding_hash: string }>(
+    `SELECT token_hash, binding_hash FROM dashboard_sessions`,
+  );
+  assertEquals(stored.length, 1);
+  assert(stored[0].token_hash !== s.token && stored[0].binding_hash !== s.binding, "only hashes are stored");
+  assert(!(await d.check(s.token, undefined)), "the token alone is not enough");
+  assert(!(await d.check(s.token, (await d.create()).binding)), "another browser's cookie is not enough");
+  // Another daemon on the same database (or this one after a restart) knows the session.
+  assert(
+    await new DashboardSessions(db, 60_000, () => now).check(s.token, s.binding),
+    "shared and persistent",
+  );
+  // A second sign-in in the same browser keeps its binding: the first tab stays signed in.
+  const tab = await d.create(s.binding);
+  assertEquals(tab.binding, s.binding);
+  assert(await d.check(s.token, s.binding) && await d.check(tab.token, s.binding));
+  assertEquals((await d.create("not a binding")).binding.length, 43, "a malformed cookie is not reused");
+  now += 60_000;
+  assert(!(await d.check(s.token, s.binding)), "expired");
+  const t = await d.create();
+  assert(await d.revoke(t.token));
+  assert(!(await new DashboardSessions(db, 60_000, () => now).check(t.token, t.binding)), "revoked");
+  assert(!(await d.check(t.token, t.binding)), "revoked here too");
+  const u = await d.create();
+  assertEquals(await d.revokeAll(), 1, "the expired ones were swept by the sign-ins, t was revoked");
+  assert(!(await d.check(u.token, u.binding)), "signed out by the admin");
+  const [{ n }] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dashboard_sessions`);
+  assertEquals(n, 0);
 });
 
 eachDaemon(

@@ -49,7 +49,11 @@ eachDaemon(
       });
       await panel.waitFor({ state: "detached", timeout: 10_000 });
       const [q] = (await client.listPermissions(runner.id)).requests;
-      assertEquals([q.status, q.channel, q.answeredBy], ["allowed", "web", "admin"]);
+      assertEquals(
+        [q.status, q.channel, q.answeredBy],
+        ["allowed", "web", "dashboard"],
+        "the dashboard session answered",
+      );
     });
   },
   { ignore, only: "pglite" },
