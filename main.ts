@@ -13,6 +13,17 @@ import { VERSION } from "./lib/version.ts";
 
 type Opts = Record<string, unknown>;
 
+/**
+ * Loads a command's module when the command runs. The specifier is made at run time on purpose: on
+ * `deno run`, Deno reads every dynamic import it can resolve from the source when the program starts, so
+ * dynamic imports of literal paths made every command (and every agent and statusline start) walk the
+ * whole tree first: measured 0.20 s → 0.09 s for `--version`, 0.25 s → 0.12 s for `runners --json`.
+ * `deno compile` embeds these modules through --include (build/targets.ts lazyModules).
+ */
+function lazy<M>(path: string): Promise<M> {
+  return import(new URL(path, import.meta.url).href);
+}
+
 /** The whole command tree (exported for `completions` and tests; running it is main()'s job). */
 export const program: CommandUnknownOpts = new Command("stratavore")
   .description("Control plane for AI coding-agent sessions (Claude Code)")
@@ -71,11 +82,13 @@ const daemon = program.command("daemon")
   .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL; unset: embedded PGlite)")
   .option("--amqp-url <url>", "RabbitMQ URL (env AMQP_URL; unset: in-process events)")
   .option("--log-file <path>", "also log to this file, rotated at 10 MB (env STRATAVORE_LOG_FILE)")
-  .action(async (_o, cmd) => (await import("./daemon/main.ts")).runDaemon(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./daemon/main.ts")>("./daemon/main.ts")).runDaemon(all(cmd))
+  );
 
 // `stratavore daemon` alone still runs the daemon: commander calls the parent's action when no
 // subcommand is named. These set the daemon up as a login/boot service (daemon/service/).
-const service = () => import("./daemon/service/install.ts");
+const service = () => lazy<typeof import("./daemon/service/install.ts")>("./daemon/service/install.ts");
 daemon.command("install")
   .description("run the daemon as a service: systemd, launchd or a Windows logon task")
   .option("--system", "a system-wide service (root/administrator) instead of the current user's")
@@ -92,9 +105,13 @@ daemon.command("status")
 // ---- status and projects ------------------------------------------------------------------------
 program.command("status")
   .description("is the daemon running: version, uptime, address, storage, runners by state")
-  .action(async (_o, cmd) => (await import("./cli/commands/status.ts")).statusCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/status.ts")>("./cli/commands/status.ts")).statusCommand(
+      all(cmd),
+    )
+  );
 
-const projects = () => import("./cli/commands/projects.ts");
+const projects = () => lazy<typeof import("./cli/commands/projects.ts")>("./cli/commands/projects.ts");
 program.command("new")
   .description("create a project (a folder whose sessions are tracked, with a runner quota)")
   .argument("<name>", "project name: a-z, 0-9, '.', '_', '-'")
@@ -157,7 +174,8 @@ withWorktreeOptions(
 )
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .action(async (project, args, _o, cmd) => {
-    exitCode = await (await import("./cli/commands/launch.ts")).launchCommand(project, args, all(cmd));
+    exitCode = await (await lazy<typeof import("./cli/commands/launch.ts")>("./cli/commands/launch.ts"))
+      .launchCommand(project, args, all(cmd));
   });
 
 withWorktreeOptions(
@@ -177,7 +195,9 @@ withWorktreeOptions(
       .hideHelp(),
   )
   .action(async (command, _o, cmd) => {
-    exitCode = await (await import("./agent/main.ts")).runAgent(all(cmd), { argv: command });
+    exitCode = await (await lazy<typeof import("./agent/main.ts")>("./agent/main.ts")).runAgent(all(cmd), {
+      argv: command,
+    });
   });
 
 program.command("logs")
@@ -185,9 +205,12 @@ program.command("logs")
   .argument("<runner>", "runner id")
   .option("-f, --follow", "keep printing as the runner writes")
   .option("--raw", "print the stream-json lines as they are")
-  .action(async (id, _o, cmd) => (await import("./cli/commands/logs.ts")).logsCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) =>
+    (await lazy<typeof import("./cli/commands/logs.ts")>("./cli/commands/logs.ts")).logsCommand(id, all(cmd))
+  );
 
-const worktreesModule = () => import("./cli/commands/worktrees.ts");
+const worktreesModule = () =>
+  lazy<typeof import("./cli/commands/worktrees.ts")>("./cli/commands/worktrees.ts");
 program.command("diff")
   .description("what a runner's session changed in its worktree against its base (committed and uncommitted)")
   .argument("<runner>", "runner id")
@@ -209,7 +232,7 @@ worktrees.command("prune")
   .description("remove every ended runner's worktree that holds nothing (no commits, no changes)")
   .action(async (_o, cmd) => (await worktreesModule()).worktreePruneCommand(all(cmd)));
 
-const runners = () => import("./cli/commands/runners.ts");
+const runners = () => lazy<typeof import("./cli/commands/runners.ts")>("./cli/commands/runners.ts");
 program.command("runners")
   .description("list active runners (--all: ended ones too), like pm2 ls")
   .option("--project <name>", "only this project's")
@@ -225,7 +248,7 @@ program.command("runner")
   .argument("<runner>", "runner id")
   .action(async (id, _o, cmd) => (await runners()).runnerShowCommand(id, all(cmd)));
 
-const stop = () => import("./cli/commands/stop.ts");
+const stop = () => lazy<typeof import("./cli/commands/stop.ts")>("./cli/commands/stop.ts");
 for (const verb of ["stop", "kill"] as const) {
   program.command(verb)
     .description(
@@ -244,7 +267,7 @@ for (const verb of ["stop", "kill"] as const) {
     });
 }
 
-const approve = () => import("./cli/commands/approve.ts");
+const approve = () => lazy<typeof import("./cli/commands/approve.ts")>("./cli/commands/approve.ts");
 for (const verb of ["approve", "deny"] as const) {
   program.command(verb)
     .description(
@@ -266,7 +289,7 @@ program.command("permissions")
 
 const hooks = program.command("hooks")
   .description("report every Claude session on this machine to the daemon (user-scope Claude Code settings)");
-const hooksModule = () => import("./cli/commands/hooks.ts");
+const hooksModule = () => lazy<typeof import("./cli/commands/hooks.ts")>("./cli/commands/hooks.ts");
 hooks.command("install")
   .description(
     "add Stratavore's hooks (and telemetry) to your Claude Code settings, keeping yours; backup first",
@@ -288,7 +311,8 @@ program.command("attach")
   .argument("<runner>", "runner id")
   .option("-r, --read-only", "watch without typing")
   .action(async (id, _o, cmd) => {
-    exitCode = await (await import("./cli/commands/attach.ts")).attachCommand(id, all(cmd));
+    exitCode = await (await lazy<typeof import("./cli/commands/attach.ts")>("./cli/commands/attach.ts"))
+      .attachCommand(id, all(cmd));
   });
 
 // ---- events -------------------------------------------------------------------------------------
@@ -297,22 +321,35 @@ const events = program.command("events")
   .option("-f, --follow", "keep printing events as they happen")
   .option("-t, --type <types>", "only these types, e.g. runner.* or runner.failed,budget.*")
   .option("-n, --limit <n>", "how many recent events to print first", "20")
-  .action(async (_o, cmd) => (await import("./cli/commands/events.ts")).eventsCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).eventsCommand(
+      all(cmd),
+    )
+  );
 events.command("dead")
   .description("events the broker refused until they were dead-lettered")
-  .action(async (_o, cmd) => (await import("./cli/commands/events.ts")).deadCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).deadCommand(all(cmd))
+  );
 events.command("retry")
   .description("send dead-lettered events again")
   .argument("[id]", "event id")
   .option("--all", "every dead-lettered event")
-  .action(async (id, _o, cmd) => (await import("./cli/commands/events.ts")).retryCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) =>
+    (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).retryCommand(
+      id,
+      all(cmd),
+    )
+  );
 
 program.command("watch")
   .description("live dashboard of every runner in this terminal (q to quit)")
-  .action(async (_o, cmd) => (await import("./cli/commands/watch.ts")).watchCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/watch.ts")>("./cli/commands/watch.ts")).watchCommand(all(cmd))
+  );
 
 // ---- sessions, usage and budgets ----------------------------------------------------------------
-const sessionsModule = () => import("./cli/commands/sessions.ts");
+const sessionsModule = () => lazy<typeof import("./cli/commands/sessions.ts")>("./cli/commands/sessions.ts");
 program.command("sessions")
   .description("Claude Code sessions with messages, tokens and cost")
   .option("--project <name>", "only this project's sessions")
@@ -341,25 +378,34 @@ program.command("usage")
   .option("--since <when>", "from a date (2026-11-01) or a span back from now (7d)")
   .option("--until <when>", "up to a date (inclusive)")
   .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
-  .action(async (_o, cmd) => (await import("./cli/commands/usage.ts")).usageCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/usage.ts")>("./cli/commands/usage.ts")).usageCommand(all(cmd))
+  );
 
 program.command("pglite-init", { hidden: true })
   .description("create an embedded database folder (the daemon's first start runs it in its own process)")
   .argument("<dir>")
-  .action(async (dir) => (await import("./lib/db/pglite_init.ts")).initPgliteDir(dir));
+  .action(async (dir) =>
+    (await lazy<typeof import("./lib/db/pglite_init.ts")>("./lib/db/pglite_init.ts")).initPgliteDir(dir)
+  );
 
 program.command("statusline", { hidden: true })
   .description("the statusline Stratavore sets for its sessions (reports limits, runs the user's own)")
   .argument("<config>", "the file the agent wrote for the session")
   .action(async (file) => {
-    exitCode = await (await import("./agent/statusline.ts")).runStatusline(file);
+    exitCode = await (await lazy<typeof import("./agent/statusline.ts")>("./agent/statusline.ts"))
+      .runStatusline(file);
   });
 
 program.command("limits")
   .description("subscription limits: the 5-hour and weekly windows of each Claude account, time to reset")
-  .action(async (_o, cmd) => (await import("./cli/commands/limits.ts")).limitsCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/limits.ts")>("./cli/commands/limits.ts")).limitsCommand(
+      all(cmd),
+    )
+  );
 
-const budgetModule = () => import("./cli/commands/budget.ts");
+const budgetModule = () => lazy<typeof import("./cli/commands/budget.ts")>("./cli/commands/budget.ts");
 const budget = program.command("budget").description("token budgets: set, show, rm");
 budget.command("set")
   .description("set a budget: budget set project api --tokens 5000000 --period month --warn 80,95")
@@ -395,7 +441,8 @@ program.command("notify")
   .command("test")
   .description("have the daemon send a test message and print exactly what Telegram answered")
   .action(async (_o, cmd) => {
-    exitCode = await (await import("./cli/commands/notify.ts")).notifyTestCommand(all(cmd));
+    exitCode = await (await lazy<typeof import("./cli/commands/notify.ts")>("./cli/commands/notify.ts"))
+      .notifyTestCommand(all(cmd));
   });
 
 // ---- web dashboard ------------------------------------------------------------------------------
@@ -403,19 +450,26 @@ program.command("ui")
   .description("open the web dashboard with a one-time sign-in link (printed too)")
   .option("--no-open", "only print the link, do not start a browser")
   .action(async (_o, cmd) => {
-    exitCode = await (await import("./cli/commands/ui.ts")).uiCommand(all(cmd));
+    exitCode = await (await lazy<typeof import("./cli/commands/ui.ts")>("./cli/commands/ui.ts")).uiCommand(
+      all(cmd),
+    );
   });
 
 // ---- settings -----------------------------------------------------------------------------------
 program.command("config")
   .description("print the effective settings (secrets masked) and where each came from")
-  .action(async (_o, cmd) => (await import("./cli/commands/config.ts")).configCommand(all(cmd)));
+  .action(async (_o, cmd) =>
+    (await lazy<typeof import("./cli/commands/config.ts")>("./cli/commands/config.ts")).configCommand(
+      all(cmd),
+    )
+  );
 
 program.command("completions")
   .description("print a shell completion script: stratavore completions bash > …")
   .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish", "powershell"]))
   .action(async (shell) =>
-    (await import("./cli/commands/completions.ts")).completionsCommand(shell, program)
+    (await lazy<typeof import("./cli/commands/completions.ts")>("./cli/commands/completions.ts"))
+      .completionsCommand(shell, program)
   );
 
 // ---- run ----------------------------------------------------------------------------------------
@@ -429,7 +483,7 @@ async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (e) {
-    const { reportError } = await import("./cli/errors.ts");
+    const { reportError } = await lazy<typeof import("./cli/errors.ts")>("./cli/errors.ts");
     if (e instanceof CommanderError) {
       // Help and version end with code 0; every other parse failure is a usage error.
       return e.exitCode === 0 || e.code === "commander.helpDisplayed" || e.code === "commander.version"

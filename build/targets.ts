@@ -91,12 +91,29 @@ export interface CompileOptions {
   entry: string;
   /** Native (.node) add-ons are in node_modules: they must be extracted to disk to be loaded. */
   nativeAddons: boolean;
+  /** Modules main.ts loads by a specifier made at run time (lazyModules): deno compile cannot see them. */
+  include?: string[];
+}
+
+/**
+ * The modules main.ts loads through `lazy<typeof import("./x.ts")>("./x.ts")`: its command modules, which it
+ * keeps out of Deno's start-up graph walk. deno compile must be told of them (--include).
+ */
+export function lazyModules(mainSource: string): string[] {
+  const found = [...mainSource.matchAll(/lazy<typeof import\("(\.\/[^"]+)"\)>\("(\.\/[^"]+)"\)/g)];
+  const uses = mainSource.match(/lazy<typeof import\(/g)?.length ?? 0;
+  if (uses !== found.length) throw new Error(`main.ts: ${uses - found.length} lazy loads not on one line`);
+  for (const m of found) {
+    if (m[1] !== m[2]) throw new Error(`main.ts: lazy loads ${m[2]} typed as ${m[1]}`);
+  }
+  return [...new Set(found.map((m) => m[2]))].sort();
 }
 
 /**
  * The `deno compile` arguments for one target. deno.json's `compile.exclude` is read by deno compile
  * itself (checked: without it bintrees' test/perf/100k overflows the stack, denoland/deno#36746), so it
- * is not repeated here; migrations are text imports, so no `--include` is needed.
+ * is not repeated here; migrations are text imports; the command modules main.ts loads lazily are
+ * `--include`d.
  */
 export function compileArgs(o: CompileOptions): string[] {
   return [
@@ -111,6 +128,7 @@ export function compileArgs(o: CompileOptions): string[] {
     o.target,
     "--output",
     o.output,
+    ...(o.include ?? []).flatMap((m) => ["--include", m]),
     o.entry,
   ];
 }

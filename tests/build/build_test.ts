@@ -8,6 +8,7 @@ import {
   denortFailure,
   findNativeAddons,
   hostTarget,
+  lazyModules,
   npmPlatform,
   parseBuildArgs,
   PERMISSIONS,
@@ -94,6 +95,31 @@ Deno.test("build: compile flags list the permissions (no -A), self-extract only 
     nativeAddons: true,
   });
   assert(native.includes("--self-extracting") && native.includes("--allow-ffi"), native.join(" "));
+});
+
+Deno.test("build: every module main.ts loads lazily is --include'd, and main.ts has no literal dynamic import", async () => {
+  const main = await Deno.readTextFile(`${REPO}/main.ts`);
+  const lazy = lazyModules(main);
+  assert(lazy.length >= 25, `main.ts loads ${lazy.length} modules lazily`);
+  assert(lazy.includes("./daemon/main.ts") && lazy.includes("./agent/main.ts"), lazy.join(" "));
+  for (const m of lazy) assert((await Deno.stat(`${REPO}/${m.slice(2)}`)).isFile, m);
+  // A literal import("./…") would be walked at every start again (and is embedded without --include).
+  assertEquals(main.match(/(?<!typeof )\bimport\("\.\//g) ?? [], [], "literal dynamic imports in main.ts");
+  const args = compileArgs({
+    target: "x86_64-unknown-linux-gnu",
+    output: "o",
+    entry: "main.ts",
+    nativeAddons: false,
+    include: lazy,
+  });
+  assertEquals(args.filter((a) => a === "--include").length, lazy.length);
+  assertEquals(args.at(-1), "main.ts", "the entry comes last");
+  assert(lazyModules('lazy<typeof import("./a.ts")>("./a.ts")').length === 1);
+  assertThrows(
+    () => lazyModules('lazy<typeof import("./a.ts")>("./b.ts")'),
+    Error,
+    "lazy loads ./b.ts typed as ./a.ts",
+  );
 });
 
 Deno.test("build: deno.json keeps the bintrees exclude that deno compile reads itself", async () => {

@@ -9,6 +9,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { FAST_TIER, REPO } from "../helpers/env.ts";
 import { diskTempDir, removeDir } from "../helpers/fs.ts";
+import { lazyModules } from "../../build/targets.ts";
 
 /**
  * Measured: deno's own start-up reads (deno.json, deno.lock, DENO_DIR's caches) are not gated by
@@ -20,7 +21,36 @@ function readable(home: string): string[] {
   const tmp = Deno.realPathSync(Deno.env.get("TMPDIR") ?? "/tmp");
   const repo = Deno.realPathSync(REPO);
   const tmpHoldsRepo = repo === tmp || repo.startsWith(tmp + "/");
-  return [home, `${REPO}/node_modules`, ...(tmpHoldsRepo ? [] : [tmp])];
+  return [home, `${REPO}/node_modules`, ...embeddedModules(), ...(tmpHoldsRepo ? [] : [tmp])];
+}
+
+let embedded: string[] | undefined;
+
+/**
+ * The repository's source modules a binary embeds: main.ts's graph and that of every module it loads
+ * lazily (a specifier made at run time, which deno run checks against --allow-read; deno compile gets them
+ * through --include). Only these files are readable: a migration, an asset or any other file read at run
+ * time still fails.
+ */
+function embeddedModules(): string[] {
+  if (embedded) return embedded;
+  const roots = ["./main.ts", ...lazyModules(Deno.readTextFileSync(`${REPO}/main.ts`))];
+  const graph = `${Deno.makeTempDirSync()}/graph.ts`;
+  Deno.writeTextFileSync(
+    graph,
+    roots.map((m) => `import "${new URL(m, `file://${REPO}/`).href}";\n`).join(""),
+  );
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${REPO}/deno.json`, graph],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  Deno.removeSync(graph);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: { specifier: string }[] };
+  embedded = info.modules.map((m) => m.specifier).filter((s) => s.startsWith(`file://${REPO}/`))
+    .map((s) => decodeURIComponent(new URL(s).pathname));
+  return embedded;
 }
 
 function flags(home: string): string[] {
@@ -38,11 +68,11 @@ function flags(home: string): string[] {
 Deno.test("compile safety: the permissions really keep source files out of reach", async () => {
   const home = await diskTempDir("stratavore-home-");
   try {
-    // Control: the same flags on a script that reads a migration from disk must fail.
+    // Control: the same flags on a script that reads a repository file no module imports must fail.
     const probe = `${home}/probe.ts`;
     await Deno.writeTextFile(
       probe,
-      `await Deno.readTextFile(${JSON.stringify(`${REPO}/migrations/001_init.sql`)});`,
+      `await Deno.readTextFile(${JSON.stringify(`${REPO}/README.md`)});`,
     );
     const r = await new Deno.Command(Deno.execPath(), {
       args: ["run", ...flags(home), "--no-prompt", probe],
