@@ -9,61 +9,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { FAST_TIER, REPO } from "../helpers/env.ts";
 import { diskTempDir, removeDir } from "../helpers/fs.ts";
-import { lazyModules } from "../../build/targets.ts";
-
-/**
- * Measured: deno's own start-up reads (deno.json, deno.lock, DENO_DIR's caches) are not gated by
- * --allow-read, so nothing beyond these is needed. node_modules is: PGlite reads its pglite.data and .wasm
- * from its package at run time (a binary carries them). The system temp folder is left out when the repository
- * itself lies inside it (a CI clone under /tmp): allowing it would allow every source file too.
- */
-function readable(home: string): string[] {
-  const tmp = Deno.realPathSync(Deno.env.get("TMPDIR") ?? "/tmp");
-  const repo = Deno.realPathSync(REPO);
-  const tmpHoldsRepo = repo === tmp || repo.startsWith(tmp + "/");
-  return [home, `${REPO}/node_modules`, ...embeddedModules(), ...(tmpHoldsRepo ? [] : [tmp])];
-}
-
-let embedded: string[] | undefined;
-
-/**
- * The repository's source modules a binary embeds: main.ts's graph and that of every module it loads
- * lazily (a specifier made at run time, which deno run checks against --allow-read; deno compile gets them
- * through --include). Only these files are readable: a migration, an asset or any other file read at run
- * time still fails.
- */
-function embeddedModules(): string[] {
-  if (embedded) return embedded;
-  const roots = ["./main.ts", ...lazyModules(Deno.readTextFileSync(`${REPO}/main.ts`))];
-  const graph = `${Deno.makeTempDirSync()}/graph.ts`;
-  Deno.writeTextFileSync(
-    graph,
-    roots.map((m) => `import "${new URL(m, `file://${REPO}/`).href}";\n`).join(""),
-  );
-  const out = new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", `${REPO}/deno.json`, graph],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "inherit",
-  }).outputSync();
-  Deno.removeSync(graph);
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: { specifier: string }[] };
-  embedded = info.modules.map((m) => m.specifier).filter((s) => s.startsWith(`file://${REPO}/`))
-    .map((s) => decodeURIComponent(new URL(s).pathname));
-  return embedded;
-}
-
-function flags(home: string): string[] {
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
-  return [
-    `--allow-read=${readable(home).join(",")}`,
-    `--allow-write=${home},${tmp}`,
-    "--allow-net=127.0.0.1",
-    "--allow-env",
-    "--allow-sys",
-    "--allow-run",
-  ];
-}
+import { binaryFlags } from "../helpers/binary.ts";
 
 Deno.test("compile safety: the permissions really keep source files out of reach", async () => {
   const home = await diskTempDir("stratavore-home-");
@@ -75,7 +21,7 @@ Deno.test("compile safety: the permissions really keep source files out of reach
       `await Deno.readTextFile(${JSON.stringify(`${REPO}/README.md`)});`,
     );
     const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...flags(home), "--no-prompt", probe],
+      args: ["run", ...binaryFlags(home), "--no-prompt", probe],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -89,7 +35,7 @@ Deno.test("compile safety: the permissions really keep source files out of reach
 Deno.test("compile safety: --help and config run without reading the repository", async () => {
   const home = await diskTempDir("stratavore-home-");
   try {
-    const opts = { env: { STRATAVORE_HOME: home }, denoFlags: flags(home) };
+    const opts = { env: { STRATAVORE_HOME: home }, denoFlags: binaryFlags(home) };
     const help = await runStratavore(["--help"], opts);
     assertEquals(help.code, 0, help.stderr);
     assertMatch(help.stdout, /daemon/);
@@ -111,7 +57,7 @@ Deno.test({
   async fn() {
     const home = await diskTempDir("stratavore-home-");
     try {
-      const daemon = await startDaemon({ home, denoFlags: flags(home) });
+      const daemon = await startDaemon({ home, denoFlags: binaryFlags(home) });
       const res = await fetch(`${daemon.url}/healthz`);
       assertEquals(res.status, 200);
       await res.body?.cancel();

@@ -1,27 +1,14 @@
 /**
  * The dashboard comes from the program, not from files: with reads limited to its home and node_modules
- * (what a compiled binary has, as in tests/build/compile_safety_test.ts) the daemon still serves the page
- * and every asset, byte for byte what web/dist holds.
+ * and the modules it embeds (what a compiled binary has: tests/helpers/binary.ts) the daemon still serves
+ * the page and every asset, byte for byte what web/assets.ts embeds.
  */
 import { WEB_ASSETS } from "../../web/assets.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { startDaemon } from "../helpers/daemon.ts";
-import { FAST_TIER, REPO } from "../helpers/env.ts";
+import { FAST_TIER } from "../helpers/env.ts";
+import { binaryFlags } from "../helpers/binary.ts";
 import { diskTempDir, removeDir } from "../helpers/fs.ts";
-
-function flags(home: string): string[] {
-  const tmp = Deno.realPathSync(Deno.env.get("TMPDIR") ?? "/tmp");
-  const repo = Deno.realPathSync(REPO);
-  const tmpHoldsRepo = repo === tmp || repo.startsWith(tmp + "/");
-  return [
-    `--allow-read=${[home, `${REPO}/node_modules`, ...(tmpHoldsRepo ? [] : [tmp])].join(",")}`,
-    `--allow-write=${home},${tmp}`,
-    "--allow-net=127.0.0.1",
-    "--allow-env",
-    "--allow-sys",
-    "--allow-run",
-  ];
-}
 
 Deno.test({
   name: "web assets: served from the module graph, without reading the repository",
@@ -31,7 +18,7 @@ Deno.test({
   async fn() {
     const home = await diskTempDir("stratavore-home-");
     try {
-      const daemon = await startDaemon({ home, denoFlags: flags(home) });
+      const daemon = await startDaemon({ home, denoFlags: binaryFlags(home) });
       const paths: [string, keyof typeof WEB_ASSETS][] = [
         ["/", "index.html"],
         ["/ui/login", "index.html"],
