@@ -96,7 +96,9 @@ eachDaemon(
     const { runner } = await t.client.launch({ project: "again", spawn: true });
     await eventually(async () => (await t.client.getRunner(runner.id)).state === "running", 20_000);
     const a = await attachViewer(t.client, runner.id, "rw", "alice");
-    await a.waitFor(/^> /m);
+    // Not /^> /m: a viewer that attaches before the agent's link has replayed its screen gets that replay
+    // as a redraw, the clear-screen sequence and then the prompt on one line.
+    await a.waitFor(/> /);
     a.type("before the restart\r");
     await a.waitFor(/you said: before the restart/);
     await t.daemon.stop("SIGTERM");
