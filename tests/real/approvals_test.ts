@@ -4,13 +4,12 @@
  * person at the terminal can always answer first, and then a remote answer is refused.
  */
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
-import { startTmux, type Tmux } from "../helpers/tmux.ts";
-import { MAIN } from "../helpers/env.ts";
+import type { Tmux } from "../helpers/tmux.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import { ApiError } from "../../lib/client.ts";
 import type { RealTest } from "./harness.ts";
 import { eachRealDaemon } from "./harness.ts";
-import { activeRunner, activityBecomes, answerDialog, MODEL, prompt } from "./session.ts";
+import { activityBecomes, answerDialog, launchInTerminal, prompt } from "./session.ts";
 import { freePort } from "../helpers/daemon.ts";
 import { CHAT, FakeBotApi, telegramEnv } from "../observability/fake_telegram.ts";
 
@@ -21,12 +20,7 @@ async function session(
   t: RealTest,
 ): Promise<{ tmux: Tmux; runnerId: number; ask: (name: string) => Promise<string> }> {
   await t.client.updateProject(t.project, { approvals: "remote", approvalTimeoutSeconds: 60 });
-  const tmux = await startTmux(
-    `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL} --permission-mode manual; ` +
-      `echo "launch-exit=$?"; sleep 60`,
-    { env: { ...t.env, TERM: "xterm-256color" }, cwd: t.dir, cols: 140, rows: 45 },
-  );
-  const runner = await activeRunner(t.client, t.project);
+  const { tmux, runner } = await launchInTerminal(t, { args: ["--permission-mode", "manual"] });
   await tmux.waitFor(/manual mode on/, 60_000);
   return {
     tmux,

@@ -5,11 +5,9 @@
  * Claude Code's own for what the stand-in billed.
  */
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
-import { startTmux } from "../helpers/tmux.ts";
-import { MAIN } from "../helpers/env.ts";
 import { ccusageSessions } from "./claude_code.ts";
 import { eachRealDaemon } from "./harness.ts";
-import { activeRunner, activityBecomes, answerDialog, billed, MODEL, prompt } from "./session.ts";
+import { activityBecomes, answerDialog, billed, launchInTerminal, prompt } from "./session.ts";
 
 eachRealDaemon(
   "interactive launch: states, a permission dialog, /clear and /exit; tokens and cost exact",
@@ -32,13 +30,8 @@ eachRealDaemon(
     });
     t.api.routes.set(third, { text: "A fresh session.", usage: { input: 900, output: 15, cacheRead: 0 } });
 
-    const tmux = await startTmux(
-      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL} ` +
-        `--permission-mode manual; echo "launch-exit=$?"; sleep 60`,
-      { env: { ...t.env, TERM: "xterm-256color" }, cwd: t.dir, cols: 140, rows: 45 },
-    );
+    const { tmux, runner } = await launchInTerminal(t, { args: ["--permission-mode", "manual"] });
     try {
-      const runner = await activeRunner(t.client, t.project);
       assertEquals(runner.telemetry, "stratavore");
       await tmux.waitFor(/manual mode on/, 60_000);
 

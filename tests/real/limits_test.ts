@@ -8,8 +8,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { eachRealDaemon, type RealTest } from "./harness.ts";
 import { startTmux } from "../helpers/tmux.ts";
 import { chromiumAvailable, signIn, withBrowser } from "../web/browser.ts";
-import { MAIN } from "../helpers/env.ts";
-import { activeRunner, MODEL, prompt } from "./session.ts";
+import { launchInTerminal, MODEL, prompt } from "./session.ts";
 
 async function launchHeadless(t: RealTest, prompt: string): Promise<number> {
   const launched = await runStratavore(
@@ -163,18 +162,8 @@ eachRealDaemon(
     const fine = `fine-${crypto.randomUUID()}`;
     const limited = `limited-${crypto.randomUUID()}`;
     t.api.routes.set(fine, { text: "Done here." });
-    const tmux = await startTmux(
-      `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
-      {
-        env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
-        cwd: t.dir,
-        cols: 140,
-        rows: 45,
-      },
-    );
+    const { tmux, runner } = await launchInTerminal(t, { env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
     try {
-      const runner = await activeRunner(t.client, t.project);
-      await tmux.waitFor(/for shortcuts|mode on/, 60_000);
       await prompt(tmux, `${fine} go`);
       await tmux.waitFor(/Done here\./, 30_000);
       await tmux.waitFor(/USER-LINE-OK/, 30_000);
@@ -410,18 +399,8 @@ async function refusedAtFirstRequest(t: RealTest, marker: string) {
     sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
   };
   t.api.routes.set(marker, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
-  const tmux = await startTmux(
-    `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; sleep 60`,
-    {
-      env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
-      cwd: t.dir,
-      cols: 140,
-      rows: 45,
-    },
-  );
+  const { tmux, runner } = await launchInTerminal(t, { env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
   try {
-    const runner = await activeRunner(t.client, t.project);
-    await tmux.waitFor(/for shortcuts|mode on/, 60_000);
     await prompt(tmux, `${marker} go`);
     const limited = await eventually(
       async () => {

@@ -1,10 +1,12 @@
 /** Helpers for driving the real Claude Code in a terminal and checking what it was billed. */
 import { eventually } from "../helpers/assert.ts";
-import type { Tmux } from "../helpers/tmux.ts";
+import { startTmux, type Tmux } from "../helpers/tmux.ts";
+import { MAIN } from "../helpers/env.ts";
 import { costOf } from "../../lib/claude/pricing.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
 import type { StratavoreClient } from "../../lib/client.ts";
 import type { MessagesApi } from "./messages_api.ts";
+import type { RealTest } from "./harness.ts";
 
 export const MODEL = "claude-sonnet-5-5";
 
@@ -31,6 +33,29 @@ export async function activeRunner(client: StratavoreClient, project: string): P
     60_000,
     "the runner to be running",
   );
+}
+
+/**
+ * An interactive `stratavore launch` of the project's real Claude Code on MODEL in a 140×45 terminal (the
+ * shell prints `launch-exit=<code>` when it ends), once its runner is running and its input box is ready.
+ */
+export async function launchInTerminal(
+  t: RealTest,
+  opts: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<{ tmux: Tmux; runner: Runner }> {
+  const tmux = await startTmux(
+    `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL} ` +
+      `${(opts.args ?? []).join(" ")}; echo "launch-exit=$?"; sleep 60`,
+    { env: { ...t.env, TERM: "xterm-256color", ...opts.env }, cwd: t.dir, cols: 140, rows: 45 },
+  );
+  try {
+    const runner = await activeRunner(t.client, t.project);
+    await tmux.waitFor(/for shortcuts|mode on/, 60_000);
+    return { tmux, runner };
+  } catch (e) {
+    await tmux.kill();
+    throw e;
+  }
 }
 
 export async function activityBecomes(

@@ -4,30 +4,17 @@
  * "ended" before the runner stops.
  */
 import { assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
-import { startTmux } from "../helpers/tmux.ts";
-import { MAIN } from "../helpers/env.ts";
 import { eachRealDaemon } from "./harness.ts";
-import { activeRunner, activityBecomes, MODEL, prompt } from "./session.ts";
+import { activityBecomes, launchInTerminal, prompt } from "./session.ts";
 
 eachRealDaemon("a failed turn is 'error', /compact is 'compacting', /exit is 'ended'", async (t) => {
   const failing = `fail-${crypto.randomUUID()}`;
   const fine = `fine-${crypto.randomUUID()}`;
   t.api.routes.set(failing, { status: 529 });
   t.api.routes.set(fine, { text: "All good now." });
-  const tmux = await startTmux(
-    `'${Deno.execPath()}' run -A --quiet '${MAIN}' launch ${t.project} -- --model ${MODEL}; ` +
-      `echo "launch-exit=$?"; sleep 60`,
-    // No retries: the overloaded answer ends the turn at once.
-    {
-      env: { ...t.env, TERM: "xterm-256color", CLAUDE_CODE_MAX_RETRIES: "0" },
-      cwd: t.dir,
-      cols: 140,
-      rows: 45,
-    },
-  );
+  // No retries: the overloaded answer ends the turn at once.
+  const { tmux, runner } = await launchInTerminal(t, { env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
   try {
-    const runner = await activeRunner(t.client, t.project);
-    await tmux.waitFor(/for shortcuts|mode on/, 60_000);
     await prompt(tmux, `${failing} go`);
     const failed = await activityBecomes(t.client, runner.id, "error", 30_000);
     assertMatch(failed.activityDetail ?? "", /.+/);
