@@ -16,7 +16,7 @@ import { tapEvents } from "../tests/web/events_tap.ts";
 import { CLAUDE_BIN_DIR, claudeEnv, ensureClaudeCode, prepareConfigDir } from "../tests/real/claude_code.ts";
 import { MessagesApi } from "../tests/real/messages_api.ts";
 import { sessionStartCommand } from "../lib/claude/hooks.ts";
-import { cpuSecondsOf, ms, summarize, table } from "./lib.ts";
+import { cpuSecondsOf, ms, startedRunner, summarize, table } from "./lib.ts";
 
 const args = Deno.args.join(" ");
 const HOOKS = Number(/--hooks[ =](\d+)/.exec(args)?.[1] ?? 200);
@@ -50,11 +50,8 @@ async function hookCost(): Promise<string> {
   const daemon = await startDaemon({ env: { STRATAVORE_LOG_LEVEL: "warn" } });
   const dir = await Deno.makeTempDir();
   try {
-    const admin = new StratavoreClient({ url: daemon.url, token: daemon.token });
-    await admin.createProject({ name: "bench", path: "/tmp" });
-    const { runner, token } = await admin.launch({ project: "bench" });
-    await admin.withToken(token).started(runner.id, { pid: 1, host: "bench" });
-    const url = `${daemon.url}/api/v1/runners/${runner.id}/claude-hook`;
+    const { runnerId, token } = await startedRunner(daemon);
+    const url = `${daemon.url}/api/v1/runners/${runnerId}/claude-hook`;
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const cpu0 = cpuSecondsOf(daemon.pid) ?? 0;
     const http = await timed(HOOKS, async () => {

@@ -1,4 +1,5 @@
 /** Small shared pieces for the benchmarks: percentiles, RSS of a process, formatting. */
+import { StratavoreClient } from "../lib/client.ts";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -139,4 +140,18 @@ export async function drive(
     rate: lat.length / seconds,
     cpuMs: lat.length ? cpu * 1000 / lat.length : 0,
   };
+}
+
+/**
+ * A project "bench" and one runner of it that its "agent" has reported started (no process behind it): what
+ * the benchmarks of reports a running session sends (hooks, statusline) post against.
+ */
+export async function startedRunner(
+  daemon: { url: string; token: string },
+): Promise<{ admin: StratavoreClient; runnerId: number; token: string }> {
+  const admin = new StratavoreClient({ url: daemon.url, token: daemon.token });
+  await admin.createProject({ name: "bench", path: "/tmp" });
+  const { runner, token } = await admin.launch({ project: "bench" });
+  await admin.withToken(token).started(runner.id, { pid: 1, host: "bench" });
+  return { admin, runnerId: runner.id, token };
 }

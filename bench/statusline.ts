@@ -9,10 +9,9 @@
  * - a bare Deno start, the floor of any Deno-based command.
  *   deno run -A bench/statusline.ts [--runs 30]
  */
-import { StratavoreClient } from "../lib/client.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { statuslineArgv } from "../lib/self.ts";
-import { cpuSecondsOf, ms, summarize, table } from "./lib.ts";
+import { cpuSecondsOf, ms, startedRunner, summarize, table } from "./lib.ts";
 
 const RUNS = Number(/--runs[ =](\d+)/.exec(Deno.args.join(" "))?.[1] ?? 30);
 const now = Math.floor(Date.now() / 1000);
@@ -55,13 +54,10 @@ async function timed(argv: string[], changing = false): Promise<{ lat: number[];
 const daemon = await startDaemon({ env: { STRATAVORE_LOG_LEVEL: "warn" } });
 const dir = await Deno.makeTempDir();
 try {
-  const admin = new StratavoreClient({ url: daemon.url, token: daemon.token });
-  await admin.createProject({ name: "bench", path: "/tmp" });
-  const { runner, token } = await admin.launch({ project: "bench" });
-  await admin.withToken(token).started(runner.id, { pid: 1, host: "bench" });
+  const { admin, runnerId, token } = await startedRunner(daemon);
   const base = {
     url: daemon.url,
-    runnerId: runner.id,
+    runnerId,
     token,
     account: { key: `config:${dir}`, kind: "config_dir", label: dir },
   };
