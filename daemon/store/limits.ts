@@ -70,6 +70,18 @@ export interface Recorded {
  * each threshold crossed (once per window: the marks start again when the window resets), `limits.reached`
  * once when a window refuses, and the reporting runner marked limited (`runner.limited`) until the reset.
  */
+/**
+ * A hook's reset may come from Claude Code's words ("resets 5:17am (UTC)"): minute precision. A reset already
+ * known to the second within that minute (from the stream or the statusline) is the same one, told exactly:
+ * it is kept, whichever report arrived first.
+ */
+function exactReset(report: LimitsReport, told: Date, prev: WindowRow | undefined): Date {
+  const known = prev?.resets_at;
+  if (report.source !== "hook" || !known || told.getTime() % 60_000 !== 0) return told;
+  const ahead = known.getTime() - told.getTime();
+  return ahead > 0 && ahead < 60_000 ? known : told;
+}
+
 export async function recordLimits(tx: Queryable, report: LimitsReport, o: RecordOptions): Promise<Recorded> {
   const now = o.now ?? Date.now();
   const out: Recorded = { warnings: 0, reached: false, limitedUntil: null };
@@ -78,11 +90,11 @@ export async function recordLimits(tx: Queryable, report: LimitsReport, o: Recor
     const w = report.windows[name];
     if (!w) continue;
     const status = w.status ?? (report.representative === name ? report.status : undefined) ?? null;
-    const resetsAt = w.resetsAt !== null ? new Date(w.resetsAt * 1000) : null;
     const [prev] = await tx.query<WindowRow>(
       "SELECT * FROM limit_windows WHERE account_key = $1 AND window_name = $2 FOR UPDATE",
       [report.account.key, name],
     );
+    const resetsAt = w.resetsAt !== null ? exactReset(report, new Date(w.resetsAt * 1000), prev) : null;
     // A window that reset since the last alert starts its marks again.
     const fresh = !prev || (prev.alerted_reset !== null && prev.alerted_reset.getTime() <= now);
     let alerted = fresh ? 0 : prev.alerted_percent;

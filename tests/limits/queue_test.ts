@@ -160,3 +160,31 @@ eachBackend("limits: each threshold warns once per window, again in the next win
   );
   assertEquals(events.map((e) => e.payload.threshold), [80, 95, 80]);
 });
+
+eachBackend(
+  "limits: a hook's minute-precision reset does not replace the exact one of the same minute",
+  async ({ db }) => {
+    const t0 = Date.parse("2026-12-01T05:00:00Z");
+    const exact = Math.floor(t0 / 1000) + 1040; // 05:17:20
+    const told = exact - 20; // "resets 5:17am (UTC)"
+    const record = (source: "stream" | "hook", resetsAt: number) =>
+      db.transaction((tx) =>
+        recordLimits(tx, {
+          source,
+          account: ACCOUNT,
+          windows: { five_hour: { utilization: 1, resetsAt, status: "rejected" } },
+        }, { thresholds: [], now: t0 })
+      );
+    const stored = async () =>
+      (await db.query<{ resets_at: Date }>(
+        `SELECT resets_at FROM limit_windows WHERE window_name = 'five_hour'`,
+      ))[0]
+        .resets_at.getTime() / 1000;
+    await record("stream", exact);
+    await record("hook", told);
+    assertEquals(await stored(), exact, "the exact reset is kept");
+    await record("stream", exact + 3600);
+    await record("hook", exact + 3600 - 20 + 60);
+    assertEquals(await stored(), exact + 3600 - 20 + 60, "a reset of another minute is taken as told");
+  },
+);
