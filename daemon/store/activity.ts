@@ -60,6 +60,25 @@ export const SETTLES_PERMISSIONS = new Set([
   "SessionEnd",
 ]);
 
+/**
+ * The activity a hook brings to a runner as it is now. SessionStart reaches the daemon late (Claude Code
+ * runs it only as a command hook, which the agent forwards from a file on its next poll): for the session
+ * the runner already follows, it is news only before any other hook or after a compaction; arriving after
+ * the turn's Stop or a Notification, its "idle" would overwrite what came later.
+ */
+export function hookActivity(
+  h: HookInput,
+  runner: { sessionId: string | null; activity: Activity | null },
+): { activity: Activity; detail: string | null } | undefined {
+  if (
+    h.hook_event_name === "SessionStart" && h.session_id === runner.sessionId &&
+    runner.activity !== null && runner.activity !== "compacting"
+  ) {
+    return undefined;
+  }
+  return activityFor(h);
+}
+
 function errorText(e: unknown): string | null {
   if (typeof e === "string") return e.slice(0, 200);
   if (e && typeof e === "object") {
@@ -78,7 +97,7 @@ function errorText(e: unknown): string | null {
 export async function recordHook(tx: Queryable, runnerId: number, h: HookInput): Promise<Runner> {
   const current = await getRunner(tx, runnerId, true);
   if (!isActive(current.state)) return current;
-  const next = activityFor(h);
+  const next = hookActivity(h, current);
   const newSession = h.session_id !== current.sessionId;
   if (newSession) {
     await tx.query("UPDATE runners SET session_id = $2, updated_at = now() WHERE id = $1", [

@@ -8,7 +8,7 @@ import {
   runnerHookSettings,
   sessionStartCommand,
 } from "../../../lib/claude/hooks.ts";
-import { activityFor } from "../../../daemon/store/activity.ts";
+import { activityFor, hookActivity } from "../../../daemon/store/activity.ts";
 import { summarizeTool } from "../../../daemon/store/permissions.ts";
 
 Deno.test("claude hooks: a runner's sessions post every event to its endpoint; SessionStart goes to a file", () => {
@@ -98,6 +98,35 @@ Deno.test("claude hooks: each event maps to an activity", () => {
   });
   assertEquals(a("SessionEnd", { reason: "clear" }), undefined, "a new session follows at once");
   assertEquals(a("SessionStart", { source: "clear" }), { activity: "idle", detail: "clear" });
+});
+
+Deno.test("claude hooks: a SessionStart forwarded after later hooks of its session does not overwrite them", () => {
+  const start = (session_id: string, source = "startup") => ({
+    session_id,
+    hook_event_name: "SessionStart",
+    source,
+  });
+  const idle = { activity: "idle", detail: "startup" } as const;
+  // The agent forwards SessionStart from a file: under load, after the turn's Stop and an idle Notification.
+  assertEquals(hookActivity(start("s"), { sessionId: "s", activity: "waiting_for_input" }), undefined);
+  assertEquals(hookActivity(start("s"), { sessionId: "s", activity: "busy" }), undefined);
+  assertEquals(hookActivity(start("s"), { sessionId: null, activity: null }), idle, "first news of the run");
+  assertEquals(hookActivity(start("s"), { sessionId: "s", activity: null }), idle);
+  assertEquals(hookActivity(start("t", "clear"), { sessionId: "s", activity: "ended" }), {
+    activity: "idle",
+    detail: "clear",
+  }, "a new session after /clear");
+  assertEquals(hookActivity(start("s", "compact"), { sessionId: "s", activity: "compacting" }), {
+    activity: "idle",
+    detail: "compact",
+  });
+  assertEquals(
+    hookActivity({ session_id: "s", hook_event_name: "Stop" }, { sessionId: "s", activity: "busy" }),
+    {
+      activity: "idle",
+      detail: "turn finished",
+    },
+  );
 });
 
 Deno.test("claude hooks: a permission request in one line; Claude Code's decision shape", () => {
