@@ -1,13 +1,15 @@
 /**
- * How values read in the CLI: token counts (12.3k, 4.5M), bytes, ages and spans (3m12s, 2d4h), runner
+ * How values read in the CLI: token counts, bytes, ages and spans (lib/format.ts, shared with the web), runner
  * states with their colours, and heartbeat ages that turn yellow then red as they near the TTL.
  */
 import { isClaude } from "../../lib/claude/command.ts";
-import { formatBytes as sizeText } from "../../lib/format.ts";
+import { formatAge as ageText, formatBytes as sizeText, formatCount, formatSpan } from "../../lib/format.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import type { Activity, Runner, RunnerState } from "../../lib/schemas/runner.ts";
 import { type Colour, paint } from "./ansi.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
+
+export { formatCount, formatSpan };
 
 /**
  * The clock ages are measured against. STRATAVORE_CLI_NOW (an ISO time) fixes it, so tests and
@@ -19,42 +21,14 @@ export function now(): number {
   return Number.isFinite(t) ? t : Date.now();
 }
 
-/** 999, 12.3k, 456k, 4.5M, 1.2B: one decimal below 100 of a unit. */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return "-";
-  const abs = Math.abs(n);
-  if (abs < 999.5) return String(Math.round(n));
-  const [unit, size] = abs >= 999.5e6 ? ["B", 1e9] : abs >= 999.5e3 ? ["M", 1e6] : ["k", 1e3];
-  const v = n / size;
-  return `${Math.abs(v) < 99.95 ? v.toFixed(1) : Math.round(v)}${unit}`;
-}
-
 /** 512 B, 45.7 MiB, 1.2 GiB (lib/format.ts, as the web shows them); "-" when unknown. */
 export function formatBytes(n: number | null): string {
   return n === null || !Number.isFinite(n) ? "-" : sizeText(n);
 }
 
-/** A span in at most two units: 45s, 3m12s, 2h5m, 4d7h, 2y30d. */
-export function formatSpan(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return two(m, "m", s % 60, "s");
-  const h = Math.floor(m / 60);
-  if (h < 24) return two(h, "h", m % 60, "m");
-  const d = Math.floor(h / 24);
-  if (d < 365) return d < 10 ? two(d, "d", h % 24, "h") : `${d}d`;
-  return two(Math.floor(d / 365), "y", d % 365, "d");
-}
-
-function two(a: number, ua: string, b: number, ub: string): string {
-  return b ? `${a}${ua}${b}${ub}` : `${a}${ua}`;
-}
-
 /** How long ago an ISO time was: "3m12s ago"; "-" when there is none. */
 export function formatAge(iso: string | null, at = now()): string {
-  if (!iso) return "-";
-  return `${formatSpan(at - Date.parse(iso))} ago`;
+  return ageText(iso, at);
 }
 
 export const STATE_COLOURS: Record<RunnerState, Colour> = {

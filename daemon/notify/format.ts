@@ -3,6 +3,7 @@
  * escaped for MarkdownV2 once, at the end; each starts with its priority's mark.
  */
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
+import { formatSpan } from "../../lib/format.ts";
 import { escapeMarkdown, truncate } from "./markdown.ts";
 
 export const PRIORITIES = ["min", "low", "default", "high", "urgent"] as const;
@@ -80,13 +81,6 @@ export function utcTime(iso: string): string {
   return iso.slice(0, 19).replace("T", " ") + " UTC";
 }
 
-function span(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
-}
-
 function failedText(who: string, r: RunnerPayload, stale: boolean): string {
   const exit = r.exitCode !== null && r.exitCode !== undefined
     ? `exit code ${r.exitCode}`
@@ -97,7 +91,7 @@ function failedText(who: string, r: RunnerPayload, stale: boolean): string {
   if (r.lastHeartbeatAt) {
     const before = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.lastHeartbeatAt) : NaN;
     hb = `last heartbeat ${utcTime(r.lastHeartbeatAt)}${
-      Number.isFinite(before) ? ` (${span(before)} before)` : ""
+      Number.isFinite(before) ? ` (${formatSpan(before)} before)` : ""
     }`;
   }
   const reason = r.reason && !/^(exited with code|ended by signal)/.test(r.reason) ? `\n${r.reason}` : "";

@@ -15,7 +15,12 @@ import {
 import { parseChoice, splitArgs } from "../../cli/args.ts";
 import { AppError } from "../../lib/errors.ts";
 import { terminalWidth } from "../../cli/render/table.ts";
-import { bytes as webBytes } from "../../web/src/format.ts";
+import {
+  age as webAge,
+  bytes as webBytes,
+  compact as webCount,
+  span as webSpan,
+} from "../../web/src/format.ts";
 
 Deno.test("format: token counts in human units", () => {
   const cases: [number, string][] = [
@@ -31,7 +36,10 @@ Deno.test("format: token counts in human units", () => {
     [123_456_789, "123M"],
     [1_200_000_000, "1.2B"],
   ];
-  for (const [n, text] of cases) assertEquals(formatCount(n), text, String(n));
+  for (const [n, text] of cases) {
+    assertEquals(formatCount(n), text, String(n));
+    assertEquals(webCount(n), text, "the web shows token counts as the CLI does");
+  }
 });
 
 Deno.test("format: bytes, spans, ages and uptimes", () => {
@@ -56,9 +64,14 @@ Deno.test("format: bytes, spans, ages and uptimes", () => {
     [45 * d + 7 * h, "45d"],
     [800 * d, "2y70d"],
   ];
-  for (const [ms, text] of spans) assertEquals(formatSpan(ms), text, String(ms));
+  for (const [ms, text] of spans) {
+    assertEquals(formatSpan(ms), text, String(ms));
+    assertEquals(webSpan(ms), text, "the web shows spans as the CLI does");
+  }
   const at = Date.parse("2025-06-01T12:00:00Z");
   assertEquals(formatAge("2025-06-01T11:57:00Z", at), "3m ago");
+  assertEquals(webAge("2025-06-01T11:56:48Z", at), "3m12s ago", "the web shows ages as the CLI does");
+  assertEquals(webAge(null, at), "never");
   assertEquals(formatAge(null, at), "-");
   assertEquals(uptime({ startedAt: "2025-06-01T10:00:00Z", endedAt: null }, at), "2h");
   assertEquals(uptime({ startedAt: "2025-06-01T10:00:00Z", endedAt: "2025-06-01T10:00:42Z" }, at), "42s");

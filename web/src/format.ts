@@ -1,21 +1,15 @@
-/** Numbers, sizes, durations and ages as the dashboard shows them. */
-import { formatBytes } from "../../lib/format.ts";
+/** Numbers, sizes, durations and ages as the dashboard shows them: the shared ones come from lib/format.ts. */
+import { formatAge, formatBytes, formatCount, formatSpan } from "../../lib/format.ts";
 export { tokenTotal } from "../../lib/tokens.ts";
 
-/** 950, 12.3k, 4.56M, 1.2B */
-export function compact(n: number): string {
-  const a = Math.abs(n);
-  if (a < 1000) return String(Math.round(n));
-  const [d, s] = a < 1e6 ? [1e3, "k"] : a < 1e9 ? [1e6, "M"] : [1e9, "B"];
-  const v = n / d;
-  return `${v.toFixed(Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0)}${s}`;
-}
+/** Token counts as the CLI shows them: 950, 12.3k, 4.5M, 1.2B (lib/format.ts). */
+export const compact = formatCount;
 
 export function grouped(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
-/** 512 B, 45.7 MiB, 1.2 GiB (lib/format.ts, as the CLI shows them). */
+/** 512 B, 45.7 MiB, 1.2 GiB (lib/format.ts). */
 export function bytes(n: number | null | undefined): string {
   return n === null || n === undefined ? "–" : formatBytes(n);
 }
@@ -29,20 +23,11 @@ export function usd(n: number): string {
   return n < 0.01 && n > 0 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`;
 }
 
-/** 45s, 3m 12s, 2h 05m, 3d 4h */
-export function span(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+/** Spans as the CLI shows them: 45s, 3m12s, 2h5m, 4d7h (lib/format.ts). */
+export const span = formatSpan;
 
 export function age(iso: string | null | undefined, now: number): string {
-  if (!iso) return "never";
-  return `${span(now - Date.parse(iso))} ago`;
+  return iso ? formatAge(iso, now) : "never";
 }
 
 export function time(iso: string | null | undefined): string {
