@@ -15,8 +15,8 @@ import { currentUtilization, isLimited, WINDOW_TEXT } from "./store/limits.ts";
 import { ACTIVE_SQL, getRunner, launchRunner, transition } from "./store/runners.ts";
 
 /** The account new launches on this daemon's machine run under: its Claude login, else its config folder. */
-export function daemonAccount(): Promise<AccountRef> {
-  return accountOf(Deno.env.toObject(), Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".");
+export function daemonAccount(env: Record<string, string>): Promise<AccountRef> {
+  return accountOf(env, env.HOME ?? env.USERPROFILE ?? ".");
 }
 
 interface Blocking {
@@ -91,7 +91,7 @@ export async function admitUnderLimits(
   );
   const policy = p?.limit_policy ?? s.config.limitPolicy;
   if (policy === "allow") return;
-  const account = await daemonAccount();
+  const account = await daemonAccount(s.env);
   const b = await blockingWindow(tx, account.key, s.config.limitThreshold);
   if (!b) return;
   const reason = blockReason(b, s.config.limitThreshold);

@@ -59,6 +59,37 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
       Deno.exit(130);
     });
   });
+  const daemon = await startDaemon(config);
+  const signal = await stopRequested;
+  const watchdog = setTimeout(() => {
+    log.error("shutdown took too long; exiting now", { limitMs: config.shutdownTimeout });
+    removeDaemonInfo(config.home);
+    Deno.exit(1);
+  }, config.shutdownTimeout);
+  await daemon.stop(signal);
+  clearTimeout(watchdog);
+}
+
+/** A daemon started in this process: runDaemon waits for a signal to stop it, in-process tests call stop(). */
+export interface RunningDaemon {
+  url: string;
+  services: Services;
+  /** The graceful shutdown, in order; `signal` is what daemon.stopped reports. */
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+export interface StartOptions {
+  /** The environment sessions inherit (its allowlisted part) and the launch account is read from. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Opens, migrates, serves and starts the loops; process-wide concerns (signals, the exit watchdog, the log's
+ * configuration) stay with the caller, so several daemons can start and stop one after another in one process.
+ */
+export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<RunningDaemon> {
+  // Idempotent; runDaemon set it before its log file, an in-process start sets it here.
+  privateUmask();
   const listen = parseListen(config.listen)!;
   const lock = await lockHome(config.home);
   await tightenHome(config.home);
@@ -85,6 +116,7 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     tokens: new AgentTokenCache(config.runnerTokenGrace),
     heartbeats: new HeartbeatBatcher(telemetryDb),
     broker: { kind: "embedded", location: "in-process" },
+    env: opts.env ?? Deno.env.toObject(),
   };
   const publisher = makePublisher(services);
   services.broker = { kind: publisher.kind, location: publisher.location };
@@ -196,46 +228,43 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
     pid: Deno.pid,
   });
 
-  const signal = await stopRequested;
-  log.info("shutting down", { signal });
-  const watchdog = setTimeout(() => {
-    log.error("shutdown took too long; exiting now", { limitMs: config.shutdownTimeout });
-    removeDaemonInfo(config.home);
-    Deno.exit(1);
-  }, config.shutdownTimeout);
+  let stopped: Promise<void> | undefined;
+  const stop = async (signal: Deno.Signal) => {
+    log.info("shutting down", { signal });
 
-  // Requests in flight finish first (new ones get 503): Deno's server.shutdown() would cut their bodies.
-  if (!await drain.drain(config.shutdownTimeout / 3)) {
-    log.warn("requests still running at shutdown", { inFlight: drain.inFlight });
-  }
-  shutdown.abort();
-  await links.stop();
-  await waiters.stop();
-  ptyHub.closeAll();
-  await server.shutdown();
-  await Promise.all(loops.map((l) => l.stop()));
-  await services.heartbeats.drain();
-  try {
-    await db.transaction((tx) =>
-      emit(tx, {
-        type: "daemon.stopped",
-        entityId: services.daemonId,
-        payload: { daemonId: services.daemonId, version: VERSION, signal },
-      })
-    );
-  } catch (e) {
-    log.warn("could not record the daemon.stopped event", { error: e as Error });
-  }
-  // Give the relay a moment to deliver what is due (daemon.stopped included); the rest waits in the outbox.
-  await events.stop(Math.min(2000, config.shutdownTimeout / 3));
-  // Then send the notifications that are due (daemon.stopped too); the rest wait for the next start.
-  await observability.stop(Math.min(2000, config.shutdownTimeout / 3));
-  if (telemetryDb !== db) await telemetryDb.close();
-  await db.close();
-  removeDaemonInfo(config.home);
-  lock.close();
-  clearTimeout(watchdog);
-  log.info("stopped");
+    // Requests in flight finish first (new ones get 503): Deno's server.shutdown() would cut their bodies.
+    if (!await drain.drain(config.shutdownTimeout / 3)) {
+      log.warn("requests still running at shutdown", { inFlight: drain.inFlight });
+    }
+    shutdown.abort();
+    await links.stop();
+    await waiters.stop();
+    ptyHub.closeAll();
+    await server.shutdown();
+    await Promise.all(loops.map((l) => l.stop()));
+    await services.heartbeats.drain();
+    try {
+      await db.transaction((tx) =>
+        emit(tx, {
+          type: "daemon.stopped",
+          entityId: services.daemonId,
+          payload: { daemonId: services.daemonId, version: VERSION, signal },
+        })
+      );
+    } catch (e) {
+      log.warn("could not record the daemon.stopped event", { error: e as Error });
+    }
+    // Give the relay a moment to deliver what is due (daemon.stopped included); the rest waits in the outbox.
+    await events.stop(Math.min(2000, config.shutdownTimeout / 3));
+    // Then send the notifications that are due (daemon.stopped too); the rest wait for the next start.
+    await observability.stop(Math.min(2000, config.shutdownTimeout / 3));
+    if (telemetryDb !== db) await telemetryDb.close();
+    await db.close();
+    removeDaemonInfo(config.home);
+    lock.close();
+    log.info("stopped");
+  };
+  return { url: services.url, services, stop: (signal = "SIGTERM") => stopped ??= stop(signal) };
 }
 
 /** A stable id per home, so a restarted daemon recognises its own leftovers (outbox leases). */

@@ -21,4 +21,9 @@ export interface Services {
   dashboards?: DashboardSessions;
   heartbeats: HeartbeatBatcher;
   broker: { kind: "embedded" | "rabbitmq"; location: string };
+  /**
+   * The environment the daemon runs in (its process's, or a test's for an in-process daemon): sessions
+   * inherit its allowlisted part and new launches' account is read from it.
+   */
+  env: Record<string, string>;
 }

@@ -23,7 +23,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
     // Not the daemon's whole environment: it holds secrets (database and broker URLs, the bot token) that
     // the session, which a prompt can steer, must never see (lib/session_env.ts).
     const env: Record<string, string> = {
-      ...sessionEnvironment(Deno.env.toObject(), parseEnvList(s.config.sessionEnv)),
+      ...sessionEnvironment(s.env, parseEnvList(s.config.sessionEnv)),
       STRATAVORE_HOME: s.config.home,
       STRATAVORE_URL: s.url,
       [RUNNER_TOKEN_ENV]: token,

@@ -82,7 +82,7 @@ export async function handleHook(
   if (!facts) return {};
   const event = input.hook_event_name;
   const refused = event === "StopFailure" && isLimitError(input.error)
-    ? await refusalReport(input)
+    ? await refusalReport(input, s.env)
     : undefined;
   const permission = await s.db.transaction(async (tx) => {
     const runner = await recordHook(tx, runnerId, input);
@@ -130,7 +130,10 @@ export async function handleHook(
  * machine can read it (the refused request's exact window and reset), else from Claude Code's message when
  * it shows the reset in UTC; the account is the session's config folder's (its login, else the folder).
  */
-async function refusalReport(input: HookInput): Promise<LimitsReport | undefined> {
+async function refusalReport(
+  input: HookInput,
+  env: Record<string, string>,
+): Promise<LimitsReport | undefined> {
   const path = input.transcript_path;
   // Claude Code runs the hook before it writes the refused turn to the transcript: wait for it, briefly.
   let fromTranscript: Refusal | undefined;
@@ -143,7 +146,7 @@ async function refusalReport(input: HookInput): Promise<LimitsReport | undefined
   const r = fromTranscript ?? refusalInMessage(input.last_assistant_message);
   const configDir = path ? configDirOfTranscript(path) : undefined;
   if (!r || !configDir) return undefined;
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".";
+  const home = env.HOME ?? env.USERPROFILE ?? ".";
   const account = await accountOf({ CLAUDE_CONFIG_DIR: configDir }, home);
   return {
     source: "hook",

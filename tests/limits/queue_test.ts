@@ -35,6 +35,7 @@ function services(db: Db, env: Record<string, string> = {}): Services {
     tokens: undefined as unknown as Services["tokens"],
     heartbeats: undefined as unknown as Services["heartbeats"],
     broker: { kind: "embedded", location: "in-process" },
+    env: {},
   };
 }
 
