@@ -1,4 +1,4 @@
-/** The HTTP API against a real daemon subprocess, on both storage backends. */
+/** The HTTP API against a real daemon (in the test process; the SIGTERM test in a subprocess), on both storage backends. */
 import postgres from "postgres";
 import { assert, assertEquals, assertMatch, assertRejects, eventually } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
@@ -31,7 +31,7 @@ eachDaemon("api: 20 parallel launches against quota 3 admit exactly 3", async ({
   }
   assertEquals((await client.listRunners({ project: "race" })).length, 3);
   assertEquals((await client.getProject("race")).activeRunners, 3);
-});
+}, { inProcess: true });
 
 eachDaemon(
   "api: lifecycle transitions are checked and exit codes decide the final state",
@@ -89,6 +89,7 @@ eachDaemon(
     const status = await client.status();
     assertEquals(status.runners, { starting: 0, running: 0, stopping: 1, stopped: 2, failed: 1, killed: 1 });
   },
+  { inProcess: true },
 );
 
 eachDaemon("api: heartbeats record the latest values", async ({ client }) => {
@@ -109,7 +110,7 @@ eachDaemon("api: heartbeats record the latest values", async ({ client }) => {
   assertEquals(got.sessionId, "11111111-2222-3333-4444-555555555555");
   assertEquals(got.tokens, { input: 10, output: 20, cacheCreation: 30, cacheRead: 40 });
   assert(got.lastHeartbeatAt !== null);
-});
+}, { inProcess: true });
 
 eachDaemon(
   "api: a silent runner is failed by reconciliation, freeing its slot; its late heartbeat is refused",
@@ -134,7 +135,7 @@ eachDaemon(
     const again = await client.launch({ project: "quiet" });
     assertEquals(again.runner.state, "starting");
   },
-  { env: { STRATAVORE_HEARTBEAT_TTL: "1s", STRATAVORE_RECONCILE_INTERVAL: "200ms" } },
+  { inProcess: true, env: { STRATAVORE_HEARTBEAT_TTL: "1s", STRATAVORE_RECONCILE_INTERVAL: "200ms" } },
 );
 
 eachDaemon(
@@ -163,6 +164,7 @@ eachDaemon(
     assertEquals((await apiError(client.getProject("proj.one_2"))).httpStatus, 404);
     assertEquals(await client.listProjects(), []);
   },
+  { inProcess: true },
 );
 
 eachDaemon("api: health, readiness, status and unknown endpoints", async ({ daemon, client, backend }) => {
@@ -178,7 +180,7 @@ eachDaemon("api: health, readiness, status and unknown endpoints", async ({ daem
   });
   assertEquals(missing.status, 404);
   assertEquals((await missing.json()).error.code, "not_found");
-});
+}, { inProcess: true });
 
 eachDaemon(
   "api: restart on the same home keeps projects and runners",
@@ -201,6 +203,7 @@ eachDaemon(
     const agent = again.withToken(r.token);
     assertEquals((await agent.heartbeat(r.id, {})).state, "running", "the agent's token still works");
   },
+  { inProcess: true },
 );
 
 eachDaemon("api: the audit log records who changed what", async ({ client, databaseUrl }) => {
@@ -220,7 +223,7 @@ eachDaemon("api: the audit log records who changed what", async ({ client, datab
   } finally {
     await sql.end();
   }
-}, { only: "postgres" });
+}, { inProcess: true, only: "postgres" });
 
 eachDaemon(
   "api: heartbeats are HMAC-signed; tampered, stale and replayed ones are refused",
@@ -252,7 +255,7 @@ eachDaemon(
     assertMatch(String((await post(body, sign(signingKey("svr_other"), t + 2, body)))[1]), /does not match/);
     assertEquals((await client.getRunner(r.id)).heartbeatCount, 1, "only the good one counted");
   },
-  { only: "pglite" },
+  { inProcess: true, only: "pglite" },
 );
 
 eachDaemon(
@@ -281,7 +284,7 @@ eachDaemon(
     assertEquals((await client.listProjects()).map((p) => p.name), [], "nothing was created");
     assertEquals((await client.status()).version.length > 0, true, "the daemon serves on");
   },
-  { only: "pglite", env: { STRATAVORE_REQUEST_TIMEOUT: "1s" } },
+  { inProcess: true, only: "pglite", env: { STRATAVORE_REQUEST_TIMEOUT: "1s" } },
 );
 
 eachDaemon(

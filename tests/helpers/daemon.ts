@@ -1,7 +1,13 @@
-/** A real daemon subprocess on loopback port 0 in a temp home, for API, CLI and agent tests. */
+/**
+ * A real daemon on loopback port 0 in a temp home, for API, CLI and agent tests: a subprocess (startDaemon)
+ * where the process boundary is the point, else in the test process (startInProcessDaemon).
+ */
 import { readDaemonInfo } from "../../lib/home.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { log as processLog, stderrSink } from "../../lib/log.ts";
+import type { Services } from "../../daemon/services.ts";
 import { TIMEOUT_SCALE } from "./assert.ts";
-import { stratavoreCommand } from "./cli.ts";
+import { baseEnv, stratavoreCommand } from "./cli.ts";
 import { freshPgliteDir } from "./db.ts";
 import { copyDir, removeDir, tempDir } from "./fs.ts";
 
@@ -18,17 +24,64 @@ export interface DaemonOptions {
   seed?: boolean;
 }
 
-export interface DaemonHandle {
+/** What every test daemon offers, in a subprocess or in the test process. */
+export interface TestDaemon {
   url: string;
   token: string;
   home: string;
+  logs(): string[];
+  /**
+   * A subprocess gets the signal (default SIGTERM) and the exit code comes back; an in-process daemon shuts
+   * down in the same order and 0 comes back (it cannot be killed: SIGKILL throws).
+   */
+  stop(signal?: Deno.Signal): Promise<number>;
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export interface DaemonHandle extends TestDaemon {
   pid: number;
   process: Deno.ChildProcess;
-  logs(): string[];
-  /** Sends a signal (default SIGTERM) and waits for the exit code. */
-  stop(signal?: Deno.Signal): Promise<number>;
   exited: Promise<Deno.CommandStatus>;
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** A daemon in the test process (daemon/main.ts's startDaemon): its services are at hand. */
+export interface InProcessDaemon extends TestDaemon {
+  services: Services;
+}
+
+/** A daemon's log lines as they come, and waits for a line to appear. */
+class LogLines {
+  readonly lines: string[] = [];
+  #watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
+
+  push(line: string): void {
+    this.lines.push(line);
+    for (const w of [...this.#watchers]) {
+      if (w.re.test(line)) {
+        this.#watchers.splice(this.#watchers.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  }
+
+  waitFor(re: RegExp, timeoutMs = 10_000): Promise<string> {
+    timeoutMs *= TIMEOUT_SCALE;
+    const hit = this.lines.find((l) => re.test(l));
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const w = { re, resolve };
+      this.#watchers.push(w);
+      setTimeout(() => {
+        const i = this.#watchers.indexOf(w);
+        if (i >= 0) {
+          this.#watchers.splice(i, 1);
+          reject(
+            new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${this.lines.slice(-30).join("\n")}`),
+          );
+        }
+      }, timeoutMs);
+    });
+  }
 }
 
 /**
@@ -38,10 +91,8 @@ export interface DaemonHandle {
  */
 const TEST_V8_FLAGS = ["--v8-flags=--liftoff-only"];
 
-export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
-  if (FAST_TIER) {
-    throw new Error("a daemon subprocess in the fast tier: register this test with `ignore: FAST_TIER`");
-  }
+/** A temp home (unless given) holding a PGlite copied from the migrated template (unless PostgreSQL). */
+async function preparedHome(opts: DaemonOptions): Promise<string> {
   const home = opts.home ?? await tempDir("stratavore-home-");
   if (!opts.databaseUrl && opts.seed !== false) {
     try {
@@ -52,7 +103,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
       await removeDir(seeded);
     }
   }
-  const env: Record<string, string> = {
+  return home;
+}
+
+/** The daemon's environment: loopback port 0, JSON debug logs, the test's settings. */
+function daemonEnv(home: string, opts: DaemonOptions): Record<string, string> {
+  return {
     STRATAVORE_HOME: home,
     STRATAVORE_LISTEN: "127.0.0.1:0",
     STRATAVORE_METRICS_LISTEN: "127.0.0.1:0",
@@ -61,26 +117,27 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     ...opts.env,
   };
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandle> {
+  if (FAST_TIER) {
+    throw new Error("a daemon subprocess in the fast tier: register this test with `ignore: FAST_TIER`");
+  }
+  const home = await preparedHome(opts);
+  const env = daemonEnv(home, opts);
   const denoFlags = [...(opts.denoFlags ?? ["--allow-all"]), ...TEST_V8_FLAGS];
   const child = stratavoreCommand(["daemon", ...(opts.args ?? [])], { env, denoFlags })
     .spawn();
-  const lines: string[] = [];
-  const watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const log = new LogLines();
+  const lines = log.lines;
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     let buf = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
       buf += chunk;
       let i;
       while ((i = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, i);
+        log.push(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        lines.push(line);
-        for (const w of [...watchers]) {
-          if (w.re.test(line)) {
-            watchers.splice(watchers.indexOf(w), 1);
-            w.resolve(line);
-          }
-        }
       }
     }
     if (buf) lines.push(buf);
@@ -123,24 +180,59 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
       if (!opts.keepHome && !opts.home) await removeDir(home);
       return s.code;
     },
-    waitForLog(re: RegExp, timeoutMs = 10_000) {
-      timeoutMs *= TIMEOUT_SCALE;
-      const hit = lines.find((l) => re.test(l));
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const w = { re, resolve };
-        watchers.push(w);
-        setTimeout(() => {
-          const i = watchers.indexOf(w);
-          if (i >= 0) {
-            watchers.splice(i, 1);
-            reject(
-              new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${lines.slice(-30).join("\n")}`),
-            );
-          }
-        }, timeoutMs);
-      });
+    waitForLog: (re, timeoutMs) => log.waitFor(re, timeoutMs),
+  };
+}
+
+/**
+ * The same daemon (daemon/main.ts's startDaemon, same order of start and shutdown) in this process: no deno
+ * start, no module graph, and PGlite's WebAssembly compiled once per test process (PGlite keeps the compiled
+ * module), so a start costs a fraction of a subprocess's. The environment a subprocess would get is its
+ * config and the environment its sessions inherit; its log lines go to this daemon's handle (the process's
+ * logger is one, so one in-process daemon runs at a time: tests in a file run one after another).
+ */
+export async function startInProcessDaemon(opts: DaemonOptions = {}): Promise<InProcessDaemon> {
+  if (opts.args?.length || opts.denoFlags) {
+    throw new Error("an in-process daemon takes its settings from `env`, not from command-line flags");
+  }
+  const home = await preparedHome(opts);
+  const env = baseEnv(daemonEnv(home, opts));
+  const { config } = loadConfig({ env });
+  const log = new LogLines();
+  const sink = { write: (line: string) => log.push(line), isTerminal: () => false };
+  processLog.configure({ level: config.logLevel, format: config.logFormat, sink });
+  const { startDaemon } = await import("../../daemon/main.ts");
+  let daemon;
+  try {
+    daemon = await startDaemon(config, { env });
+  } catch (e) {
+    processLog.configure({ level: "info", format: "auto", sink: stderrSink });
+    throw new Error(`daemon did not start: ${(e as Error).message}\n${log.lines.join("\n")}`);
+  }
+  let stopped: Promise<number> | undefined;
+  return {
+    url: daemon.url,
+    token: daemon.services.adminToken,
+    home,
+    services: daemon.services,
+    logs: () => log.lines,
+    stop(signal: Deno.Signal = "SIGTERM") {
+      if (signal === "SIGKILL") {
+        return Promise.reject(
+          new Error("an in-process daemon cannot be killed: use a subprocess daemon (eachDaemon)"),
+        );
+      }
+      return stopped ??= (async () => {
+        try {
+          await daemon.stop(signal);
+        } finally {
+          processLog.configure({ level: "info", format: "auto", sink: stderrSink });
+        }
+        if (!opts.keepHome && !opts.home) await removeDir(home);
+        return 0;
+      })();
     },
+    waitForLog: (re, timeoutMs) => log.waitFor(re, timeoutMs),
   };
 }
 
@@ -162,8 +254,8 @@ export function fixtureEnv(home: string, claudeDir: string): Record<string, stri
   };
 }
 
-export interface DaemonTest {
-  daemon: DaemonHandle;
+export interface DaemonTest<D extends TestDaemon = DaemonHandle> {
+  daemon: D;
   /** CLAUDE_CONFIG_DIR of this test (the daemon's and the agents'): fake transcripts land here. */
   claudeDir: string;
   /** Environment for CLI and agent subprocesses: this daemon's home, the fake claude first on PATH. */
@@ -178,7 +270,7 @@ export interface DaemonTest {
   /** PostgreSQL URL (postgres backend), for direct checks and second daemons. */
   databaseUrl?: string;
   /** Starts another daemon on the same storage (after stop(), for restart tests). */
-  restart(extra?: Partial<DaemonOptions>): Promise<DaemonHandle>;
+  restart(extra?: Partial<DaemonOptions>): Promise<D>;
 }
 
 export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "home"> {
@@ -189,6 +281,39 @@ export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "
   fixedPort?: boolean;
   /** The test uses RabbitMQ: it shares the broker with other such tests, never with the fault tests. */
   broker?: boolean;
+  /**
+   * The daemon runs in the test process (startInProcessDaemon): for tests of what the daemon answers, where
+   * the process boundary is not the point. Such a test runs with Deno.Command throwing, so it provably
+   * starts no process, and it is in the fast tier.
+   */
+  inProcess?: boolean;
+  /**
+   * With inProcess: the test runs CLI commands or agents (subprocesses) against the in-process daemon, or the
+   * daemon starts agents for detached launches. It may start processes, and is not in the fast tier.
+   */
+  subprocesses?: boolean;
+}
+
+/**
+ * Runs `fn` with Deno.Command (how this code starts every process: sessions, agents, git, initdb) throwing,
+ * so a test that says it starts no process provably starts none. (Deno.test's `permissions` cannot do it:
+ * without --allow-all Deno refuses the test files in /dev/shm.)
+ */
+async function withoutSubprocesses<T>(fn: () => Promise<T>): Promise<T> {
+  const real = Object.getOwnPropertyDescriptor(Deno, "Command")!;
+  Object.defineProperty(Deno, "Command", {
+    configurable: true,
+    value: class {
+      constructor(cmd: string | URL) {
+        throw new Error(`${cmd}: this test starts no process (eachDaemon's \`subprocesses\` allows them)`);
+      }
+    },
+  });
+  try {
+    return await fn();
+  } finally {
+    Object.defineProperty(Deno, "Command", real);
+  }
 }
 
 /**
@@ -209,30 +334,47 @@ export function freePort(): number {
   return port;
 }
 
-/** Registers `name [pglite]` and `name [postgres]`, each against a real daemon subprocess. */
+/**
+ * Registers `name [pglite]` and `name [postgres]`, each against a real daemon: a subprocess, or with
+ * `inProcess` the same daemon in the test process.
+ */
+export function eachDaemon(
+  name: string,
+  fn: (t: DaemonTest<InProcessDaemon>) => Promise<void>,
+  opts: EachDaemonOptions & { inProcess: true },
+): void;
 export function eachDaemon(
   name: string,
   fn: (t: DaemonTest) => Promise<void>,
+  opts?: EachDaemonOptions & { inProcess?: false },
+): void;
+export function eachDaemon(
+  name: string,
+  // deno-lint-ignore no-explicit-any
+  fn: (t: DaemonTest<any>) => Promise<void>,
   opts: EachDaemonOptions = {},
 ): void {
+  const spawnsNothing = opts.inProcess === true && !opts.subprocesses;
   for (const backend of ["pglite", "postgres"] as const) {
     if (opts.only && opts.only !== backend) continue;
     Deno.test({
       name: `${name} [${backend}]`,
-      ignore: opts.ignore || FAST_TIER || (backend === "postgres" && SKIP_PG),
+      ignore: opts.ignore || (FAST_TIER && !spawnsNothing) || (backend === "postgres" && SKIP_PG),
       sanitizeOps: false,
       sanitizeResources: false,
-      fn: () =>
-        opts.broker
-          ? withBrokerLock("shared", () => runDaemonTest(backend, fn, opts))
-          : runDaemonTest(backend, fn, opts),
+      fn: () => {
+        const run = () => runDaemonTest(backend, fn, opts);
+        const guarded = spawnsNothing ? () => withoutSubprocesses(run) : run;
+        return opts.broker ? withBrokerLock("shared", guarded) : guarded();
+      },
     });
   }
 }
 
 async function runDaemonTest(
   backend: BackendName,
-  fn: (t: DaemonTest) => Promise<void>,
+  // deno-lint-ignore no-explicit-any
+  fn: (t: DaemonTest<any>) => Promise<void>,
   opts: EachDaemonOptions,
 ): Promise<void> {
   const pg = backend === "postgres" ? await freshPostgres() : undefined;
@@ -246,10 +388,11 @@ async function runDaemonTest(
     FAKE_CLAUDE_PLAN: `@${planFile}`,
     ...(opts.fixedPort ? { STRATAVORE_LISTEN: `127.0.0.1:${freePort()}` } : {}),
   };
-  const handles: DaemonHandle[] = [];
+  const { inProcess, subprocesses: _, ...daemonOpts } = opts;
+  const handles: TestDaemon[] = [];
   const start = async (extra: Partial<DaemonOptions> = {}) => {
-    const d = await startDaemon({
-      ...opts,
+    const d = await (inProcess ? startInProcessDaemon : startDaemon)({
+      ...daemonOpts,
       ...extra,
       env: { ...env, ...opts.env, ...extra.env },
       home,
@@ -280,8 +423,9 @@ async function runDaemonTest(
     if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
     throw e;
   } finally {
-    for (const d of handles) await d.stop("SIGKILL").catch(() => {});
-    await killLeftovers(home);
+    // An in-process daemon shuts down (stop() is once only); a subprocess is killed.
+    for (const d of handles) await d.stop(inProcess ? "SIGTERM" : "SIGKILL").catch(() => {});
+    if (!inProcess || opts.subprocesses) await killLeftovers(home);
     await pg?.drop().catch(() => {});
     await removeDir(home);
   }

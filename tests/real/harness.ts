@@ -18,7 +18,7 @@ export interface RealTest extends DaemonTest {
   env: Record<string, string>;
 }
 
-export interface RealOptions extends EachDaemonOptions {
+export interface RealOptions extends Omit<EachDaemonOptions, "inProcess" | "subprocesses"> {
   /** As a Claude.ai subscriber (OAuth token) instead of an API key. */
   subscriber?: boolean;
   /** Project name (default "app"). */
