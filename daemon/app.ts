@@ -4,15 +4,14 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { RequestDrain } from "./http/drain.ts";
-import { HTTPException } from "hono/http-exception";
-import { AppError, isAppError } from "../lib/errors.ts";
+import { AppError } from "../lib/errors.ts";
 import { AGENT_PATH, authenticate, OBSERVED_HOOK_ROUTE, OTLP_EXPORT_PATH } from "./http/auth.ts";
 import { actorName, type AppEnv } from "./http/types.ts";
 import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";
-import { checkUrlText, isDataError } from "./http/input.ts";
+import { checkUrlText } from "./http/input.ts";
+import { errorResponse } from "./http/errors.ts";
 import { originAllowed } from "./http/host.ts";
-import { sqlState } from "../lib/db/types.ts";
 import { healthRoutes, statusRoutes } from "./routes/health.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { type RunnerRouteHooks, runnerRoutes } from "./routes/runners.ts";
@@ -142,29 +141,7 @@ export function buildApp(s: Services, ext: AppExtensions = {}): Hono<AppEnv> {
     c.json({ error: { code: "not_found", message: `no such endpoint: ${c.req.method} ${c.req.path}` } }, 404)
   );
 
-  app.onError((err, c) => {
-    if (isAppError(err)) return c.json(err.toJSON(), err.status as 400);
-    if (err instanceof HTTPException) {
-      const status = err.status;
-      return c.json({
-        error: { code: status === 413 ? "payload_too_large" : "bad_request", message: err.message },
-      }, status);
-    }
-    // A safety net behind the schemas: a value the database refuses as data is the caller's input.
-    if (isDataError(sqlState(err))) {
-      s.log.warn("the database refused a value in a request", {
-        method: c.req.method,
-        path: c.req.path,
-        error: err,
-      });
-      return c.json({ error: { code: "bad_request", message: `invalid value: ${err.message}` } }, 400);
-    }
-    s.log.error("unexpected error in request", { method: c.req.method, path: c.req.path, error: err });
-    return c.json(
-      { error: { code: "internal", message: "internal error; the daemon log has the details" } },
-      500,
-    );
-  });
+  app.onError((err, c) => errorResponse(s.log, err, c.req.method, c.req.path));
 
   return app;
 }

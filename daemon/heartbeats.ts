@@ -86,6 +86,8 @@ export class HeartbeatBatcher {
   #onFlush?: (size: number, ms: number) => void;
   #gather: boolean;
   #scheduled = false;
+  /** The last signature time accepted per runner in this daemon (the database keeps it across daemons). */
+  #lastSigned = new Map<number, number>();
 
   constructor(db: Db, opts: BatcherOptions = {}) {
     this.#db = db;
@@ -93,6 +95,14 @@ export class HeartbeatBatcher {
     this.#maxInFlight = opts.maxInFlight ?? (db.kind === "postgres" ? 4 : 1);
     this.#onFlush = opts.onFlush;
     this.#gather = opts.gather ?? db.kind === "embedded";
+  }
+
+  /** Whether a heartbeat signed at `signedMs` is newer than the last one this daemon took (and takes it). */
+  claimSigned(id: number, signedMs: number): boolean {
+    if ((this.#lastSigned.get(id) ?? 0) >= signedMs) return false;
+    if (this.#lastSigned.size > 100_000) this.#lastSigned.clear();
+    this.#lastSigned.set(id, signedMs);
+    return true;
   }
 
   /** Records a heartbeat; resolves to undefined when no such runner exists. */

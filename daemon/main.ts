@@ -15,6 +15,7 @@ import { buildApp } from "./app.ts";
 import { guardHost } from "./http/host.ts";
 import { DashboardSessions } from "./http/dashboard_sessions.ts";
 import { RequestDrain } from "./http/drain.ts";
+import { heartbeatFastPath } from "./routes/heartbeat.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
 import { startReconciler } from "./reconciler.ts";
@@ -139,6 +140,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
   events.tail.subscribe((e) => {
     if (/^runner\.(stopped|failed|killed)$/.test(e.type)) services.tokens.forget(Number(e.entityId));
   });
+  const agentHooks = { afterUsage: bookBudgets, prices: config.prices };
   const app = buildApp(services, {
     drain,
     runners: {
@@ -148,7 +150,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         await admitLaunch(tx, p, Date.now());
       },
     },
-    agent: { afterUsage: bookBudgets, prices: config.prices },
+    agent: agentHooks,
     onRequest: observability.onRequest,
     mount: (api) => {
       observability.mount(api);
@@ -173,13 +175,24 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     },
     mountRoot: (root) => root.route("/", uiRootRoutes(services, uiLinks)),
   });
+  const heartbeat = heartbeatFastPath(services, {
+    hooks: agentHooks,
+    drain,
+    onRequest: observability.onRequest,
+  });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
-    server = Deno.serve({
-      hostname: listen.hostname,
-      port: listen.port,
-      onListen: () => {},
-    }, guardHost(config.allowedHosts, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr })));
+    server = Deno.serve(
+      {
+        hostname: listen.hostname,
+        port: listen.port,
+        onListen: () => {},
+      },
+      guardHost(
+        config.allowedHosts,
+        (req, info) => heartbeat(req) ?? app.fetch(req, { remoteAddr: info.remoteAddr }),
+      ),
+    );
   } catch (e) {
     await events.stop(0);
     await db.close();

@@ -18,20 +18,33 @@ export class RequestDrain {
     return this.#inFlight;
   }
 
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   /** Counts every request but the long-lived ones, and turns new ones away once draining. */
   middleware(isLongLived: (c: Context<AppEnv>) => boolean): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
       if (isLongLived(c)) return await next();
-      if (this.#draining) {
-        throw new AppError("shutting_down", "the daemon is shutting down: retry in a moment");
-      }
-      this.#inFlight++;
+      this.enter();
       try {
         await next();
       } finally {
-        if (--this.#inFlight === 0) { for (const wake of this.#idle.splice(0)) wake(); }
+        this.leave();
       }
     };
+  }
+
+  /** Counts a request in (throws once draining); each enter() is paired with one leave(). */
+  enter(): void {
+    if (this.#draining) {
+      throw new AppError("shutting_down", "the daemon is shutting down: retry in a moment");
+    }
+    this.#inFlight++;
+  }
+
+  leave(): void {
+    if (--this.#inFlight === 0) { for (const wake of this.#idle.splice(0)) wake(); }
   }
 
   /** Refuses new requests from now on and waits (at most limitMs) for those in flight. */

@@ -10,7 +10,7 @@ import type { AppEnv } from "../http/types.ts";
 import { readStatus } from "../routes/health.ts";
 import type { Services } from "../services.ts";
 import { listRunners } from "../store/runners.ts";
-import { type BotCommands, startBotCommands } from "./bot.ts";
+import type { BotCommands } from "./bot.ts";
 import { describeEvent, rank, render } from "./format.ts";
 import { advisoryLeadership, alwaysLeader, type Leadership } from "./leader.ts";
 import { enqueue, type QueuedNotification } from "./queue.ts";
@@ -83,6 +83,8 @@ export function createNotifier(s: Services): Notifier {
         events: s.config.notifyEvents,
       });
       if (s.config.notifyBotCommands || s.config.telegramApprovals) {
+        // Imported here: grammy loads only in a daemon that talks to Telegram (telegram.ts).
+        const { startBotCommands } = await import("./bot.ts");
         bot = startBotCommands({
           token: token!,
           apiRoot,

@@ -3,7 +3,18 @@
  * folded into one of four kinds the sender acts on; error texts never carry the bot token (it is part of
  * every request URL, and network errors quote the URL).
  */
-import { Api, GrammyError, HttpError } from "grammy/web";
+import type { Api } from "grammy/web";
+
+type Grammy = typeof import("grammy/web");
+let grammy: Grammy | undefined;
+
+/**
+ * grammy is loaded on the first message, not with the daemon: most daemons have no bot token, and the
+ * library's modules cost ~4 MB of RSS at rest (bench/footprint.ts).
+ */
+export async function loadGrammy(): Promise<Grammy> {
+  return grammy ??= await import("grammy/web");
+}
 
 export interface TelegramAnswer {
   /** What Telegram answered, as it answered it; absent when no answer arrived (network error, timeout). */
@@ -37,14 +48,23 @@ export function chatIdValue(chatId: string): number | string {
 }
 
 export class TelegramClient {
-  readonly api: Api;
   readonly apiRoot: string;
   #token: string;
+  #timeoutSeconds: number;
+  #api?: Api;
 
   constructor(token: string, opts: { apiRoot?: string; timeoutSeconds?: number } = {}) {
     this.#token = token;
     this.apiRoot = (opts.apiRoot ?? "https://api.telegram.org").replace(/\/+$/, "");
-    this.api = new Api(token, { apiRoot: this.apiRoot, timeoutSeconds: opts.timeoutSeconds ?? 15 });
+    this.#timeoutSeconds = opts.timeoutSeconds ?? 15;
+  }
+
+  async #client(): Promise<Api> {
+    const { Api } = await loadGrammy();
+    return this.#api ??= new Api(this.#token, {
+      apiRoot: this.apiRoot,
+      timeoutSeconds: this.#timeoutSeconds,
+    });
   }
 
   /** Removes the bot token from a text (error messages quote request URLs). */
@@ -54,7 +74,8 @@ export class TelegramClient {
 
   async send(chatId: string, text: string, opts: SendOptions): Promise<SendOutcome> {
     try {
-      const message = await this.api.sendMessage(chatIdValue(chatId), text, {
+      const api = await this.#client();
+      const message = await api.sendMessage(chatIdValue(chatId), text, {
         parse_mode: "MarkdownV2",
         disable_notification: opts.silent,
         link_preview_options: { is_disabled: true },
@@ -74,7 +95,9 @@ export class TelegramClient {
 
   #classify(e: unknown, signal?: AbortSignal): SendOutcome {
     if (signal?.aborted) return { kind: "aborted", error: "aborted: the daemon is stopping" };
-    if (e instanceof GrammyError) {
+    // Loaded by the attempt that failed (unless the import itself failed).
+    const { GrammyError, HttpError } = grammy ?? {};
+    if (GrammyError && e instanceof GrammyError) {
       const answer: TelegramAnswer = {
         ok: false,
         error_code: e.error_code,
@@ -88,7 +111,7 @@ export class TelegramClient {
       if (e.error_code >= 500) return { kind: "transient", error, answer };
       return { kind: "permanent", error, answer };
     }
-    if (e instanceof HttpError) {
+    if (HttpError && e instanceof HttpError) {
       const cause = e.error instanceof Error ? `: ${e.error.message}` : "";
       return { kind: "transient", error: this.scrub(`${e.message}${cause}`) };
     }

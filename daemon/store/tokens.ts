@@ -72,16 +72,10 @@ export class AgentTokenCache {
     token: string,
     opts: { staleOk?: boolean } = {},
   ): Promise<TokenCheck> {
+    if (opts.staleOk && this.cached(q, runnerId, token) === "ok") return "ok";
     const hash = sha256Hex(token);
     const now = this.#now();
     let known = this.#byRunner.get(runnerId);
-    if (
-      opts.staleOk && known !== undefined && now - known.fetchedAt > TOKEN_CACHE_TTL_MS &&
-      (known.revokeAt === null || known.revokeAt > now) && equalConstantTime(known.hash, hash)
-    ) {
-      this.#refreshSoon(q, runnerId);
-      return "ok";
-    }
     if (known === undefined || now - known.fetchedAt > TOKEN_CACHE_TTL_MS) {
       const [row] = await q.query<{ token_sha256: string; revoke_ms: number | null }>(
         `SELECT t.token_sha256, ${REVOKE_MS} FROM agent_tokens t JOIN runners r ON r.id = t.runner_id
@@ -104,6 +98,21 @@ export class AgentTokenCache {
       [hash],
     );
     return other ? "other_runner" : "unknown";
+  }
+
+  /**
+   * check() with `staleOk`, answered from the cache alone: "ok", or undefined when only check() can tell
+   * (nothing cached, another token, ended). Lets the heartbeat's fast path (routes/heartbeat.ts) skip hono.
+   */
+  cached(q: Queryable, runnerId: number, token: string): "ok" | undefined {
+    const known = this.#byRunner.get(runnerId);
+    if (known === undefined) return undefined;
+    const now = this.#now();
+    if (known.revokeAt !== null && known.revokeAt <= now) return undefined;
+    // Both are SHA-256 hex digests: a constant-time comparison of the strings is enough (and costs no hash).
+    if (!equalConstantTime(known.hash, sha256Hex(token))) return undefined;
+    if (now - known.fetchedAt > TOKEN_CACHE_TTL_MS) this.#refreshSoon(q, runnerId);
+    return "ok";
   }
 
   #stale = new Set<number>();

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import {
   costSummary,
+  INT32_MAX,
   MAX_BYTES,
+  MAX_TOKENS,
   processId,
   projectName,
   smallCount,
+  textProblem,
   timestamp,
   tokenCount,
   tokenCounts,
@@ -160,6 +163,43 @@ export const heartbeatRequest = z.strictObject({
   reported: z.array(reportedTotal).max(200).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
+
+const isCount = (v: unknown, max: number) =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && v as number <= max;
+
+/**
+ * The common heartbeat (no usage or reported totals) checked by hand: true only for a parsed JSON value that
+ * heartbeatRequest accepts as it is. The daemon's hot path tries it first and leaves everything else
+ * (including every error message) to the schema; tests/daemon/heartbeat_body_test.ts holds the two together.
+ */
+export function isPlainHeartbeat(v: unknown): v is HeartbeatRequest {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  for (const [k, x] of Object.entries(v)) {
+    if (k === "pid") {
+      if (!(Number.isSafeInteger(x) && x > 0 && x <= INT32_MAX)) return false;
+    } else if (k === "cpuPercent") {
+      if (x !== null && !(typeof x === "number" && x >= 0 && x <= 100_000)) return false;
+    } else if (k === "rssBytes") {
+      if (x !== null && !isCount(x, MAX_BYTES)) return false;
+    } else if (k === "sessionId") {
+      if (typeof x !== "string" || x.length < 1 || x.length > 200 || textProblem(x) !== undefined) {
+        return false;
+      }
+    } else if (k === "tokens") {
+      if (typeof x !== "object" || x === null || Array.isArray(x) || Object.keys(x).length !== 4) {
+        return false;
+      }
+      const t = x as Record<string, unknown>;
+      if (
+        !isCount(t.input, MAX_TOKENS) || !isCount(t.output, MAX_TOKENS) ||
+        !isCount(t.cacheCreation, MAX_TOKENS) || !isCount(t.cacheRead, MAX_TOKENS) ||
+        !Object.hasOwn(t, "input") || !Object.hasOwn(t, "output") || !Object.hasOwn(t, "cacheCreation") ||
+        !Object.hasOwn(t, "cacheRead")
+      ) return false;
+    } else return false;
+  }
+  return true;
+}
 
 export const heartbeatResponse = z.object({
   state: runnerState,
