@@ -6,6 +6,7 @@
  */
 import { Bot, GrammyError } from "grammy/web";
 import type { Logger } from "../../lib/log.ts";
+import { formatSpan } from "../../lib/format.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import { escapeMarkdown, truncate } from "./markdown.ts";
@@ -29,10 +30,9 @@ export interface BotCommandDeps {
   checkMs?: number;
 }
 
+/** A span up to now, as the CLI and the web write it (lib/format.ts). */
 function ago(iso: string | null): string {
-  if (!iso) return "-";
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+  return iso ? formatSpan(Date.now() - Date.parse(iso)) : "-";
 }
 
 export function statusText(s: Status): string {
