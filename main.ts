@@ -8,10 +8,10 @@ import {
   CommanderError,
   type CommandUnknownOpts,
   Option,
+  type OptionValues,
 } from "@commander-js/extra-typings";
 import { VERSION } from "./lib/version.ts";
-
-type Opts = Record<string, unknown>;
+import { flagHelp, type FlagSettingKey, LOG_FORMATS, LOG_LEVELS, SETTINGS } from "./lib/settings.ts";
 
 /**
  * Loads a command's module when the command runs. The specifier is made at run time on purpose: on
@@ -24,66 +24,65 @@ function lazy<M>(path: string): Promise<M> {
   return import(new URL(path, import.meta.url).href);
 }
 
-/** The whole command tree (exported for `completions` and tests; running it is main()'s job). */
-export const program: CommandUnknownOpts = new Command("stratavore")
+/**
+ * A setting's flag, from its row in lib/settings.ts (usage, help, environment variable and default). The
+ * option's name is the setting's, so contextFrom() maps it onto the setting; its type is commander's.
+ */
+function settingOption<K extends FlagSettingKey>(key: K): Option<(typeof SETTINGS)[K]["flag"]> {
+  const s = SETTINGS[key];
+  return new Option(s.flag as (typeof SETTINGS)[K]["flag"], flagHelp(s));
+}
+
+/**
+ * The whole command tree (running it is main()'s job). Each action's `cmd.optsWithGlobals()` is typed by
+ * commander from the options declared here, and the command module's parameter type is checked against it.
+ */
+const root = new Command("stratavore")
   .description("Control plane for AI coding-agent sessions (Claude Code)")
   .version(VERSION, "-V, --version")
   .showHelpAfterError('(run "stratavore --help" for usage)')
-  .option("--home <dir>", "data folder (env STRATAVORE_HOME, default ~/.stratavore)")
-  .option("--url <url>", "daemon URL (env STRATAVORE_URL, else $STRATAVORE_HOME/daemon.json)")
-  .option("--token <token>", "API token (env STRATAVORE_TOKEN, else $STRATAVORE_HOME/api-token)")
+  .addOption(settingOption("home"))
+  .addOption(settingOption("url"))
+  .addOption(settingOption("token"))
   .option("--json", "print JSON instead of tables")
   .option("--no-color", "no colours (also NO_COLOR, or when not a terminal)")
-  .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]))
-  .addOption(new Option("--log-format <format>", "log format").choices(["auto", "json", "text"]));
+  .addOption(settingOption("logLevel").choices(LOG_LEVELS))
+  .addOption(settingOption("logFormat").choices(LOG_FORMATS));
 
-/** Global options merged under the command's own, for contextFrom(). */
-function all(cmd: { optsWithGlobals(): Opts }): Opts {
-  return cmd.optsWithGlobals();
-}
+/** Exported for `completions` and tests, which walk the tree without its types. */
+export const program: CommandUnknownOpts = root;
 
 /** The worktree options `launch` and `agent` share (the agent gets them from launches it runs). */
-function withWorktreeOptions<C extends CommandUnknownOpts>(cmd: C): C {
-  cmd.addOption(
-    new Option(
+// deno-lint-ignore no-explicit-any
+function withWorktreeOptions<A extends any[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
+  return cmd
+    .option(
       "-w, --worktree [name]",
       "run in a git worktree of its own, on branch stratavore/<project>/<name or id>",
-    ),
-  )
-    .addOption(
-      new Option(
-        "--no-worktree",
-        "run in the project's folder even if the project gives every launch a worktree",
-      ),
     )
-    .addOption(
-      new Option(
-        "--base <ref>",
-        "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
-      ),
+    .option("--no-worktree", "run in the project's folder even if the project gives every launch a worktree")
+    .option(
+      "--base <ref>",
+      "the worktree's starting point: a branch, tag or commit (default: the folder's HEAD)",
     )
-    .addOption(
-      new Option(
-        "--require-clean",
-        "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
-      ),
+    .option(
+      "--require-clean",
+      "refuse when the project's folder has uncommitted changes (the worktree lacks them)",
     );
-  return cmd;
 }
 
 // ---- daemon -------------------------------------------------------------------------------------
-const daemon = program.command("daemon")
+const daemon = root.command("daemon")
   .description("run the control plane (API, runner manager, event relay)")
-  .option("--listen <addr>", "API address (env STRATAVORE_LISTEN, default 127.0.0.1:7890)")
-  .option(
-    "--metrics-listen <addr>",
-    "metrics address (env STRATAVORE_METRICS_LISTEN, default 127.0.0.1:9091)",
-  )
-  .option("--database-url <url>", "PostgreSQL URL (env DATABASE_URL; unset: embedded PGlite)")
-  .option("--amqp-url <url>", "RabbitMQ URL (env AMQP_URL; unset: in-process events)")
-  .option("--log-file <path>", "also log to this file, rotated at 10 MB (env STRATAVORE_LOG_FILE)")
+  .addOption(settingOption("listen"))
+  .addOption(settingOption("metricsListen"))
+  .addOption(settingOption("databaseUrl"))
+  .addOption(settingOption("amqpUrl"))
+  .addOption(settingOption("logFile"))
   .action(async (_o, cmd) =>
-    (await lazy<typeof import("./daemon/main.ts")>("./daemon/main.ts")).runDaemon(all(cmd))
+    (await lazy<typeof import("./daemon/main.ts")>("./daemon/main.ts")).runDaemon(cmd.optsWithGlobals())
   );
 
 // `stratavore daemon` alone still runs the daemon: commander calls the parent's action when no
@@ -92,27 +91,27 @@ const service = () => lazy<typeof import("./daemon/service/install.ts")>("./daem
 daemon.command("install")
   .description("run the daemon as a service: systemd, launchd or a Windows logon task")
   .option("--system", "a system-wide service (root/administrator) instead of the current user's")
-  .action(async (_o, cmd) => (await service()).installCommand(all(cmd)));
+  .action(async (_o, cmd) => (await service()).installCommand(cmd.optsWithGlobals()));
 daemon.command("uninstall")
   .description("stop the service and remove what `daemon install` wrote")
   .option("--system", "the system-wide service")
-  .action(async (_o, cmd) => (await service()).uninstallCommand(all(cmd)));
+  .action(async (_o, cmd) => (await service()).uninstallCommand(cmd.optsWithGlobals()));
 daemon.command("status")
   .description("is the service installed, enabled, running, and is a daemon answering")
   .option("--system", "the system-wide service")
-  .action(async (_o, cmd) => (await service()).statusCommand(all(cmd)));
+  .action(async (_o, cmd) => (await service()).statusCommand(cmd.optsWithGlobals()));
 
 // ---- status and projects ------------------------------------------------------------------------
-program.command("status")
+root.command("status")
   .description("is the daemon running: version, uptime, address, storage, runners by state")
   .action(async (_o, cmd) =>
     (await lazy<typeof import("./cli/commands/status.ts")>("./cli/commands/status.ts")).statusCommand(
-      all(cmd),
+      cmd.optsWithGlobals(),
     )
   );
 
 const projects = () => lazy<typeof import("./cli/commands/projects.ts")>("./cli/commands/projects.ts");
-program.command("new")
+root.command("new")
   .description("create a project (a folder whose sessions are tracked, with a runner quota)")
   .argument("<name>", "project name: a-z, 0-9, '.', '_', '-'")
   .option("--path <dir>", "the project's folder (default: the current folder)")
@@ -124,16 +123,16 @@ program.command("new")
     "--worktree <mode>",
     "auto: every launch runs in a git worktree of its own; off (default): when asked",
   )
-  .action(async (name, _o, cmd) => (await projects()).newCommand(name, all(cmd)));
-program.command("projects")
+  .action(async (name, _o, cmd) => (await projects()).newCommand(name, cmd.optsWithGlobals()));
+root.command("projects")
   .description("list projects: active runners against the quota, tokens this period")
   .option("-q, --quiet", "only the names")
-  .action(async (_o, cmd) => (await projects()).projectsCommand(all(cmd)));
-const project = program.command("project").description("show, change or remove a project");
+  .action(async (_o, cmd) => (await projects()).projectsCommand(cmd.optsWithGlobals()));
+const project = root.command("project").description("show, change or remove a project");
 project.command("show")
   .description("every setting of a project and its active runners")
   .argument("<project>", "project name")
-  .action(async (name, _o, cmd) => (await projects()).projectShowCommand(name, all(cmd)));
+  .action(async (name, _o, cmd) => (await projects()).projectShowCommand(name, cmd.optsWithGlobals()));
 project.command("set")
   .description("change a project's folder, quota, description or command")
   .argument("<project>", "project name")
@@ -149,19 +148,19 @@ project.command("set")
     "launches while a subscription window is full: allow, refuse, queue, or default (the daemon's)",
   )
   .option("--worktree <mode>", "auto: every launch runs in a git worktree of its own; off: only when asked")
-  .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, all(cmd)));
+  .action(async (name, _o, cmd) => (await projects()).projectSetCommand(name, cmd.optsWithGlobals()));
 project.command("rm")
   .description("remove a project (refused while it has active runners, unless --force)")
   .argument("<project>", "project name")
   .option("--force", "kill its active runners first")
-  .action(async (name, _o, cmd) => (await projects()).projectRmCommand(name, all(cmd)));
+  .action(async (name, _o, cmd) => (await projects()).projectRmCommand(name, cmd.optsWithGlobals()));
 
 // ---- sessions -----------------------------------------------------------------------------------
 /** Commands that end with the wrapped command's exit code set this; main() exits with it. */
 let exitCode = 0;
 
 withWorktreeOptions(
-  program.command("launch")
+  root.command("launch")
     .description("start a tracked session of a project's command (claude) in this terminal, or --detach it")
     .argument("<project>", "project name")
     .argument("[args...]", "extra arguments for the command, after --")
@@ -175,11 +174,11 @@ withWorktreeOptions(
   .option("--heartbeat <duration>", "heartbeat interval (default: the daemon's, 10s)")
   .action(async (project, args, _o, cmd) => {
     exitCode = await (await lazy<typeof import("./cli/commands/launch.ts")>("./cli/commands/launch.ts"))
-      .launchCommand(project, args, all(cmd));
+      .launchCommand(project, args, cmd.optsWithGlobals());
   });
 
 withWorktreeOptions(
-  program.command("agent")
+  root.command("agent")
     .description("wrap a command as a tracked runner: stratavore agent [--project P] -- claude …")
     .argument("[command...]", "the command to run, after --")
     .option("--project <name>", "project (default: the one whose folder contains the current folder)")
@@ -195,45 +194,53 @@ withWorktreeOptions(
       .hideHelp(),
   )
   .action(async (command, _o, cmd) => {
-    exitCode = await (await lazy<typeof import("./agent/main.ts")>("./agent/main.ts")).runAgent(all(cmd), {
-      argv: command,
-    });
+    exitCode = await (await lazy<typeof import("./agent/main.ts")>("./agent/main.ts")).runAgent(
+      cmd.optsWithGlobals(),
+      {
+        argv: command,
+      },
+    );
   });
 
-program.command("logs")
+root.command("logs")
   .description("show a detached runner's output")
   .argument("<runner>", "runner id")
   .option("-f, --follow", "keep printing as the runner writes")
   .option("--raw", "print the stream-json lines as they are")
   .action(async (id, _o, cmd) =>
-    (await lazy<typeof import("./cli/commands/logs.ts")>("./cli/commands/logs.ts")).logsCommand(id, all(cmd))
+    (await lazy<typeof import("./cli/commands/logs.ts")>("./cli/commands/logs.ts")).logsCommand(
+      id,
+      cmd.optsWithGlobals(),
+    )
   );
 
 const worktreesModule = () =>
   lazy<typeof import("./cli/commands/worktrees.ts")>("./cli/commands/worktrees.ts");
-program.command("diff")
+root.command("diff")
   .description("what a runner's session changed in its worktree against its base (committed and uncommitted)")
   .argument("<runner>", "runner id")
   .argument("[paths...]", "only these paths, after --")
   .option("--stat", "files changed with +/- counts instead of the patch")
-  .action(async (id, paths, _o, cmd) => (await worktreesModule()).diffCommand(id, paths, all(cmd)));
-const worktrees = program.command("worktrees")
+  .action(async (id, paths, _o, cmd) =>
+    (await worktreesModule()).diffCommand(id, paths, cmd.optsWithGlobals())
+  );
+const worktrees = root.command("worktrees")
   .description("runners' git worktrees in use or kept for review (--all: removed ones too)")
   .option("--project <name>", "only this project's")
   .option("-a, --all", "include removed and reopened ones")
-  .action(async (_o, cmd) => (await worktreesModule()).worktreesCommand(all(cmd)));
+  .action(async (_o, cmd) => (await worktreesModule()).worktreesCommand(cmd.optsWithGlobals()));
 worktrees.command("rm")
   .description("remove an ended runner's worktree (its branch stays unless --delete-branch)")
   .argument("<runner>", "runner id")
   .option("--force", "even with uncommitted changes (they are lost)")
   .option("--delete-branch", "delete its branch too (its commits are lost unless merged)")
-  .action(async (id, _o, cmd) => (await worktreesModule()).worktreeRmCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) => (await worktreesModule()).worktreeRmCommand(id, cmd.optsWithGlobals()));
 worktrees.command("prune")
   .description("remove every ended runner's worktree that holds nothing (no commits, no changes)")
-  .action(async (_o, cmd) => (await worktreesModule()).worktreePruneCommand(all(cmd)));
+  .action(async (_o, cmd) => (await worktreesModule()).worktreePruneCommand(cmd.optsWithGlobals()));
 
 const runners = () => lazy<typeof import("./cli/commands/runners.ts")>("./cli/commands/runners.ts");
-program.command("runners")
+root.command("runners")
   .description("list active runners (--all: ended ones too), like pm2 ls")
   .option("--project <name>", "only this project's")
   .addOption(
@@ -242,15 +249,15 @@ program.command("runners")
   )
   .option("-a, --all", "include ended runners")
   .option("-q, --quiet", "only the ids")
-  .action(async (_o, cmd) => (await runners()).runnersCommand(all(cmd)));
-program.command("runner")
+  .action(async (_o, cmd) => (await runners()).runnersCommand(cmd.optsWithGlobals()));
+root.command("runner")
   .description("every detail of one runner")
   .argument("<runner>", "runner id")
-  .action(async (id, _o, cmd) => (await runners()).runnerShowCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) => (await runners()).runnerShowCommand(id, cmd.optsWithGlobals()));
 
 const stop = () => lazy<typeof import("./cli/commands/stop.ts")>("./cli/commands/stop.ts");
 for (const verb of ["stop", "kill"] as const) {
-  program.command(verb)
+  root.command(verb)
     .description(
       verb === "stop"
         ? "ask runners to stop gracefully (their agents end the sessions)"
@@ -263,13 +270,16 @@ for (const verb of ["stop", "kill"] as const) {
     .option("-y, --yes", "do not ask for confirmation")
     .option("--reason <text>", "recorded as the runner's reason")
     .action(async (ids, _o, cmd) => {
-      exitCode = await (await stop())[verb === "stop" ? "stopCommand" : "killCommand"](ids, all(cmd));
+      exitCode = await (await stop())[verb === "stop" ? "stopCommand" : "killCommand"](
+        ids,
+        cmd.optsWithGlobals(),
+      );
     });
 }
 
 const approve = () => lazy<typeof import("./cli/commands/approve.ts")>("./cli/commands/approve.ts");
 for (const verb of ["approve", "deny"] as const) {
-  program.command(verb)
+  root.command(verb)
     .description(
       verb === "approve"
         ? "allow the tool call a session is asking permission for (projects with --approvals remote)"
@@ -279,15 +289,15 @@ for (const verb of ["approve", "deny"] as const) {
     .option("-m, --message <text>", "told to Claude and kept in the audit log")
     .option("--request <id>", "answer this request only (see `stratavore permissions <runner>`)")
     .action(async (id, _o, cmd) =>
-      (await approve()).answerCommand(verb === "approve" ? "allow" : "deny", id, all(cmd))
+      (await approve()).answerCommand(verb === "approve" ? "allow" : "deny", id, cmd.optsWithGlobals())
     );
 }
-program.command("permissions")
+root.command("permissions")
   .description("a runner's recent permission requests and how they were answered")
   .argument("<runner>", "runner id")
-  .action(async (id, _o, cmd) => (await approve()).permissionsCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) => (await approve()).permissionsCommand(id, cmd.optsWithGlobals()));
 
-const hooks = program.command("hooks")
+const hooks = root.command("hooks")
   .description("report every Claude session on this machine to the daemon (user-scope Claude Code settings)");
 const hooksModule = () => lazy<typeof import("./cli/commands/hooks.ts")>("./cli/commands/hooks.ts");
 hooks.command("install")
@@ -296,40 +306,42 @@ hooks.command("install")
   )
   .option("--settings <file>", "the settings file (default $CLAUDE_CONFIG_DIR or ~/.claude/settings.json)")
   .option("--no-telemetry", "add the hooks only, not the telemetry settings")
-  .action(async (_o, cmd) => (await hooksModule()).hooksInstallCommand(all(cmd)));
+  .action(async (_o, cmd) => (await hooksModule()).hooksInstallCommand(cmd.optsWithGlobals()));
 hooks.command("uninstall")
   .description("put your Claude Code settings back as they were before install")
   .option("--settings <file>", "the settings file, if install's record is gone")
-  .action(async (_o, cmd) => (await hooksModule()).hooksUninstallCommand(all(cmd)));
+  .action(async (_o, cmd) => (await hooksModule()).hooksUninstallCommand(cmd.optsWithGlobals()));
 hooks.command("status")
   .description("whether the machine-wide hooks are installed, where, and to which daemon")
   .option("--settings <file>", "the settings file to look at")
-  .action(async (_o, cmd) => (await hooksModule()).hooksStatusCommand(all(cmd)));
+  .action(async (_o, cmd) => (await hooksModule()).hooksStatusCommand(cmd.optsWithGlobals()));
 
-program.command("attach")
+root.command("attach")
   .description("connect this terminal to a detached session (detach with Ctrl-], it keeps running)")
   .argument("<runner>", "runner id")
   .option("-r, --read-only", "watch without typing")
   .action(async (id, _o, cmd) => {
     exitCode = await (await lazy<typeof import("./cli/commands/attach.ts")>("./cli/commands/attach.ts"))
-      .attachCommand(id, all(cmd));
+      .attachCommand(id, cmd.optsWithGlobals());
   });
 
 // ---- events -------------------------------------------------------------------------------------
-const events = program.command("events")
+const events = root.command("events")
   .description("recent events, or follow them live with -f")
   .option("-f, --follow", "keep printing events as they happen")
   .option("-t, --type <types>", "only these types, e.g. runner.* or runner.failed,budget.*")
   .option("-n, --limit <n>", "how many recent events to print first", "20")
   .action(async (_o, cmd) =>
     (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).eventsCommand(
-      all(cmd),
+      cmd.optsWithGlobals(),
     )
   );
 events.command("dead")
   .description("events the broker refused until they were dead-lettered")
   .action(async (_o, cmd) =>
-    (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).deadCommand(all(cmd))
+    (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).deadCommand(
+      cmd.optsWithGlobals(),
+    )
   );
 events.command("retry")
   .description("send dead-lettered events again")
@@ -338,58 +350,62 @@ events.command("retry")
   .action(async (id, _o, cmd) =>
     (await lazy<typeof import("./cli/commands/events.ts")>("./cli/commands/events.ts")).retryCommand(
       id,
-      all(cmd),
+      cmd.optsWithGlobals(),
     )
   );
 
-program.command("watch")
+root.command("watch")
   .description("live dashboard of every runner in this terminal (q to quit)")
   .action(async (_o, cmd) =>
-    (await lazy<typeof import("./cli/commands/watch.ts")>("./cli/commands/watch.ts")).watchCommand(all(cmd))
+    (await lazy<typeof import("./cli/commands/watch.ts")>("./cli/commands/watch.ts")).watchCommand(
+      cmd.optsWithGlobals(),
+    )
   );
 
 // ---- sessions, usage and budgets ----------------------------------------------------------------
 const sessionsModule = () => lazy<typeof import("./cli/commands/sessions.ts")>("./cli/commands/sessions.ts");
-program.command("sessions")
+root.command("sessions")
   .description("Claude Code sessions with messages, tokens and cost")
   .option("--project <name>", "only this project's sessions")
   .option("-n, --limit <n>", "at most this many (newest first)")
-  .action(async (_o, cmd) => (await sessionsModule()).sessionsCommand(all(cmd)));
-const sessionCmd = program.command("session").description("show or export one session");
+  .action(async (_o, cmd) => (await sessionsModule()).sessionsCommand(cmd.optsWithGlobals()));
+const sessionCmd = root.command("session").description("show or export one session");
 sessionCmd.command("show")
   .description("a session's details")
   .argument("<id>", "session id")
-  .action(async (id, _o, cmd) => (await sessionsModule()).sessionShowCommand(id, all(cmd)));
+  .action(async (id, _o, cmd) => (await sessionsModule()).sessionShowCommand(id, cmd.optsWithGlobals()));
 sessionCmd.command("export")
   .description("write a session's stored transcript (JSONL)")
   .argument("<id>", "session id")
   .option("-o, --output <file>", "file to write (default: standard output)")
-  .action(async (id, _o, cmd) => (await sessionsModule()).sessionExportCommand(id, all(cmd)));
-program.command("resume")
+  .action(async (id, _o, cmd) => (await sessionsModule()).sessionExportCommand(id, cmd.optsWithGlobals()));
+root.command("resume")
   .description("continue a session in its project's folder: claude --resume <id>, tracked")
   .argument("<session>", "session id")
   .argument("[args...]", "extra arguments for claude, after --")
   .action(async (id, args, _o, cmd) => {
-    exitCode = await (await sessionsModule()).resumeCommand(id, args, all(cmd));
+    exitCode = await (await sessionsModule()).resumeCommand(id, args, cmd.optsWithGlobals());
   });
-program.command("usage")
+root.command("usage")
   .description("token usage and estimated cost, by day, project, model or session")
   .option("--project <name>", "only this project")
   .option("--since <when>", "from a date (2026-11-01) or a span back from now (7d)")
   .option("--until <when>", "up to a date (inclusive)")
   .addOption(new Option("--by <group>", "group rows by").choices(["day", "project", "model", "session"]))
   .action(async (_o, cmd) =>
-    (await lazy<typeof import("./cli/commands/usage.ts")>("./cli/commands/usage.ts")).usageCommand(all(cmd))
+    (await lazy<typeof import("./cli/commands/usage.ts")>("./cli/commands/usage.ts")).usageCommand(
+      cmd.optsWithGlobals(),
+    )
   );
 
-program.command("pglite-init", { hidden: true })
+root.command("pglite-init", { hidden: true })
   .description("create an embedded database folder (the daemon's first start runs it in its own process)")
   .argument("<dir>")
   .action(async (dir) =>
     (await lazy<typeof import("./lib/db/pglite_init.ts")>("./lib/db/pglite_init.ts")).initPgliteDir(dir)
   );
 
-program.command("statusline", { hidden: true })
+root.command("statusline", { hidden: true })
   .description("the statusline Stratavore sets for its sessions (reports limits, runs the user's own)")
   .argument("<config>", "the file the agent wrote for the session")
   .action(async (file) => {
@@ -397,16 +413,16 @@ program.command("statusline", { hidden: true })
       .runStatusline(file);
   });
 
-program.command("limits")
+root.command("limits")
   .description("subscription limits: the 5-hour and weekly windows of each Claude account, time to reset")
   .action(async (_o, cmd) =>
     (await lazy<typeof import("./cli/commands/limits.ts")>("./cli/commands/limits.ts")).limitsCommand(
-      all(cmd),
+      cmd.optsWithGlobals(),
     )
   );
 
 const budgetModule = () => lazy<typeof import("./cli/commands/budget.ts")>("./cli/commands/budget.ts");
-const budget = program.command("budget").description("token budgets: set, show, rm");
+const budget = root.command("budget").description("token budgets: set, show, rm");
 budget.command("set")
   .description("set a budget: budget set project api --tokens 5000000 --period month --warn 80,95")
   .argument("<scope>", "global, project or runner")
@@ -423,48 +439,54 @@ budget.command("set")
   ]))
   .option("--reserve <tokens>", "tokens held for each active runner (admits only launches that fit)")
   .option("--timezone <tz>", "time zone of the period boundaries (default STRATAVORE_BUDGET_TIMEZONE, UTC)")
-  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetSetCommand(scope, name, all(cmd)));
+  .action(async (scope, name, _o, cmd) =>
+    (await budgetModule()).budgetSetCommand(scope, name, cmd.optsWithGlobals())
+  );
 budget.command("show")
   .description("budgets with usage bars and time to reset")
   .argument("[scope]", "global, project or runner")
   .argument("[name]", "project name or runner id")
-  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetShowCommand(scope, name, all(cmd)));
+  .action(async (scope, name, _o, cmd) =>
+    (await budgetModule()).budgetShowCommand(scope, name, cmd.optsWithGlobals())
+  );
 budget.command("rm")
   .description("remove a budget")
   .argument("<scope>", "global, project or runner")
   .argument("[name]", "project name or runner id")
-  .action(async (scope, name, _o, cmd) => (await budgetModule()).budgetRmCommand(scope, name, all(cmd)));
+  .action(async (scope, name, _o, cmd) =>
+    (await budgetModule()).budgetRmCommand(scope, name, cmd.optsWithGlobals())
+  );
 
 // ---- notifications ------------------------------------------------------------------------------
-program.command("notify")
+root.command("notify")
   .description("Telegram notifications")
   .command("test")
   .description("have the daemon send a test message and print exactly what Telegram answered")
   .action(async (_o, cmd) => {
     exitCode = await (await lazy<typeof import("./cli/commands/notify.ts")>("./cli/commands/notify.ts"))
-      .notifyTestCommand(all(cmd));
+      .notifyTestCommand(cmd.optsWithGlobals());
   });
 
 // ---- web dashboard ------------------------------------------------------------------------------
-program.command("ui")
+root.command("ui")
   .description("open the web dashboard with a one-time sign-in link (printed too)")
   .option("--no-open", "only print the link, do not start a browser")
   .action(async (_o, cmd) => {
     exitCode = await (await lazy<typeof import("./cli/commands/ui.ts")>("./cli/commands/ui.ts")).uiCommand(
-      all(cmd),
+      cmd.optsWithGlobals(),
     );
   });
 
 // ---- settings -----------------------------------------------------------------------------------
-program.command("config")
+root.command("config")
   .description("print the effective settings (secrets masked) and where each came from")
   .action(async (_o, cmd) =>
     (await lazy<typeof import("./cli/commands/config.ts")>("./cli/commands/config.ts")).configCommand(
-      all(cmd),
+      cmd.optsWithGlobals(),
     )
   );
 
-program.command("completions")
+root.command("completions")
   .description("print a shell completion script: stratavore completions bash > …")
   .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish", "powershell"]))
   .action(async (shell) =>

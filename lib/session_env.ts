@@ -5,7 +5,7 @@
  * and secret settings never pass, whatever the lists say: the daemon's environment holds the Telegram bot
  * token and database and broker URLs with passwords, and a session runs code a prompt can steer.
  */
-import { CONFIG_META } from "./config.ts";
+import { SETTINGS } from "./settings.ts";
 import { globMatch } from "./glob.ts";
 
 /** Names (or `*` globs) every session gets when the starting process has them. */
@@ -94,7 +94,7 @@ export const RUNNER_TOKEN_ENV = "STRATAVORE_RUNNER_TOKEN";
 /** Names that never pass: every secret setting, the runner token, the Telegram settings. */
 export function secretEnvNames(): Set<string> {
   const names = new Set<string>([RUNNER_TOKEN_ENV, "STRATAVORE_TOKEN"]);
-  for (const meta of Object.values(CONFIG_META)) {
+  for (const meta of Object.values(SETTINGS) as { env?: string; secret?: string }[]) {
     if (meta.secret && meta.env) names.add(meta.env);
     if (meta.env?.startsWith("TELEGRAM_")) names.add(meta.env);
   }

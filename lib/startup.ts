@@ -3,20 +3,16 @@
  * file > defaults) and the log and output settings. It lives below cli/, agent/ and daemon/ so that none of
  * them imports another role's modules (tests/layout_test.ts).
  */
-import { CONFIG_META, type ConfigKey, loadConfig, type LoadedConfig } from "./config.ts";
+import { type ConfigKey, loadConfig, type LoadedConfig } from "./config.ts";
+import { type FlagSettingKey, SETTINGS } from "./settings.ts";
 import { log, stderrSink } from "./log.ts";
 import { RotatingFileSink, teeSink } from "./log_file.ts";
 
-export interface GlobalOptions {
-  home?: string;
-  url?: string;
-  token?: string;
-  json?: boolean;
-  color?: boolean;
-  logLevel?: string;
-  logFormat?: string;
-  [flag: string]: unknown;
-}
+/**
+ * What every command gets from main.ts's program options (commander infers them there): output switches and
+ * the settings that have a flag (--home, --url, --token, --log-level, --log-format; the daemon's own too).
+ */
+export type GlobalOptions = { json?: boolean; color?: boolean } & { [K in FlagSettingKey]?: string };
 
 export interface Context {
   loaded: LoadedConfig;
@@ -24,12 +20,12 @@ export interface Context {
   color: boolean;
 }
 
-/** Commander option names are the config keys in camelCase, so flags map onto settings one to one. */
+/** A flag's option name is its setting's (tests/lib/settings_test.ts), so flags map onto settings one to one. */
 export function contextFrom(opts: GlobalOptions, role: { daemon?: boolean } = {}): Context {
   const flags: Partial<Record<ConfigKey, string>> = {};
-  for (const key of Object.keys(CONFIG_META) as ConfigKey[]) {
-    const v = opts[key];
-    if (CONFIG_META[key].flag && (typeof v === "string" || typeof v === "number")) flags[key] = String(v);
+  for (const key of Object.keys(SETTINGS) as ConfigKey[]) {
+    const v = SETTINGS[key].flag ? opts[key as FlagSettingKey] : undefined;
+    if (typeof v === "string") flags[key] = v;
   }
   const loaded = loadConfig({ flags });
   // Only the daemon writes the log file: agents and CLI commands rotating it too would tear it apart.

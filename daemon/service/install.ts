@@ -176,7 +176,10 @@ async function probe(home: string, timeoutMs: number): Promise<ServiceStatus["da
 
 // ---- the commands ---------------------------------------------------------------------------------
 
-function contextFor(opts: GlobalOptions): ServiceContext {
+/** The `daemon install|uninstall|status` options. */
+export type ServiceOptions = GlobalOptions & { system?: boolean };
+
+function contextFor(opts: ServiceOptions): ServiceContext {
   const os = Deno.build.os;
   if (os !== "linux" && os !== "darwin" && os !== "windows") {
     throw new AppError("failed", `no service manager support on ${os}: run \`stratavore daemon\` yourself`);
@@ -202,7 +205,7 @@ function contextFor(opts: GlobalOptions): ServiceContext {
   };
 }
 
-export async function installCommand(opts: GlobalOptions): Promise<void> {
+export async function installCommand(opts: ServiceOptions): Promise<void> {
   if (!await install(contextFor(opts))) {
     throw new AppError(
       "failed",
@@ -212,11 +215,11 @@ export async function installCommand(opts: GlobalOptions): Promise<void> {
 }
 
 /** Nothing installed is not an error: uninstall is idempotent, it says what it looked for. */
-export async function uninstallCommand(opts: GlobalOptions): Promise<void> {
+export async function uninstallCommand(opts: ServiceOptions): Promise<void> {
   await uninstall(contextFor(opts));
 }
 
-export async function statusCommand(opts: GlobalOptions): Promise<void> {
+export async function statusCommand(opts: ServiceOptions): Promise<void> {
   const s = await status(contextFor(opts));
   if (opts.json) {
     console.log(JSON.stringify(s, null, 2));

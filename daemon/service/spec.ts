@@ -2,7 +2,8 @@
  * What every service definition is made of (the command line, the settings carried into its environment,
  * where its logs go) and the effects' seams: a command runner and a root folder that tests substitute.
  */
-import { CONFIG_META, type ConfigKey, type LoadedConfig } from "../../lib/config.ts";
+import type { ConfigKey, LoadedConfig } from "../../lib/config.ts";
+import { SETTINGS } from "../../lib/settings.ts";
 import { homePathFor } from "../../lib/home.ts";
 
 export type ServiceOs = "linux" | "darwin" | "windows";
@@ -52,7 +53,7 @@ export function buildSpec(i: SpecInput): ServiceSpec {
     const from = sources[key];
     // The home always: a service manager's HOME (or none at all) must not pick another data folder.
     if (value !== undefined && (key === "home" || from === "flag" || from === "environment")) {
-      env[CONFIG_META[key].env!] = String(value);
+      env[SETTINGS[key].env!] = String(value);
     }
   }
   if (i.self[1] === "run" && i.env?.DENO_DIR) env.DENO_DIR = i.env.DENO_DIR;

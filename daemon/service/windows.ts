@@ -3,7 +3,7 @@
  * through WinSW. A plain exe registered with sc.exe fails with error 1053: it does not speak the Service
  * Control Manager protocol, which WinSW does on its behalf. Pure: spec in, XML out.
  */
-import { CONFIG_META } from "../../lib/config.ts";
+import { flagName, type Setting, SETTINGS } from "../../lib/settings.ts";
 import { homePathFor } from "../../lib/home.ts";
 
 const winPath = (dir: string, ...parts: string[]) => homePathFor("windows", dir, ...parts);
@@ -30,7 +30,7 @@ export function windowsQuote(arg: string): string {
 }
 
 /** Options of the program itself, which must come before the `daemon` command (positional options). */
-const GLOBAL_FLAGS = new Set(["home", "url", "token", "log-level", "log-format"]);
+const GLOBAL_FLAGS = new Set(["--home", "--url", "--token", "--log-level", "--log-format"]);
 
 /**
  * A task has no environment of its own, so settings travel as flags; those without a flag (Telegram) are
@@ -42,10 +42,11 @@ export function taskCommandLine(spec: ServiceSpec): { command: string; args: str
   const after = spec.command.slice(at);
   const left: string[] = [];
   for (const [name, value] of Object.entries(spec.env)) {
-    const meta = Object.values(CONFIG_META).find((m) => m.env === name);
-    if (!meta?.flag) left.push(name);
-    else if (GLOBAL_FLAGS.has(meta.flag)) before.push(`--${meta.flag}`, value);
-    else after.push(`--${meta.flag}`, value);
+    const meta = (Object.values(SETTINGS) as Setting[]).find((m) => m.env === name);
+    const flag = meta && flagName(meta);
+    if (!flag) left.push(name);
+    else if (GLOBAL_FLAGS.has(flag)) before.push(flag, value);
+    else after.push(flag, value);
   }
   return { command: spec.command[0], args: [...before, ...after], left };
 }
