@@ -126,3 +126,18 @@ Deno.test("layout: the daemon loads the PostgreSQL driver, PGlite and amqplib on
   assertEquals(packages.filter((p) => ["postgres", "@electric-sql/pglite", "amqplib"].includes(p)), []);
   assertEquals(local.includes("daemon/outbox/amqp.ts") && packages.includes("hono"), true, "the walk works");
 });
+
+Deno.test("layout: main.ts (--help and every command's parse) loads neither zod nor a command's module", async () => {
+  const { local, packages } = await staticGraph("main.ts");
+  assertEquals(
+    packages.filter((p) => p === "zod"),
+    [],
+    "the settings table builds its rules only when called",
+  );
+  assertEquals(local.filter((f) => /^(cli|daemon|agent)\//.test(f)), [], "command modules load lazily");
+  assertEquals(
+    local.includes("lib/settings.ts") && packages.some((p) => p.includes("commander")),
+    true,
+    "the walk works",
+  );
+});
