@@ -19,26 +19,17 @@ import { heartbeatFastPath } from "./routes/heartbeat.ts";
 import { HeartbeatBatcher } from "./heartbeats.ts";
 import type { Loop } from "./loop.ts";
 import { startReconciler } from "./reconciler.ts";
-import { logRoutes } from "./routes/logs.ts";
-import { eventRoutes } from "./routes/events.ts";
 import { makePublisher, startEvents } from "./events.ts";
 import { createObservability } from "./observability.ts";
-import { budgetRoutes } from "./routes/budgets.ts";
-import { sessionRoutes, transcriptUploadRoute } from "./routes/sessions.ts";
-import { usageRoutes } from "./routes/usage.ts";
-import { otlpRoutes } from "./routes/otlp.ts";
-import { claudeHookRoutes, observedRoutes } from "./routes/claude_hooks.ts";
 import { PermissionWaiters } from "./permissions.ts";
 import type { UsageDelta } from "./store/usage.ts";
-import { uiLinkRoutes, UiLinks, uiRootRoutes } from "./routes/ui.ts";
+import { UiLinks } from "./routes/ui.ts";
+import { routeTable } from "./routes/mod.ts";
 import { admitUnderLimits, startLimitLoop } from "./limits.ts";
-import { limitRoutes, observedLimitRoutes, runnerLimitRoutes } from "./routes/limits.ts";
 import { admitLaunch, recordBudgetUsage } from "./store/budget_enforce.ts";
 import { LocalTranscriptStore } from "./transcripts.ts";
 import { PtyHub } from "./pty/hub.ts";
-import { ptyRoutes } from "./routes/pty.ts";
 import { AgentLinks } from "./link/links.ts";
-import { linkRoutes } from "./routes/link.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
@@ -141,40 +132,30 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     if (/^runner\.(stopped|failed|killed)$/.test(e.type)) services.tokens.forget(Number(e.entityId));
   });
   const agentHooks = { afterUsage: bookBudgets, prices: config.prices };
-  const app = buildApp(services, {
-    drain,
-    runners: {
-      spawnAgent: agentSpawner(services),
-      admit: async (tx, p, req) => {
-        await admitUnderLimits(services, tx, p, req);
-        await admitLaunch(tx, p, Date.now());
+  const app = buildApp(
+    services,
+    routeTable({
+      services,
+      shutdown: shutdown.signal,
+      runners: {
+        spawnAgent: agentSpawner(services),
+        admit: async (tx, p, req) => {
+          await admitUnderLimits(services, tx, p, req);
+          await admitLaunch(tx, p, Date.now());
+        },
       },
-    },
-    agent: agentHooks,
-    onRequest: observability.onRequest,
-    mount: (api) => {
-      observability.mount(api);
-      api.route("/runners", logRoutes(services, shutdown.signal));
-      api.route("/runners", transcriptUploadRoute(services, transcripts));
-      api.route("/runners", linkRoutes(services, links));
-      api.route("/runners", ptyRoutes(services, ptyHub));
-      api.route("/runners", claudeHookRoutes(services, { waiters }));
-      api.route("/observed", observedRoutes(services, { waiters }));
-      api.route("/runners", runnerLimitRoutes(services));
-      api.route("/observed", observedLimitRoutes(services));
-      api.route("/limits", limitRoutes(services));
-      api.route("/events", eventRoutes({ db, tail: events.tail, shutdown: shutdown.signal }));
-      api.route("/budgets", budgetRoutes(services));
-      api.route("/sessions", sessionRoutes(services, transcripts));
-      api.route("/usage", usageRoutes(services));
-      api.route(
-        "/otlp",
-        otlpRoutes(services, { afterUsage: bookBudgets, onExport: observability.onTelemetry }),
-      );
-      api.route("/ui", uiLinkRoutes(uiLinks, services.dashboards));
-    },
-    mountRoot: (root) => root.route("/", uiRootRoutes(services, uiLinks)),
-  });
+      agent: agentHooks,
+      afterUsage: bookBudgets,
+      observability,
+      events: events.tail,
+      transcripts,
+      links,
+      ptyHub,
+      waiters,
+      uiLinks,
+    }),
+    { drain, onRequest: observability.onRequest },
+  );
   const heartbeat = heartbeatFastPath(services, {
     hooks: agentHooks,
     drain,

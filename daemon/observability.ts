@@ -1,15 +1,13 @@
 /**
  * Metrics, Telegram notifications and the event log lines, wired to the daemon through the hooks it
- * offers: the relay's onDelivered/onBatch, the app's onRequest and mount. main.ts creates this before the
+ * offers: the relay's onDelivered/onBatch and the app's onRequest. main.ts creates this before the
  * relay starts and starts it once the API listens.
  */
-import type { Hono } from "hono";
 import type { Queryable } from "../lib/db/types.ts";
 import type { EventEnvelope } from "../lib/schemas/event.ts";
 import type { EventHooks } from "./events.ts";
-import type { AppEnv } from "./http/types.ts";
 import { Metrics } from "./metrics/mod.ts";
-import { createNotifier } from "./notify/mod.ts";
+import { createNotifier, type Notifier } from "./notify/mod.ts";
 import type { Services } from "./services.ts";
 
 export interface Observability {
@@ -17,8 +15,9 @@ export interface Observability {
   onRequest: (route: string, method: string, status: number, seconds: number) => void;
   /** The OTLP receiver's hook: one export ingested. */
   onTelemetry: (signal: "metrics" | "logs", accepted: number, rejected: number, seconds: number) => void;
-  /** Adds /api/v1/metrics and /api/v1/notify. */
-  mount(api: Hono<AppEnv>): void;
+  /** What /api/v1/metrics and /api/v1/notify serve (daemon/routes/mod.ts). */
+  metrics: Metrics;
+  notifier: Notifier;
   /** Serves /metrics and starts the notification sender (and bot commands); returns the metrics URL. */
   start(): Promise<string | undefined>;
   /** Sends due notifications for up to flushMs, then stops everything. */
@@ -57,10 +56,8 @@ export function createObservability(s: Services): Observability {
       if (rejected) metrics.m.telemetryPoints.inc({ signal, result: "rejected" }, rejected);
       metrics.m.telemetryDuration.observe({ signal }, seconds);
     },
-    mount(api) {
-      api.route("/metrics", metrics.routes());
-      api.route("/notify", notifier.routes());
-    },
+    metrics,
+    notifier,
     async start() {
       const url = metrics.serve(s.config.metricsListen, s.config.allowedHosts);
       await notifier.start();

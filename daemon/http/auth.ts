@@ -1,6 +1,7 @@
 /**
- * Bearer-token auth. Admin endpoints take the admin token ($STRATAVORE_HOME/api-token); the agent
- * endpoints of runner N take only runner N's own token. Comparisons are constant-time.
+ * Bearer-token auth, as each route declares it (http/route.ts): admin endpoints take the admin token
+ * ($STRATAVORE_HOME/api-token) or a dashboard session; the agent endpoints of runner N take only runner N's
+ * own token. Comparisons are constant-time.
  */
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors.ts";
@@ -8,22 +9,10 @@ import type { Db } from "../../lib/db/types.ts";
 import { type AgentTokenCache, safeEqual } from "../store/tokens.ts";
 import { observerTokenId } from "../store/observed.ts";
 import type { AppEnv } from "./types.ts";
-import {
-  bindingFrom,
-  DASHBOARD_TOKEN_PREFIX,
-  type DashboardSessions,
-  outOfDashboardScope,
-} from "./dashboard_sessions.ts";
-
-/** Paths an agent calls with its runner token. */
-export const AGENT_PATH =
-  /^\/api\/v1\/runners\/(\d{1,15})\/(heartbeat|started|exited|claude-hook|usage|pty|link|transcript|limits|worktree)$/;
-
-/** Observed sessions' hooks: the observer token of `stratavore hooks install`. */
-export const OBSERVED_HOOK_ROUTE = /^\/api\/v1\/observed\/(claude-hook|limits)$/;
-
-/** The OTLP receiver: a runner's session exports its telemetry with the runner's token. */
-export const OTLP_EXPORT_PATH = /^\/api\/v1\/otlp\/v1\/(metrics|logs)$/;
+import { bindingFrom, DASHBOARD_TOKEN_PREFIX, type DashboardSessions } from "./dashboard_sessions.ts";
+import { type Auth, pathParam } from "./route.ts";
+import { readParam } from "./body.ts";
+import { runnerIdText } from "../../lib/schemas/common.ts";
 
 export function bearer(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -37,17 +26,25 @@ export interface AuthDeps {
   dashboards?: DashboardSessions;
 }
 
+/**
+ * Checks the caller against the auth its route declares (http/route.ts). A path no route matches is checked
+ * as an admin call under /api/v1 (a caller without a token learns nothing of what exists) and not at all
+ * elsewhere (the "no such endpoint" answer).
+ */
 export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const token = bearer(c.req.header("authorization")) ?? queryToken(c.req.method, c.req.url);
+    const route = c.get("route");
+    const auth: Auth = route?.auth ?? (/^\/api\/v1(\/|$)/.test(c.req.path) ? "admin" : "none");
+    if (auth === "none") return await next();
+    const token = bearer(c.req.header("authorization")) ??
+      (route?.urlToken && c.req.method === "GET" ? c.req.query("access_token") || undefined : undefined);
     if (!token) {
       throw new AppError(
         "unauthorized",
         "missing API token: send Authorization: Bearer <token> (the admin token is in $STRATAVORE_HOME/api-token)",
       );
     }
-    const agent = AGENT_PATH.exec(c.req.path);
-    if (OTLP_EXPORT_PATH.test(c.req.path)) {
+    if (auth === "runner-or-observer") {
       const owner = await deps.tokens.owner(deps.db, token);
       if (owner?.ended) throw runnerEnded(owner.runnerId);
       const runnerId = owner?.runnerId;
@@ -57,7 +54,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
       else if (safeEqual(token, deps.adminToken)) {
         throw new AppError("forbidden", "telemetry is exported with a runner's token, not the admin token");
       } else throw new AppError("unauthorized", "invalid token for a telemetry export");
-    } else if (OBSERVED_HOOK_ROUTE.test(c.req.path)) {
+    } else if (auth === "observer") {
       const observer = await observerTokenId(deps.db, token);
       if (observer === undefined) {
         throw new AppError(
@@ -66,9 +63,9 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
         );
       }
       c.set("actor", { kind: "observer", tokenId: observer });
-    } else if (agent) {
-      const runnerId = Number(agent[1]);
-      const check = await deps.tokens.check(deps.db, runnerId, token, { staleOk: agent[2] === "heartbeat" });
+    } else if (auth === "runner") {
+      const runnerId = readParam("runner id", pathParam(route!, c.req.path, "id"), runnerIdText);
+      const check = await deps.tokens.check(deps.db, runnerId, token, { staleOk: route!.staleTokenOk });
       if (check === "ok") {
         c.set("actor", { kind: "runner", runnerId });
       } else if (check === "ended") {
@@ -89,10 +86,10 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<AppEnv> {
           'this dashboard session has expired or was signed out (or is used from another browser): run "stratavore ui" to sign in again',
         );
       }
-      if (outOfDashboardScope(c.req.method, c.req.path)) {
+      if (auth === "admin-only") {
         throw new AppError(
           "forbidden",
-          "the dashboard may not do this (projects, budgets, sign-in links, observer tokens): use the CLI",
+          "the dashboard may not do this (projects, budgets, sign-in links, observer tokens, notifications, signing every dashboard out): use the CLI",
         );
       }
       c.set("actor", { kind: "dashboard" });
@@ -111,18 +108,4 @@ function runnerEnded(runnerId: number): AppError {
     "runner_ended",
     `runner ${runnerId} has ended: its token no longer works (a new launch gets a new one)`,
   );
-}
-
-/**
- * Browsers cannot set headers on EventSource or WebSocket requests, so exactly those routes (GET of the
- * event stream, a runner's attach and terminal sockets) may carry the token as `?access_token=`; no other
- * path, and no mutating method, reads it from the URL (where logs and history keep it).
- */
-const URL_TOKEN_ROUTE = /^\/api\/v1\/(events|runners\/\d{1,15}\/(attach|pty))$/;
-
-function queryToken(method: string, url: string): string | undefined {
-  if (method !== "GET") return undefined;
-  const u = new URL(url);
-  const t = u.searchParams.get("access_token");
-  return t && URL_TOKEN_ROUTE.test(u.pathname) ? t : undefined;
 }

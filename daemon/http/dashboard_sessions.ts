@@ -95,12 +95,6 @@ export class DashboardSessions {
   }
 }
 
-/** What a dashboard session may not do: what only the admin token (or the CLI) should. */
-export function outOfDashboardScope(method: string, path: string): boolean {
-  if (method === "GET" || method === "HEAD") return false;
-  return /^\/api\/v1\/(ui\/links|observed\/tokens|projects|budgets|notify)(\/|$)/.test(path);
-}
-
 /** The binding cookie's value from a Cookie header. */
 export function bindingFrom(cookieHeader: string | undefined): string | undefined {
   for (const part of (cookieHeader ?? "").split(";")) {

@@ -1,4 +1,6 @@
-/** Hono environment shared by every route: who is calling, and from where. */
+/** Hono environment shared by every route: who is calling, from where, and the route's declaration. */
+import type { Route } from "./route.ts";
+
 export type Actor =
   | { kind: "admin" }
   | { kind: "runner"; runnerId: number }
@@ -9,7 +11,8 @@ export type Actor =
 
 export interface AppEnv {
   Bindings: { remoteAddr?: Deno.Addr };
-  Variables: { actor: Actor };
+  /** `route`: the declared route the request matched (absent for a path no route serves). */
+  Variables: { actor: Actor; route: Route | undefined };
 }
 
 export function actorName(a: Actor | undefined): string {

@@ -4,11 +4,10 @@
  * GET /api/v1/metrics.
  */
 import { guardHost } from "../http/host.ts";
-import { Hono } from "hono";
 import type { Logger } from "../../lib/log.ts";
 import { isLoopback, listenUrl, parseListen } from "../../lib/listen.ts";
 import type { EventEnvelope } from "../../lib/schemas/event.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { RelayOptions } from "../outbox/relay.ts";
 import { DaemonMetrics, type MetricsDeps } from "./registry.ts";
 
@@ -92,16 +91,6 @@ export class Metrics {
     return await this.m.scrape();
   }
 
-  /** GET /api/v1/metrics (mounted under the API, so the admin token is required). */
-  routes(): Hono<AppEnv> {
-    const app = new Hono<AppEnv>();
-    app.get(
-      "/",
-      async (c) => c.body(await this.text(), 200, { "content-type": this.m.registry.contentType }),
-    );
-    return app;
-  }
-
   /**
    * Serves /metrics on its own address; returns the scrape URL, or undefined when the address cannot be
    * bound (the daemon runs on without it: the API keeps serving /api/v1/metrics).
@@ -151,4 +140,13 @@ export class Metrics {
   async stop(): Promise<void> {
     await this.#server?.shutdown();
   }
+}
+
+/** GET /api/v1/metrics: the same text as the metrics port's, behind the admin token. */
+export function metricsRoutes(metrics: Metrics): Route[] {
+  return new Routes("/metrics").get(
+    "/",
+    { auth: "admin" },
+    async (c) => c.body(await metrics.text(), 200, { "content-type": metrics.m.registry.contentType }),
+  ).list;
 }

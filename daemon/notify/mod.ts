@@ -5,8 +5,6 @@
  */
 import type { Queryable } from "../../lib/db/types.ts";
 import { type EventEnvelope, typeFilter } from "../../lib/schemas/event.ts";
-import type { Hono } from "hono";
-import type { AppEnv } from "../http/types.ts";
 import { readStatus } from "../routes/health.ts";
 import type { Services } from "../services.ts";
 import { listRunners } from "../store/runners.ts";
@@ -14,7 +12,6 @@ import type { BotCommands } from "./bot.ts";
 import { describeEvent, rank, render } from "./format.ts";
 import { advisoryLeadership, alwaysLeader, type Leadership } from "./leader.ts";
 import { enqueue, type QueuedNotification } from "./queue.ts";
-import { notifyRoutes } from "./routes.ts";
 import { NotificationSender } from "./sender.ts";
 import { TelegramClient } from "./telegram.ts";
 import { answerFromAnywhere } from "../approvals.ts";
@@ -24,7 +21,8 @@ export interface Notifier {
   readonly enabled: boolean;
   /** Queues the notifications these events call for, in the transaction that marks them published. */
   onDelivered(tx: Queryable, events: EventEnvelope[]): Promise<void>;
-  routes(): Hono<AppEnv>;
+  /** The client of the configured bot (daemon/notify/routes.ts sends its test message). */
+  readonly telegram: TelegramClient | undefined;
   start(): Promise<void>;
   /** Sends what is due for up to flushMs, then stops; the rest waits in the table for the next start. */
   stop(flushMs: number): Promise<void>;
@@ -59,7 +57,7 @@ export function createNotifier(s: Services): Notifier {
       }
       await enqueue(tx, rows);
     },
-    routes: () => notifyRoutes(s, telegram),
+    telegram,
     async start() {
       if (!enabled) {
         if (token || chatId) {

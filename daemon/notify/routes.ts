@@ -1,14 +1,13 @@
 /** /api/v1/notify: send a test message now and report exactly what Telegram answered. */
-import { Hono } from "hono";
 import type { NotifyTestResponse } from "../../lib/schemas/notify.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { escapeMarkdown } from "./markdown.ts";
 import type { TelegramClient } from "./telegram.ts";
 
-export function notifyRoutes(s: Services, telegram: TelegramClient | undefined): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/test", async (c) => {
+export function notifyRoutes(s: Services, telegram: TelegramClient | undefined): Route[] {
+  const app = new Routes("/notify");
+  app.post("/test", { auth: "admin-only" }, async (c) => {
     const { telegramBotToken: token, telegramChatId: chatId } = s.config;
     const missing = [
       ...(token ? [] : ["TELEGRAM_BOT_TOKEN (telegramBotToken)"]),
@@ -35,5 +34,5 @@ export function notifyRoutes(s: Services, telegram: TelegramClient | undefined):
       error: out.kind === "sent" || ("answer" in out && out.answer) ? null : out.error,
     });
   });
-  return app;
+  return app.list;
 }

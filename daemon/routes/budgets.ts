@@ -1,9 +1,8 @@
 /** /api/v1/budgets: list, and GET/PUT/DELETE one budget at /global, /project/:name or /runner/:id. */
-import { Hono } from "hono";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
 import { budgetPut, type BudgetScope } from "../../lib/schemas/budget.ts";
 import { readBody, readParam } from "../http/body.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import {
   deleteBudget,
@@ -14,9 +13,9 @@ import {
   toBudget,
 } from "../store/budgets.ts";
 
-export function budgetRoutes(s: Services, clock: () => number = Date.now): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/", async (c) => c.json({ budgets: await listBudgets(s.db, clock()) }));
+export function budgetRoutes(s: Services, clock: () => number = Date.now): Route[] {
+  const app = new Routes("/budgets");
+  app.get("/", { auth: "admin" }, async (c) => c.json({ budgets: await listBudgets(s.db, clock()) }));
 
   const scopes: {
     path: string;
@@ -32,13 +31,13 @@ export function budgetRoutes(s: Services, clock: () => number = Date.now): Hono<
     },
   ];
   for (const { path, scope, ref } of scopes) {
-    app.get(path, async (c) => {
+    app.get(path, { auth: "admin" }, async (c) => {
       const r = ref((k) => c.req.param(k));
       const row = await findBudget(s.db, scope, r);
       if (!row) throw notFoundBudget(scope, r);
       return c.json(await toBudget(s.db, row, clock()));
     });
-    app.put(path, async (c) => {
+    app.put(path, { auth: "admin-only" }, async (c) => {
       const r = ref((k) => c.req.param(k));
       const body = await readBody(c, budgetPut);
       const budget = await s.db.transaction((tx) =>
@@ -46,11 +45,11 @@ export function budgetRoutes(s: Services, clock: () => number = Date.now): Hono<
       );
       return c.json(budget);
     });
-    app.delete(path, async (c) => {
+    app.delete(path, { auth: "admin-only" }, async (c) => {
       const r = ref((k) => c.req.param(k));
       await s.db.transaction((tx) => deleteBudget(tx, scope, r));
       return c.json({ deleted: scope === "global" ? "global" : `${scope}/${r}` });
     });
   }
-  return app;
+  return app.list;
 }

@@ -6,7 +6,6 @@
  *   is refused.
  * And the approvals: `GET /api/v1/runners/:id/permissions`, `POST /api/v1/runners/:id/permission` (admin).
  */
-import { Hono } from "hono";
 import type { Context } from "hono";
 import { blockPrompt, type HookInput, hookInputSchema, permissionDecision } from "../../lib/claude/hooks.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
@@ -14,6 +13,7 @@ import { permissionAnswer } from "../../lib/schemas/runner.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import { readBody, readParam } from "../http/body.ts";
 import { actorName, type AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import type { PermissionWaiters } from "../permissions.ts";
 import { answerFromAnywhere } from "../approvals.ts";
@@ -21,7 +21,7 @@ import { recordHook, SETTLES_PERMISSIONS } from "../store/activity.ts";
 import { listPermissions, openPermissionRequest, settleInTerminal } from "../store/permissions.ts";
 import { touchSession } from "../store/usage.ts";
 import { blockingBudget } from "../store/budget_enforce.ts";
-import { getRunner } from "../store/runners.ts";
+import { getRunner, hookFacts } from "../store/runners.ts";
 import { createObserverToken, endObserved, observedRunner, revokeObserverToken } from "../store/observed.ts";
 import { z } from "zod";
 import {
@@ -40,33 +40,6 @@ export interface ClaudeHookDeps {
   waiters: PermissionWaiters;
 }
 
-interface RunnerFacts {
-  id: number;
-  project: string;
-  projectId: number;
-  cwd: string;
-  approvals: "off" | "notify" | "remote";
-  timeoutSeconds: number;
-}
-
-async function factsOf(s: Services, runnerId: number): Promise<RunnerFacts | undefined> {
-  const [r] = await s.db.query<
-    { project: string; project_id: number; cwd: string; approvals: RunnerFacts["approvals"]; timeout: number }
-  >(
-    `SELECT p.name AS project, r.project_id, r.cwd, p.approvals, p.approval_timeout_seconds AS timeout
-     FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
-    [runnerId],
-  );
-  return r && {
-    id: runnerId,
-    project: r.project,
-    projectId: r.project_id,
-    cwd: r.cwd,
-    approvals: r.approvals,
-    timeoutSeconds: r.timeout,
-  };
-}
-
 /**
  * Handles one hook of a runner's session and returns Claude Code's answer. Shared by the runner endpoint
  * and the observed-session endpoint (which first finds or creates the observed runner).
@@ -78,7 +51,7 @@ export async function handleHook(
   input: HookInput,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const facts = await factsOf(s, runnerId);
+  const facts = await hookFacts(s.db, runnerId);
   if (!facts) return {};
   const event = input.hook_event_name;
   const refused = event === "StopFailure" && isLimitError(input.error)
@@ -158,22 +131,23 @@ async function refusalReport(
   };
 }
 
-export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Route[] {
+  const app = new Routes("/runners");
 
-  app.post("/:id/claude-hook", async (c) => {
+  // A PermissionRequest may wait minutes for an answer from elsewhere.
+  app.post("/:id/claude-hook", { auth: "runner", longLived: true, audit: "report" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const input = await readBody(c, hookInputSchema, { watchesClient: true });
     return c.json(await handleHook(s, deps, id, input, c.req.raw.signal));
   });
 
-  app.get("/:id/permissions", async (c) => {
+  app.get("/:id/permissions", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     await getRunner(s.db, id); // 404 for a runner that does not exist
     return c.json({ requests: await listPermissions(s.db, id) });
   });
 
-  app.post("/:id/permission", async (c) => {
+  app.post("/:id/permission", { auth: "admin", audit: "own" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const body = await readBody(c, permissionAnswer);
     const request = await answerFromAnywhere(
@@ -186,7 +160,7 @@ export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv
     return c.json(request);
   });
 
-  return app;
+  return app.list;
 }
 
 const tokenRequest = z.strictObject({ host: z.string().min(1).max(255).optional() });
@@ -196,10 +170,10 @@ const revokeRequest = z.strictObject({ token: z.string().min(1).max(200) });
  * Sessions Stratavore did not launch (`stratavore hooks install`): `POST /api/v1/observed/claude-hook` with
  * the observer token; `POST /api/v1/observed/tokens` and `/tokens/revoke` (admin) make and end such tokens.
  */
-export function observedRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function observedRoutes(s: Services, deps: ClaudeHookDeps): Route[] {
+  const app = new Routes("/observed");
 
-  app.post("/claude-hook", async (c) => {
+  app.post("/claude-hook", { auth: "observer", longLived: true, audit: "report" }, async (c) => {
     // A session a runner started carries its runner id: its own hooks report it already.
     if ((c.req.header("x-stratavore-runner") ?? "").trim() !== "") return c.json({});
     const input = await readBody(c, hookInputSchema, { watchesClient: true });
@@ -213,18 +187,18 @@ export function observedRoutes(s: Services, deps: ClaudeHookDeps): Hono<AppEnv> 
     return c.json(answer);
   });
 
-  app.post("/tokens", async (c) => {
+  app.post("/tokens", { auth: "admin-only" }, async (c) => {
     const body = await readBody(c, tokenRequest);
     const token = await s.db.transaction((tx) => createObserverToken(tx, body?.host ?? s.host));
     return c.json({ token }, 201);
   });
 
-  app.post("/tokens/revoke", async (c) => {
+  app.post("/tokens/revoke", { auth: "admin-only" }, async (c) => {
     const body = await readBody(c, revokeRequest);
     return c.json({ revoked: await revokeObserverToken(s.db, body.token) });
   });
 
-  return app;
+  return app.list;
 }
 
 function remoteAddress(c: Context<AppEnv>): string | null {

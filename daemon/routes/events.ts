@@ -2,13 +2,12 @@
  * /api/v1/events: the live stream (SSE, resumable with Last-Event-ID), recent events as JSON, and the
  * dead letters with their retry.
  */
-import { Hono } from "hono";
 import { z } from "zod";
 import type { Db } from "../../lib/db/types.ts";
 import { AppError } from "../../lib/errors.ts";
 import { type EventEnvelope, typeFilter, typeFilterText } from "../../lib/schemas/event.ts";
 import { readParam } from "../http/body.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { EventTail } from "../outbox/tail.ts";
 import { deadEvents, publishedSince, recentPublished, requeueDead, toEnvelope } from "../outbox/queue.ts";
 import { ID_RE } from "../../lib/ids.ts";
@@ -39,10 +38,10 @@ function sseFrame(e: EventEnvelope): Uint8Array {
   return enc.encode(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
 }
 
-export function eventRoutes(d: EventDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function eventRoutes(d: EventDeps): Route[] {
+  const app = new Routes("/events");
 
-  app.get("/", (c) => {
+  app.get("/", { auth: "admin", longLived: true, urlToken: true }, (c) => {
     const spec = readParam("types", c.req.query("types"), types);
     const since = readParam("Last-Event-ID", c.req.header("last-event-id") ?? c.req.query("since"), seqParam);
     const matches = typeFilter(spec);
@@ -98,7 +97,7 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
     });
   });
 
-  app.get("/recent", async (c) => {
+  app.get("/recent", { auth: "admin" }, async (c) => {
     const spec = readParam("types", c.req.query("types"), types);
     const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 50, 1000);
     const patterns = likePatterns(spec);
@@ -106,7 +105,7 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
     return c.json({ events: rows.map(toEnvelope) });
   });
 
-  app.get("/dead", async (c) => {
+  app.get("/dead", { auth: "admin" }, async (c) => {
     const limit = Math.min(readParam("limit", c.req.query("limit"), limitParam) ?? 100, 1000);
     const { events, total: n } = await deadEvents(d.db, limit);
     return c.json({ events, total: n });
@@ -114,9 +113,9 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
 
   const requeue = (id?: number) => requeueDead(d.db, id);
 
-  app.post("/dead/retry", async (c) => c.json({ requeued: await requeue() }));
+  app.post("/dead/retry", { auth: "admin" }, async (c) => c.json({ requeued: await requeue() }));
 
-  app.post("/dead/:id/retry", async (c) => {
+  app.post("/dead/:id/retry", { auth: "admin" }, async (c) => {
     const id = readParam("event id", c.req.param("id"), idParam);
     const requeued = await requeue(id);
     if (requeued.length === 0) {
@@ -128,5 +127,5 @@ export function eventRoutes(d: EventDeps): Hono<AppEnv> {
     return c.json({ requeued });
   });
 
-  return app;
+  return app.list;
 }

@@ -1,18 +1,19 @@
 /** Liveness and readiness (no auth), and the status summary (admin). */
-import { Hono } from "hono";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { RUNNER_STATES, type RunnerState } from "../../lib/schemas/runner.ts";
 import type { Status } from "../../lib/schemas/status.ts";
 import { VERSION } from "../../lib/version.ts";
 import { listLimits } from "../store/limits.ts";
+import { ping } from "../store/daemons.ts";
+import { fleetCounts } from "../store/runners.ts";
 
-export function healthRoutes(s: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/healthz", (c) => c.json({ ok: true, version: VERSION }));
-  app.get("/readyz", async (c) => {
+export function healthRoutes(s: Services): Route[] {
+  const r = new Routes();
+  r.get("/healthz", { auth: "none" }, (c) => c.json({ ok: true, version: VERSION }));
+  r.get("/readyz", { auth: "none" }, async (c) => {
     try {
-      await s.db.query("SELECT 1");
+      await ping(s.db);
       return c.json({ ok: true, database: s.db.kind });
     } catch (e) {
       return c.json({
@@ -20,14 +21,11 @@ export function healthRoutes(s: Services): Hono<AppEnv> {
       }, 503);
     }
   });
-  return app;
+  return r.list;
 }
 
 export async function readStatus(s: Services): Promise<Status> {
-  const counts = await s.db.query<{ state: RunnerState; n: number }>(
-    "SELECT state, count(*)::int AS n FROM runners GROUP BY state",
-  );
-  const [{ n: projects }] = await s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM projects");
+  const { byState: counts, projects } = await fleetCounts(s.db);
   const runners = Object.fromEntries(RUNNER_STATES.map((st) => [st, 0])) as Record<RunnerState, number>;
   for (const r of counts) runners[r.state] = r.n;
   return {
@@ -54,8 +52,6 @@ export async function readStatus(s: Services): Promise<Status> {
   };
 }
 
-export function statusRoutes(s: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/", async (c) => c.json(await readStatus(s)));
-  return app;
+export function statusRoutes(s: Services): Route[] {
+  return new Routes("/status").get("/", { auth: "admin" }, async (c) => c.json(await readStatus(s))).list;
 }

@@ -3,12 +3,13 @@
  * lines), kept on the daemon's machine. With follow, the stream stays open until the runner has ended
  * and its log stops growing.
  */
-import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
 import { readParam } from "../http/body.ts";
+import type { Context } from "hono";
 import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { getRunner } from "../store/runners.ts";
 import { isActive } from "../../lib/runner_states.ts";
@@ -49,9 +50,11 @@ async function readChunk(path: string, offset: number, max = LOG_CHUNK_BYTES): P
   }
 }
 
-export function logRoutes(s: Services, shutdown: AbortSignal): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/:id/logs", async (c) => {
+export function logRoutes(s: Services, shutdown: AbortSignal): Route[] {
+  const app = new Routes("/runners");
+  // Followed, the stream stays open until the runner has ended.
+  const followed = (c: Context<AppEnv>) => /^(true|1)$/.test(c.req.query("follow") ?? "");
+  app.get("/:id/logs", { auth: "admin", longLived: followed }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const follow = readParam("follow flag", c.req.query("follow"), flag);
     let offset = readParam("offset", c.req.query("offset"), offsetParam) ?? 0;
@@ -105,5 +108,5 @@ export function logRoutes(s: Services, shutdown: AbortSignal): Hono<AppEnv> {
     });
     return new Response(stream, { headers });
   });
-  return app;
+  return app.list;
 }

@@ -5,7 +5,6 @@
  * events are kept one row per call. Every point is attributed to the token's runner; a point whose resource
  * names another runner is refused.
  */
-import { Hono } from "hono";
 import type { Context } from "hono";
 import { AppError } from "../../lib/errors.ts";
 import { type Queryable, retryOnDeadlock } from "../../lib/db/types.ts";
@@ -13,9 +12,11 @@ import { exportResponse, parseLogs, parseMetrics } from "../../lib/otlp.ts";
 import { apiCalls, reportedPoints, RUNNER_ATTR } from "../../lib/claude/telemetry.ts";
 import { readText } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { adoptReportedTokens, recordReported, type UsageDelta } from "../store/usage.ts";
 import { recordApiCalls } from "../store/api_calls.ts";
+import { observedRunnersOf } from "../store/runners.ts";
 
 /** Compressed or not, an export larger than this is refused (Claude Code's are a few kB). */
 export const MAX_OTLP_BYTES = 4 * 1024 * 1024;
@@ -81,13 +82,7 @@ async function runnersOf(
   const actor = c.get("actor");
   if (actor?.kind === "runner") return () => actor.runnerId;
   if (actor?.kind !== "observer") throw new AppError("forbidden", "OTLP exports take a runner's token");
-  const rows = sessionIds.length
-    ? await s.db.query<{ id: number; session_id: string }>(
-      `SELECT id, session_id FROM runners WHERE mode = 'observed' AND session_id = ANY($1::text[])`,
-      [sessionIds],
-    )
-    : [];
-  const by = new Map(rows.map((r) => [r.session_id, r.id]));
+  const by = await observedRunnersOf(s.db, sessionIds);
   return (sessionId) => by.get(sessionId);
 }
 
@@ -99,12 +94,12 @@ function ownPoints<T extends { attrs: Record<string, unknown> }>(items: T[], run
   return { own, foreign: items.length - own.length };
 }
 
-export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Route[] {
+  const app = new Routes("/otlp");
   // The latest value booked per series, so an export that changed nothing costs no database write.
   const seen = new Map<string, number>();
 
-  app.post("/v1/metrics", async (c) => {
+  app.post("/v1/metrics", { auth: "runner-or-observer", audit: "report" }, async (c) => {
     const started = performance.now();
     const parsed = parseMetrics(await readExport(c));
     const observer = c.get("actor")?.kind === "observer";
@@ -148,7 +143,7 @@ export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Hono<AppEnv> {
     ));
   });
 
-  app.post("/v1/logs", async (c) => {
+  app.post("/v1/logs", { auth: "runner-or-observer", audit: "report" }, async (c) => {
     const started = performance.now();
     const parsed = parseLogs(await readExport(c));
     const observer = c.get("actor")?.kind === "observer";
@@ -173,5 +168,5 @@ export function otlpRoutes(s: Services, hooks: OtlpHooks = {}): Hono<AppEnv> {
     ));
   });
 
-  return app;
+  return app.list;
 }

@@ -2,16 +2,16 @@
  * Viewers of detached interactive runners' terminals (admin token): a WebSocket at
  * /runners/:id/attach?mode=ro|rw&name=…. The agent's side comes in over its link (routes/link.ts).
  */
-import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
 import { readParam } from "../http/body.ts";
 import { upgradeWebSocket } from "../http/websocket.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { PtyHub } from "../pty/hub.ts";
 import type { Services } from "../services.ts";
 import { getRunner } from "../store/runners.ts";
+import { holdingDaemon } from "../store/daemons.ts";
 import { isActive } from "../../lib/runner_states.ts";
 
 const mode = z.enum(["rw", "ro"]).optional();
@@ -23,10 +23,7 @@ const viewerName = z.string().regex(/^[\w.@:-]{1,64}$/, "expected a short name (
  * daemon on the same database would show a session that never comes alive, so it says where to go.
  */
 async function refuseIfHeldElsewhere(s: Services, id: number): Promise<void> {
-  const [owner] = await s.db.query<{ id: string; url: string }>(
-    `SELECT d.id, d.url FROM runners r JOIN daemons d ON d.id = r.daemon_id WHERE r.id = $1`,
-    [id],
-  );
+  const owner = await holdingDaemon(s.db, id);
   if (owner && owner.id !== s.daemonId && owner.url !== s.url) {
     throw new AppError(
       "conflict",
@@ -36,10 +33,10 @@ async function refuseIfHeldElsewhere(s: Services, id: number): Promise<void> {
   }
 }
 
-export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function ptyRoutes(s: Services, hub: PtyHub): Route[] {
+  const app = new Routes("/runners");
 
-  app.get("/:id/attach", async (c) => {
+  app.get("/:id/attach", { auth: "admin", longLived: true, urlToken: true }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const readOnly = readParam("mode", c.req.query("mode"), mode) === "ro";
     const name = readParam("name", c.req.query("name"), viewerName) ?? "viewer";
@@ -63,5 +60,5 @@ export function ptyRoutes(s: Services, hub: PtyHub): Hono<AppEnv> {
     return response;
   });
 
-  return app;
+  return app.list;
 }

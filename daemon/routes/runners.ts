@@ -1,5 +1,4 @@
 /** /api/v1/runners: launch, list, show, stop, kill (admin). */
-import { Hono } from "hono";
 import { apiCallSummary } from "../store/api_calls.ts";
 import { pendingPermissions } from "../store/permissions.ts";
 import { z } from "zod";
@@ -14,7 +13,7 @@ import {
   stopRequest,
 } from "../../lib/schemas/runner.ts";
 import { readBody, readParam } from "../http/body.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { emit } from "../store/outbox.ts";
 import { getRunner, type LaunchContext, launchRunner, listRunners, transition } from "../store/runners.ts";
@@ -33,10 +32,10 @@ export interface RunnerRouteHooks {
   admit?: LaunchContext["admit"];
 }
 
-export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Route[] {
+  const r = new Routes("/runners");
 
-  app.get("/", async (c) => {
+  r.get("/", { auth: "admin" }, async (c) => {
     const project = c.req.query("project")
       ? readParam("project", c.req.query("project"), projectName)
       : undefined;
@@ -51,7 +50,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     return c.json({ runners: runners.map((r) => ({ ...r, pendingPermission: pending.get(r.id) ?? null })) });
   });
 
-  app.post("/", async (c) => {
+  r.post("/", { auth: "admin" }, async (c) => {
     const parsed = await readBody(c, launchRequest);
     // A dashboard session starts the project's own command; choosing another program is the admin's.
     if (c.get("actor")?.kind === "dashboard" && parsed.command !== undefined) {
@@ -119,7 +118,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     return c.json(launched, 201);
   });
 
-  app.get("/:id", async (c) => {
+  r.get("/:id", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const runner = await getRunner(s.db, id);
     // One runner in detail also says how its API calls went (Claude Code's telemetry events).
@@ -131,7 +130,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     });
   });
 
-  app.post("/:id/stop", async (c) => {
+  r.post("/:id/stop", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const body = await readBody(c, stopRequest);
     const runner = await s.db.transaction(async (tx) => {
@@ -148,7 +147,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     return c.json(runner);
   });
 
-  app.post("/:id/kill", async (c) => {
+  r.post("/:id/kill", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const body = await readBody(c, stopRequest);
     const runner = await s.db.transaction(async (tx) => {
@@ -164,7 +163,7 @@ export function runnerRoutes(s: Services, hooks: RunnerRouteHooks = {}): Hono<Ap
     return c.json(runner);
   });
 
-  return app;
+  return r.list;
 }
 
 async function precheckWorktree(s: Services, body: LaunchRequest): Promise<void> {

@@ -1,13 +1,18 @@
 /** /api/v1/sessions (admin) and the agent's transcript upload, /api/v1/runners/:id/transcript. */
-import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
 import { readParam } from "../http/body.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { gunzip, type TranscriptStore, TranscriptTooLarge } from "../transcripts.ts";
-import { getSession, listSessions, storedTranscriptOf } from "../store/sessions.ts";
+import {
+  getSession,
+  listSessions,
+  recordTranscript,
+  storedTranscriptOf,
+  transcriptUploadCheck,
+} from "../store/sessions.ts";
 
 const sessionId = z.string().regex(
   /^[A-Za-z0-9_-]{1,200}$/,
@@ -17,18 +22,18 @@ const limitParam = z.string().regex(/^\d{1,4}$/, "expected a whole number up to 
   .optional();
 export const MAX_TRANSCRIPT_BYTES = 256 * 1024 * 1024;
 
-export function sessionRoutes(s: Services, store: TranscriptStore): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/", async (c) => {
+export function sessionRoutes(s: Services, store: TranscriptStore): Route[] {
+  const app = new Routes("/sessions");
+  app.get("/", { auth: "admin" }, async (c) => {
     const project = c.req.query("project") ? readParam("project", c.req.query("project"), projectName) : null;
     const limit = readParam("limit", c.req.query("limit"), limitParam) ?? 100;
     return c.json({ sessions: await listSessions(s.db, project, limit) });
   });
-  app.get("/:id", async (c) => {
+  app.get("/:id", { auth: "admin" }, async (c) => {
     const id = readParam("session id", c.req.param("id"), sessionId);
     return c.json(await getSession(s.db, id));
   });
-  app.get("/:id/transcript", async (c) => {
+  app.get("/:id/transcript", { auth: "admin" }, async (c) => {
     const id = readParam("session id", c.req.param("id"), sessionId);
     const location = await storedTranscriptOf(s.db, id);
     if (!location) {
@@ -45,13 +50,13 @@ export function sessionRoutes(s: Services, store: TranscriptStore): Hono<AppEnv>
       },
     });
   });
-  return app;
+  return app.list;
 }
 
 /** PUT /api/v1/runners/:id/transcript?session=<id>: the agent uploads a finished session's transcript (gzip). */
-export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.put("/:id/transcript", async (c) => {
+export function transcriptUploadRoute(s: Services, store: TranscriptStore): Route[] {
+  const app = new Routes("/runners");
+  app.put("/:id/transcript", { auth: "runner" }, async (c) => {
     const runnerId = readParam("runner id", c.req.param("id"), runnerIdText);
     const sid = readParam("session", c.req.query("session"), sessionId);
     const declared = Number(c.req.header("content-length") ?? "NaN");
@@ -67,15 +72,9 @@ export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono
         "send the transcript gzip-compressed, as application/gzip",
       );
     }
-    const [row] = await s.db.query<{ project: string; session_ok: boolean; own: boolean }>(
-      `SELECT p.name AS project,
-         EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.project_id = p.id) AS session_ok,
-         EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.runner_id = r.id) AS own
-       FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
-      [runnerId, sid],
-    );
+    const row = await transcriptUploadCheck(s.db, runnerId, sid);
     if (!row) throw new AppError("not_found", `no runner ${runnerId}`);
-    if (!row.session_ok) {
+    if (!row.sessionOk) {
       throw new AppError("not_found", `session ${sid} is not known in project ${row.project}`);
     }
     // Only the runner that ran the session last stores its transcript: another runner's token (in another
@@ -94,15 +93,7 @@ export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono
       if (e instanceof TranscriptTooLarge) throw new AppError("payload_too_large", e.message);
       throw new AppError("invalid_body", `the transcript is not valid gzip: ${(e as Error).message}`);
     }
-    await s.db.query(
-      `INSERT INTO transcripts (session_id, store, location, bytes, stored_bytes, sha256, lines)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (session_id) DO UPDATE SET store = excluded.store, location = excluded.location,
-         bytes = excluded.bytes, stored_bytes = excluded.stored_bytes, sha256 = excluded.sha256,
-         lines = excluded.lines, stored_at = now()`,
-      [sid, store.kind, stored.location, stored.bytes, stored.storedBytes, stored.sha256, stored.lines],
-    );
-    await s.db.query("UPDATE sessions SET resumable = true, updated_at = now() WHERE id = $1", [sid]);
+    await recordTranscript(s.db, sid, { store: store.kind, ...stored });
     return c.json({
       session: sid,
       bytes: stored.bytes,
@@ -111,5 +102,5 @@ export function transcriptUploadRoute(s: Services, store: TranscriptStore): Hono
       lines: stored.lines,
     });
   });
-  return app;
+  return app.list;
 }

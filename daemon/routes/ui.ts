@@ -8,7 +8,6 @@
  * never send to a server or put in a Referer; the page posts it to /ui/exchange and removes it from the
  * address bar and the history. The admin token itself never appears in a URL.
  */
-import { Hono } from "hono";
 import type { Context } from "hono";
 import { base64url } from "../../lib/home.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -16,6 +15,7 @@ import { uiExchangeRequest, type UiLink } from "../../lib/schemas/ui.ts";
 import { WEB_ASSETS, type WebAsset } from "../../web/assets.ts";
 import { readBody } from "../http/body.ts";
 import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { recordAudit } from "../store/audit.ts";
 import { originAllowed } from "../http/host.ts";
@@ -72,23 +72,20 @@ export class UiLinks {
  * `POST /api/v1/ui/links` (admin): a new one-time sign-in link. `DELETE /api/v1/ui/session`: the calling
  * dashboard signs itself out. `DELETE /api/v1/ui/sessions` (admin): every dashboard is signed out.
  */
-export function uiLinkRoutes(links: UiLinks, dashboards?: DashboardSessions): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/links", async (c) => c.json(await links.create(), 201));
-  app.delete("/session", async (c) => {
+export function uiLinkRoutes(links: UiLinks, dashboards?: DashboardSessions): Route[] {
+  const app = new Routes("/ui");
+  app.post("/links", { auth: "admin-only" }, async (c) => c.json(await links.create(), 201));
+  app.delete("/session", { auth: "admin" }, async (c) => {
     if (c.get("actor")?.kind !== "dashboard") {
       throw new AppError("bad_request", "only a dashboard session signs itself out here");
     }
     await dashboards?.revoke(bearer(c.req.header("authorization")) ?? "");
     return c.json({ signedOut: true }, 200, { "set-cookie": bindingCookie("", 0) });
   });
-  app.delete("/sessions", async (c) => {
-    if (c.get("actor")?.kind !== "admin") {
-      throw new AppError("forbidden", "only the admin token signs every dashboard out");
-    }
+  app.delete("/sessions", { auth: "admin-only" }, async (c) => {
     return c.json({ signedOut: (await dashboards?.revokeAll()) ?? 0 });
   });
-  return app;
+  return app.list;
 }
 
 /**
@@ -138,19 +135,21 @@ async function serve(c: Context<AppEnv>, asset: WebAsset): Promise<Response> {
 }
 
 /** `/`, `/ui/login`, `/ui/app.js`, `/ui/app.css`, `/ui/favicon.svg` and `POST /ui/exchange`. */
-export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function uiRootRoutes(s: Services, links: UiLinks): Route[] {
+  const app = new Routes();
   const page = (c: Context<AppEnv>) => serve(c, WEB_ASSETS["index.html"]);
-  app.get("/", page);
-  app.get("/ui", page);
-  app.get("/ui/", page);
-  app.get("/ui/login", page);
-  app.get("/ui/app.js", (c) => serve(c, WEB_ASSETS["app.js"]));
-  app.get("/ui/app.css", (c) => serve(c, WEB_ASSETS["app.css"]));
-  app.get("/ui/favicon.svg", (c) => serve(c, WEB_ASSETS["favicon.svg"]));
-  app.get("/favicon.ico", (c) => serve(c, WEB_ASSETS["favicon.svg"]));
+  const open = { auth: "none" } as const;
+  app.get("/", open, page);
+  app.get("/ui", open, page);
+  app.get("/ui/", open, page);
+  app.get("/ui/login", open, page);
+  app.get("/ui/app.js", open, (c) => serve(c, WEB_ASSETS["app.js"]));
+  app.get("/ui/app.css", open, (c) => serve(c, WEB_ASSETS["app.css"]));
+  app.get("/ui/favicon.svg", open, (c) => serve(c, WEB_ASSETS["favicon.svg"]));
+  app.get("/favicon.ico", open, (c) => serve(c, WEB_ASSETS["favicon.svg"]));
 
-  app.post("/ui/exchange", async (c) => {
+  // The code in the body is the credential; the exchange writes its own audit row.
+  app.post("/ui/exchange", { auth: "none", audit: "own" }, async (c) => {
     // The Origin must be this daemon's own page on an allowed host (the Host alone proves nothing).
     if (!originAllowed(c.req.raw, s.config.allowedHosts)) {
       throw new AppError("forbidden", "sign-in links can only be used from the dashboard's own page");
@@ -201,5 +200,5 @@ export function uiRootRoutes(s: Services, links: UiLinks): Hono<AppEnv> {
       },
     );
   });
-  return app;
+  return app.list;
 }

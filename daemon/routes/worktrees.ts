@@ -3,7 +3,6 @@
  * pruning those with nothing to keep. Git runs here, on the daemon's machine: a worktree made on another
  * machine (an interactive launch there) is reached through the daemon of that machine.
  */
-import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../lib/errors.ts";
 import { projectName, runnerIdText } from "../../lib/schemas/common.ts";
@@ -11,7 +10,7 @@ import type { Runner } from "../../lib/schemas/runner.ts";
 import { disposeWorktree, exists, removeWorktree } from "../../lib/worktree.ts";
 import { type Made, made, runnerDiff } from "../../lib/runner_diff.ts";
 import { readParam } from "../http/body.ts";
-import type { AppEnv } from "../http/types.ts";
+import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import { getRunner } from "../store/runners.ts";
@@ -31,10 +30,10 @@ function here(s: Services, r: Runner, w: Made): void {
   );
 }
 
-export function worktreeRoutes(s: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function worktreeRoutes(s: Services): Route[] {
+  const app = new Routes();
 
-  app.get("/runners/:id/diff", async (c) => {
+  app.get("/runners/:id/diff", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const statOnly = readParam("stat flag", c.req.query("stat"), flag);
     const paths = (c.req.queries("path") ?? []).slice(0, 100).map((p) => readParam("path", p, diffPath));
@@ -43,7 +42,7 @@ export function worktreeRoutes(s: Services): Hono<AppEnv> {
     return c.json(await runnerDiff(r, { statOnly, paths }));
   });
 
-  app.get("/worktrees", async (c) => {
+  app.get("/worktrees", { auth: "admin" }, async (c) => {
     const project = c.req.query("project")
       ? readParam("project", c.req.query("project"), projectName)
       : undefined;
@@ -52,7 +51,7 @@ export function worktreeRoutes(s: Services): Hono<AppEnv> {
   });
 
   /** Removes an ended runner's worktree; its branch too with deleteBranch. A dirty one needs force. */
-  app.delete("/worktrees/:id", async (c) => {
+  app.delete("/worktrees/:id", { auth: "admin" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
     const force = readParam("force flag", c.req.query("force"), flag);
     const deleteBranch = readParam("deleteBranch flag", c.req.query("deleteBranch"), flag);
@@ -80,7 +79,7 @@ export function worktreeRoutes(s: Services): Hono<AppEnv> {
    * For every ended runner's worktree on this machine: removed when it holds nothing (no commits, no
    * changes) or its folder is gone; kept otherwise. Worktrees of other machines are left to their daemon.
    */
-  app.post("/worktrees/prune", async (c) => {
+  app.post("/worktrees/prune", { auth: "admin" }, async (c) => {
     const removed: number[] = [];
     const kept: number[] = [];
     const elsewhere: number[] = [];
@@ -96,22 +95,13 @@ export function worktreeRoutes(s: Services): Hono<AppEnv> {
         continue;
       }
       const d = await disposeWorktree({ ...w, path: w.path, repo: w.repo, baseSha: w.baseSha });
-      await s.db.transaction(async (tx) => {
-        await setWorktreeState(tx, r.id, d.removed ? "removed" : "kept", d.note);
-        if (d.status) {
-          await tx.query(
-            "UPDATE runners SET worktree = jsonb_set(worktree, '{status}', $2::jsonb) WHERE id = $1",
-            [
-              r.id,
-              d.status,
-            ],
-          );
-        }
-      });
+      await s.db.transaction((tx) =>
+        setWorktreeState(tx, r.id, d.removed ? "removed" : "kept", d.note, d.status)
+      );
       (d.removed ? removed : kept).push(r.id);
     }
     return c.json({ removed, kept, elsewhere });
   });
 
-  return app;
+  return app.list;
 }

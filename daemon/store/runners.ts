@@ -2,7 +2,7 @@
 import type { Queryable } from "../../lib/db/types.ts";
 import { planCommandLine } from "../../lib/command_line.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { LaunchRequest, Runner, RunnerState } from "../../lib/schemas/runner.ts";
+import type { LaunchRequest, Runner, RunnerState, StartedRequest } from "../../lib/schemas/runner.ts";
 import { costSummaryOf } from "../../lib/cost.ts";
 import type { WorktreeInfo, WorktreeRequest } from "../../lib/schemas/worktree.ts";
 import { worktreeBranch } from "../../lib/worktree.ts";
@@ -389,4 +389,108 @@ export async function markStale(tx: Queryable, ttlMs: number): Promise<Runner[]>
     out.push(await transition(tx, s.id, "failed", { reason }, { stale: true }));
   }
   return out;
+}
+
+/** The command line as the agent started it (what it added: Claude's --session-id and --settings). */
+export async function recordCommand(
+  tx: Queryable,
+  id: number,
+  command: string,
+  args: string[],
+): Promise<void> {
+  await tx.query("UPDATE runners SET command = $2, args = $3::jsonb WHERE id = $1", [id, command, args]);
+}
+
+/** A retried start report: the process, the state kept. */
+export async function recordProcess(tx: Queryable, id: number, pid: number, host: string): Promise<void> {
+  await tx.query("UPDATE runners SET pid = $2, host = $3, updated_at = now() WHERE id = $1", [id, pid, host]);
+}
+
+/** How the session reports itself: auto-continue, and its telemetry mode and endpoint. */
+export async function recordTelemetryMode(
+  tx: Queryable,
+  id: number,
+  r: Pick<StartedRequest, "autoContinue" | "telemetry" | "telemetryEndpoint">,
+): Promise<void> {
+  if (r.autoContinue !== undefined) {
+    await tx.query("UPDATE runners SET auto_continue = $2 WHERE id = $1", [id, r.autoContinue]);
+  }
+  if (!r.telemetry) return;
+  await tx.query("UPDATE runners SET telemetry = $2, telemetry_endpoint = $3 WHERE id = $1", [
+    id,
+    r.telemetry,
+    r.telemetryEndpoint ?? null,
+  ]);
+}
+
+/** An ended runner's exit as its agent reports it; a code or signal known already is kept. */
+export async function recordLateExit(
+  tx: Queryable,
+  id: number,
+  exitCode: number | null,
+  signal: string | null,
+): Promise<void> {
+  await tx.query(
+    "UPDATE runners SET exit_code = coalesce(exit_code, $2), exit_signal = coalesce(exit_signal, $3) WHERE id = $1",
+    [id, exitCode, signal],
+  );
+}
+
+/** The id of the active observed runner of a session, if its hooks made one. */
+export async function activeObservedRunner(q: Queryable, sessionId: string): Promise<number | undefined> {
+  const [r] = await q.query<{ id: number }>(
+    `SELECT id FROM runners WHERE mode = 'observed' AND session_id = $1 AND state IN ${ACTIVE_SQL}
+     ORDER BY id DESC LIMIT 1`,
+    [sessionId],
+  );
+  return r?.id;
+}
+
+/** The observed runners of these sessions, by session id. */
+export async function observedRunnersOf(q: Queryable, sessionIds: string[]): Promise<Map<string, number>> {
+  if (sessionIds.length === 0) return new Map();
+  const rows = await q.query<{ id: number; session_id: string }>(
+    `SELECT id, session_id FROM runners WHERE mode = 'observed' AND session_id = ANY($1::text[])`,
+    [sessionIds],
+  );
+  return new Map(rows.map((r) => [r.session_id, r.id]));
+}
+
+/** What a runner's hooks need to know of it and its project. */
+export interface HookFacts {
+  id: number;
+  project: string;
+  projectId: number;
+  cwd: string;
+  approvals: "off" | "notify" | "remote";
+  timeoutSeconds: number;
+}
+
+export async function hookFacts(q: Queryable, runnerId: number): Promise<HookFacts | undefined> {
+  const [r] = await q.query<
+    { project: string; project_id: number; cwd: string; approvals: HookFacts["approvals"]; timeout: number }
+  >(
+    `SELECT p.name AS project, r.project_id, r.cwd, p.approvals, p.approval_timeout_seconds AS timeout
+     FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
+    [runnerId],
+  );
+  return r && {
+    id: runnerId,
+    project: r.project,
+    projectId: r.project_id,
+    cwd: r.cwd,
+    approvals: r.approvals,
+    timeoutSeconds: r.timeout,
+  };
+}
+
+/** Runner counts by state and the number of projects (the status summary). */
+export async function fleetCounts(
+  q: Queryable,
+): Promise<{ byState: { state: RunnerState; n: number }[]; projects: number }> {
+  const byState = await q.query<{ state: RunnerState; n: number }>(
+    "SELECT state, count(*)::int AS n FROM runners GROUP BY state",
+  );
+  const [{ n: projects }] = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM projects");
+  return { byState, projects };
 }

@@ -123,3 +123,45 @@ export async function getSession(q: Queryable, id: string): Promise<Session> {
 export async function storedTranscriptOf(q: Queryable, id: string): Promise<string | undefined> {
   return (await getRow(q, id)).t_location ?? undefined;
 }
+
+/** Whether a runner may store a session's transcript: the session is its project's, and the runner ran it last. */
+export async function transcriptUploadCheck(
+  q: Queryable,
+  runnerId: number,
+  sessionId: string,
+): Promise<{ project: string; sessionOk: boolean; own: boolean } | undefined> {
+  const [row] = await q.query<{ project: string; session_ok: boolean; own: boolean }>(
+    `SELECT p.name AS project,
+       EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.project_id = p.id) AS session_ok,
+       EXISTS (SELECT 1 FROM sessions x WHERE x.id = $2 AND x.runner_id = r.id) AS own
+     FROM runners r JOIN projects p ON p.id = r.project_id WHERE r.id = $1`,
+    [runnerId, sessionId],
+  );
+  return row && { project: row.project, sessionOk: row.session_ok, own: row.own };
+}
+
+export interface StoredTranscriptRow {
+  store: string;
+  location: string;
+  bytes: number;
+  storedBytes: number;
+  sha256: string;
+  lines: number;
+}
+
+/** Records where a session's transcript was stored (replacing an earlier copy); the session becomes resumable. */
+export async function recordTranscript(
+  q: Queryable,
+  sessionId: string,
+  t: StoredTranscriptRow,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO transcripts (session_id, store, location, bytes, stored_bytes, sha256, lines)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (session_id) DO UPDATE SET store = excluded.store, location = excluded.location,
+       bytes = excluded.bytes, stored_bytes = excluded.stored_bytes, sha256 = excluded.sha256,
+       lines = excluded.lines, stored_at = now()`,
+    [sessionId, t.store, t.location, t.bytes, t.storedBytes, t.sha256, t.lines],
+  );
+  await q.query("UPDATE sessions SET resumable = true, updated_at = now() WHERE id = $1", [sessionId]);
+}

@@ -11,6 +11,7 @@
 import { AppError } from "../../lib/errors.ts";
 import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
+import type { USAGE_GROUPS } from "../../lib/schemas/session.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
 import type { ReportedPoint, ReportKind } from "../../lib/claude/telemetry.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
@@ -413,4 +414,44 @@ export async function adoptReportedTokens(tx: Queryable, runnerId: number): Prom
     );
   }
   return deltas;
+}
+
+/** Token and cost sums of one group (a day, project, model or session), as the usage report adds them. */
+export interface UsageSums {
+  key: string;
+  input: number;
+  output: number;
+  cache_creation: number;
+  cache_read: number;
+  cost_usd: number;
+  reported_usd: number;
+  unpriced: number;
+}
+
+type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+const GROUP_KEY: Record<UsageGroup, string> = {
+  day: "to_char(u.day, 'YYYY-MM-DD')",
+  project: "p.name",
+  model: "u.model",
+  session: "u.session_id",
+};
+
+/** Usage summed by day, project, model or session, of one project or all, within calendar days. */
+export async function usageSums(
+  q: Queryable,
+  by: UsageGroup,
+  f: { project: string | null; since: string | null; until: string | null },
+): Promise<UsageSums[]> {
+  return await q.query<UsageSums>(
+    `SELECT ${GROUP_KEY[by]} AS key, sum(u.input_tokens)::int8 AS input, sum(u.output_tokens)::int8 AS output,
+       sum(u.cache_creation_tokens)::int8 AS cache_creation, sum(u.cache_read_tokens)::int8 AS cache_read,
+       sum(u.cost_usd)::float8 AS cost_usd, sum(u.reported_cost_usd)::float8 AS reported_usd,
+       sum(u.unpriced_tokens)::int8 AS unpriced
+     FROM token_usage u JOIN projects p ON p.id = u.project_id
+     WHERE ($1::text IS NULL OR p.name = $1) AND ($2::date IS NULL OR u.day >= $2::date)
+       AND ($3::date IS NULL OR u.day <= $3::date)
+     GROUP BY 1 ORDER BY 1`,
+    [f.project, f.since, f.until],
+  );
 }

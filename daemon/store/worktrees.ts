@@ -2,7 +2,12 @@
 import type { Queryable } from "../../lib/db/types.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Runner } from "../../lib/schemas/runner.ts";
-import type { WorktreeInfo, WorktreeReport, WorktreeState } from "../../lib/schemas/worktree.ts";
+import type {
+  WorktreeInfo,
+  WorktreeReport,
+  WorktreeState,
+  WorktreeStatus,
+} from "../../lib/schemas/worktree.ts";
 import { emit } from "./outbox.ts";
 import { getRunner, RUNNER_SELECT, type RunnerRow, toRunner } from "./runners.ts";
 
@@ -53,12 +58,20 @@ export async function setWorktreeState(
   id: number,
   state: WorktreeState,
   note: string,
+  /** What git said of it when it was disposed of (kept for the record). */
+  status?: WorktreeStatus | null,
 ): Promise<void> {
   await tx.query(
     `UPDATE runners SET worktree = worktree || jsonb_build_object('state', $2::text, 'note', $3::text)
      WHERE id = $1 AND worktree IS NOT NULL`,
     [id, state, note],
   );
+  if (status) {
+    await tx.query("UPDATE runners SET worktree = jsonb_set(worktree, '{status}', $2::jsonb) WHERE id = $1", [
+      id,
+      status,
+    ]);
+  }
 }
 
 /** Worktrees that are (or may still be) on disk: active and kept; with `all`, removed and reopened too. */
