@@ -28,7 +28,7 @@ import {
 import { status } from "./schemas/status.ts";
 import { runnerDiff, type WorktreeReport } from "./schemas/worktree.ts";
 import { connectSocket, type SocketLike } from "./ws.ts";
-import { HeartbeatSigner } from "./signature.ts";
+import type { HeartbeatSigner } from "./signature.ts";
 import { deadList, eventList } from "./schemas/event.ts";
 import { notifyTestResponse } from "./schemas/notify.ts";
 import { budget, budgetList, type BudgetPut, type BudgetScope } from "./schemas/budget.ts";
@@ -239,10 +239,11 @@ export class StratavoreClient {
     return this.request("POST", `/api/v1/runners/${id}/started`, runner, { body });
   }
   /** Signed with the runner token's key (lib/signature.ts); timestamps strictly increase per client. */
-  heartbeat(id: number, body: HeartbeatRequest) {
+  async heartbeat(id: number, body: HeartbeatRequest) {
     const text = JSON.stringify(body);
-    this.#signer ??= new HeartbeatSigner(this.#token ?? "");
-    return this.request("POST", `/api/v1/runners/${id}/heartbeat`, heartbeatResponse, {
+    // Loaded on first use: its node:crypto costs every CLI command that never sends a heartbeat ~20 ms.
+    this.#signer ??= new (await import("./signature.ts")).HeartbeatSigner(this.#token ?? "");
+    return await this.request("POST", `/api/v1/runners/${id}/heartbeat`, heartbeatResponse, {
       bodyText: text,
       headers: this.#signer.headers(text),
       timeoutMs: 10_000,
