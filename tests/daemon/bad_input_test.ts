@@ -393,4 +393,5 @@ eachDaemon(
     }
     assert(!daemon.logs().some((l) => /"level":"error"/.test(l)), "no errors logged");
   },
+  { inProcess: true },
 );

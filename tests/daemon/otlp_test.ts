@@ -88,6 +88,7 @@ eachDaemon(
     assertEquals([empty.status, (await empty.json()).partialSuccess.rejectedDataPoints], [200, "1"]);
     assertEquals((await t.client.getRunner(runner.id)).cost.usd, 0.00561, "nothing changed");
   },
+  { inProcess: true },
 );
 
 eachDaemon(
@@ -115,4 +116,5 @@ eachDaemon(
     const session = await t.client.getSession("sess-result");
     assertEquals([session.costUsd, session.cost.source], [0.0123, "claude-code"]);
   },
+  { inProcess: true },
 );

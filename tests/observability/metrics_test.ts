@@ -126,7 +126,7 @@ eachDaemon("metrics: /metrics passes promtool and follows runners from launch to
   assertEquals(sample(text, "stratavore_sessions_total"), 1);
   assertEquals(sample(text, "stratavore_runners", { status: "failed" }), 1);
   assertEquals(sample(text, "stratavore_heartbeat_latency_seconds_count"), 0, "process histograms restart");
-});
+}, { inProcess: true, subprocesses: true });
 
 eachDaemon("metrics: GET /api/v1/metrics answers only the admin token", async ({ daemon, client }) => {
   const get = (token?: string) =>
@@ -144,4 +144,4 @@ eachDaemon("metrics: GET /api/v1/metrics answers only the admin token", async ({
   const text = await res.text();
   assertEquals(sample(text, "stratavore_runners", { status: "starting" }), 1);
   await assertValidMetrics(text);
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });

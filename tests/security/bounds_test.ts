@@ -62,6 +62,7 @@ eachDaemon(
       await res.body?.cancel();
     }
   },
+  { inProcess: true },
 );
 
 eachDaemon("bounds: a Windows crash exit code is recorded", async ({ daemon, client }) => {
@@ -71,7 +72,7 @@ eachDaemon("bounds: a Windows crash exit code is recorded", async ({ daemon, cli
   const res = await post(`${daemon.url}/api/v1/runners/${runner.id}/exited`, token, { exitCode: 0xC0000005 });
   assertEquals(res.status, 200, JSON.stringify(res.body));
   assertEquals((await client.getRunner(runner.id)).exitCode, 3221225477);
-});
+}, { inProcess: true });
 
 eachDaemon(
   "bounds: one heartbeat's impossible pid fails only its own request",
@@ -90,6 +91,7 @@ eachDaemon(
     const others = results.slice(1).map((r) => r.status);
     assert(others.every((s) => s === 200), `other runners' heartbeats: ${others.join(",")}`);
   },
+  { inProcess: true },
 );
 
 eachDaemon(
@@ -121,4 +123,5 @@ eachDaemon(
     }
     assert(!daemon.logs().some((l) => /"level":"error"/.test(l)), "no errors logged");
   },
+  { inProcess: true },
 );

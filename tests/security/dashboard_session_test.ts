@@ -93,5 +93,5 @@ eachDaemon(
     assertEquals(await call("DELETE", "/api/v1/ui/session"), 200);
     assertEquals(await call("GET", "/api/v1/runners"), 401);
   },
-  { only: "pglite" },
+  { inProcess: true, only: "pglite" },
 );

@@ -295,7 +295,7 @@ eachDaemon(
     assertEquals(await databaseSnapshot(t.databaseUrl, client), snapshot, "the database is unchanged");
     assert(!daemon.logs().some((l) => /"level":"error"/.test(l)), "no errors logged");
   },
-  { env: { STRATAVORE_HEARTBEAT_TTL: "1h", STRATAVORE_RECONCILE_INTERVAL: "1h" } },
+  { inProcess: true, env: { STRATAVORE_HEARTBEAT_TTL: "1h", STRATAVORE_RECONCILE_INTERVAL: "1h" } },
 );
 
 /** Every table's rows (PostgreSQL), or what the API shows of them (PGlite, which one process holds). */

@@ -88,4 +88,5 @@ eachDaemon(
     stop.abort();
     await stream.body?.cancel().catch(() => {});
   },
+  { inProcess: true },
 );

@@ -62,4 +62,5 @@ eachDaemon(
     assertEquals(stored.lines, 20_000);
     assert(TRANSCRIPT_LIMITS.ratio >= 50);
   },
+  { inProcess: true },
 );

@@ -60,7 +60,7 @@ eachDaemon(
       403,
     );
   },
-  { env: { STRATAVORE_ALLOWED_HOSTS: "stratavore.lan" }, only: "pglite" },
+  { inProcess: true, env: { STRATAVORE_ALLOWED_HOSTS: "stratavore.lan" }, only: "pglite" },
 );
 
 eachDaemon("http: ?access_token= works only on the event stream and terminal sockets, for GET", async (t) => {
@@ -86,7 +86,7 @@ eachDaemon("http: ?access_token= works only on the event stream and terminal soc
   const attach = await status("GET", `/api/v1/runners/${runner.id}/attach`);
   assert(attach !== 401 && attach < 500, `attach answered ${attach}`);
   assertEquals((await client.getRunner(runner.id)).state, "starting");
-});
+}, { inProcess: true });
 
 eachDaemon("http: a WebSocket from another site's page is refused", async (t) => {
   const { daemon, client } = t;
@@ -105,4 +105,4 @@ eachDaemon("http: a WebSocket from another site's page is refused", async (t) =>
   assertEquals(await raw(daemon.url, path, { ...upgrade, origin: "http://attacker.example" }), 403);
   const same = await raw(daemon.url, path, { ...upgrade, origin: `http://127.0.0.1:${port}` });
   assert(same !== 403 && same !== 421, `same-origin upgrade answered ${same}`);
-}, { only: "pglite" });
+}, { inProcess: true, only: "pglite" });

@@ -29,4 +29,4 @@ eachDaemon("input: NUL, lone surrogates and impossible dates are 400s", async ({
   assertEquals((await client.listProjects()).length, 1);
   assertEquals((await client.listRunners({ all: true })).length, 0);
   assert(!daemon.logs().some((l) => /"level":"error"/.test(l)), "no errors logged");
-});
+}, { inProcess: true });
