@@ -123,6 +123,7 @@ async function subject(
     databaseUrl: opts.databaseUrl,
     seed: !opts.firstStart,
     denoFlags: DENO_FLAGS,
+    userFlags: true,
     env: { ...env, STRATAVORE_LOG_LEVEL: "warn" },
   });
   const client = new StratavoreClient({ url: daemon.url, token: daemon.token });

@@ -155,3 +155,103 @@ export async function startedRunner(
   await admin.withToken(token).started(runner.id, { pid: 1, host: "bench" });
   return { admin, runnerId: runner.id, token };
 }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** One keep-alive HTTP/1.1 connection, one request at a time; answers must carry a Content-Length. */
+class RawConnection {
+  #conn: Deno.TcpConn;
+  #buf = new Uint8Array(16 * 1024);
+  #len = 0;
+
+  constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  async #fill(): Promise<void> {
+    if (this.#len === this.#buf.length) {
+      const bigger = new Uint8Array(this.#buf.length * 2);
+      bigger.set(this.#buf);
+      this.#buf = bigger;
+    }
+    const n = await this.#conn.read(this.#buf.subarray(this.#len));
+    if (n === null) throw new Error("the server closed the connection");
+    this.#len += n;
+  }
+
+  async request(head: string, body: Uint8Array): Promise<{ status: number; body: string }> {
+    const h = encoder.encode(head);
+    const out = new Uint8Array(h.length + body.length);
+    out.set(h);
+    out.set(body, h.length);
+    for (let at = 0; at < out.length;) at += await this.#conn.write(out.subarray(at));
+    // The answer's head ends at the first CRLFCRLF.
+    let end = -1;
+    for (let from = 0;;) {
+      const b = this.#buf;
+      for (let i = from; i + 3 < this.#len && end < 0; i++) {
+        if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) end = i;
+      }
+      if (end >= 0) break;
+      from = Math.max(0, this.#len - 3);
+      await this.#fill();
+    }
+    const headers = decoder.decode(this.#buf.subarray(0, end));
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
+    if (!length) throw new Error(`an answer without Content-Length: ${headers.slice(0, 200)}`);
+    const need = end + 4 + Number(length[1]);
+    while (this.#len < need) await this.#fill();
+    const text = decoder.decode(this.#buf.subarray(end + 4, need));
+    this.#buf.copyWithin(0, need, this.#len);
+    this.#len -= need;
+    return { status: Number(headers.slice(9, 12)), body: text };
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
+
+/**
+ * A load generator's HTTP client: keep-alive HTTP/1.1 over plain sockets. Deno's fetch costs the generator
+ * about twice the CPU per request that postgres.js costs per query, and the generator shares the machine
+ * with what it measures (bench/heartbeat.ts compares the API with a postgres.js baseline).
+ */
+export class RawHttpClient {
+  #host: string;
+  #port: number;
+  #idle: RawConnection[] = [];
+
+  constructor(url: string) {
+    const u = new URL(url);
+    this.#host = u.hostname;
+    this.#port = Number(u.port);
+  }
+
+  async post(
+    path: string,
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<{ status: number; body: string }> {
+    const bytes = encoder.encode(body);
+    let head =
+      `POST ${path} HTTP/1.1\r\nhost: ${this.#host}:${this.#port}\r\ncontent-length: ${bytes.length}\r\n`;
+    for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
+    head += "\r\n";
+    const conn = this.#idle.pop() ??
+      new RawConnection(await Deno.connect({ hostname: this.#host, port: this.#port }));
+    try {
+      const answer = await conn.request(head, bytes);
+      this.#idle.push(conn);
+      return answer;
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    for (const c of this.#idle.splice(0)) c.close();
+  }
+}

@@ -22,6 +22,11 @@ export interface DaemonOptions {
   keepHome?: boolean;
   /** false: no PGlite copied in from the test template (the daemon creates its database itself). */
   seed?: boolean;
+  /**
+   * Only `denoFlags`, without the tests' V8 flags (--liftoff-only): a benchmark of what users run
+   * (bench/footprint.ts: the optimising tier's code for PGlite is part of a user's daemon at rest).
+   */
+  userFlags?: boolean;
 }
 
 /** What every test daemon offers, in a subprocess or in the test process. */
@@ -125,7 +130,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
   }
   const home = await preparedHome(opts);
   const env = daemonEnv(home, opts);
-  const denoFlags = [...(opts.denoFlags ?? ["--allow-all"]), ...TEST_V8_FLAGS];
+  const denoFlags = [...(opts.denoFlags ?? ["--allow-all"]), ...(opts.userFlags ? [] : TEST_V8_FLAGS)];
   const child = stratavoreCommand(["daemon", ...(opts.args ?? [])], { env, denoFlags })
     .spawn();
   const log = new LogLines();
