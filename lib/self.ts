@@ -14,14 +14,41 @@ function isDenoExecutable(path: string): boolean {
   return /(^|[\\/])deno(\.exe)?$/i.test(path);
 }
 
-export function selfCommand(): string[] {
+/**
+ * V8 flags of a detached agent (the process the daemon starts for each detached runner), on top of V8_FLAGS.
+ * --lite-mode (no optimising compilers, feedback vectors allocated lazily; it implies --jitless, so no
+ * WebAssembly, which the agent does not use) took 8–9 MB off its RSS beside a session, ~72 → ~64 MB, with the
+ * same CPU per heartbeat and start-up (docs/performance.md, footprint). Not for the daemon (PGlite is
+ * WebAssembly) nor the CLI; an interactive `stratavore launch` runs its agent in its own process and keeps
+ * that process's flags. --max-semi-space-size=1 and --single-threaded added nothing on top.
+ */
+export const AGENT_V8_FLAGS = ["--lite-mode"];
+
+export function selfCommand(extraV8Flags: string[] = []): string[] {
   const exe = Deno.execPath();
   if (!isDenoExecutable(exe)) return [exe];
   const main = new URL("../main.ts", import.meta.url);
   const path = main.protocol === "file:"
     ? decodeURIComponent(main.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
     : main.href;
-  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path];
+  return [
+    exe,
+    "run",
+    "--allow-all",
+    "--quiet",
+    `--v8-flags=${[...V8_FLAGS, ...extraV8Flags].join(",")}`,
+    path,
+  ];
+}
+
+/**
+ * How to start a detached `stratavore agent`: its command (with AGENT_V8_FLAGS under `deno run`) and the
+ * environment it adds. A compiled binary takes no V8 flags on its command line; Deno reads DENO_V8_FLAGS
+ * at start instead (sessions never see it: lib/session_env.ts passes an allowlist).
+ */
+export function agentCommand(): { argv: string[]; env: Record<string, string> } {
+  const argv = selfCommand(AGENT_V8_FLAGS);
+  return { argv, env: argv.length === 1 ? { DENO_V8_FLAGS: AGENT_V8_FLAGS.join(",") } : {} };
 }
 
 /**
