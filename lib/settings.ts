@@ -390,6 +390,12 @@ export const SETTINGS = {
     default: "1s",
     help: "first retry delay of a failed Telegram send (doubles)",
   }),
+  notifyMinGap: setting({
+    ...duration(10),
+    env: "STRATAVORE_NOTIFY_MIN_GAP",
+    default: "1s",
+    help: "least time between two messages to the chat (Telegram allows about one a second)",
+  }),
   notifyBotCheck: setting({
     ...duration(100),
     env: "STRATAVORE_NOTIFY_BOT_CHECK",

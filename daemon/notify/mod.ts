@@ -73,6 +73,7 @@ export function createNotifier(s: Services): Notifier {
         log,
         retryBaseMs: s.config.notifyRetryDelay,
         maxAttempts: s.config.notifyMaxAttempts,
+        minGapMs: s.config.notifyMinGap,
       });
       await sender.start();
       log.info("Telegram notifications on", {

@@ -237,8 +237,9 @@ eachDaemon(
         false,
         "project.quota_exceeded",
       );
-      // Nothing else was sent (budget.set, project.created, runner.launched do not notify).
-      await new Promise((r) => setTimeout(r, 1500));
+      // Nothing else was sent (budget.set, project.created, runner.launched do not notify): five of the
+      // test's 100 ms gaps between messages pass without one.
+      await new Promise((r) => setTimeout(r, 500));
       assertEquals(sent(), expected);
     } finally {
       await api.close();
@@ -363,7 +364,7 @@ eachDaemon(
       for (const id of ids) {
         await delivered(api, new RegExp(`runner ${id} in project slow failed: exit code 7`), `runner ${id}`);
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 500)); // five 100 ms gaps: room for a duplicate to show
       const lines = texts(api).flatMap((t) => t.split("\n")).filter((l) => / failed: exit code 7/.test(l));
       assertEquals(lines.length, 5, lines.join("\n"));
     } finally {

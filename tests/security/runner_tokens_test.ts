@@ -7,7 +7,7 @@
  */
 import { gzip } from "node:zlib";
 import { promisify } from "node:util";
-import { assertEquals, assertMatch } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
 import { HeartbeatSigner } from "../../lib/signature.ts";
 
@@ -112,7 +112,12 @@ eachDaemon("runner tokens: a runner's token stops working a grace after the runn
   // Within the grace, the agent's last report is still taken.
   const last = await call("POST", `/api/v1/runners/${id}/exited`, { exitCode: 137, signal: "SIGKILL" });
   assertEquals(last.status, 200, last.text);
-  await new Promise((res) => setTimeout(res, 2500));
+  // Past the grace (1 s here) the token is refused: waited for, not slept past.
+  await eventually(
+    async () => (await call("GET", `/api/v1/runners/${id}/pty`)).status === 401,
+    10_000,
+    "the token refused after its grace",
+  );
   for (
     const [method, path, body] of [
       ["POST", `/api/v1/runners/${id}/exited`, { exitCode: 0 }],
