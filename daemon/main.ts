@@ -145,7 +145,6 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
         },
       },
       agent: agentHooks,
-      afterUsage: bookBudgets,
       observability,
       events: events.tail,
       transcripts,

@@ -4,7 +4,6 @@
  * list behind the middleware that reads those declarations, and tests/daemon/api_doc_test.ts holds
  * docs/api.md's endpoint table to it.
  */
-import type { Queryable } from "../../lib/db/types.ts";
 import { type Route, under } from "../http/route.ts";
 import type { AgentLinks } from "../link/links.ts";
 import { metricsRoutes } from "../metrics/mod.ts";
@@ -14,7 +13,6 @@ import type { EventTail } from "../outbox/tail.ts";
 import type { PermissionWaiters } from "../permissions.ts";
 import type { PtyHub } from "../pty/hub.ts";
 import type { Services } from "../services.ts";
-import type { UsageDelta } from "../store/usage.ts";
 import type { TranscriptStore } from "../transcripts.ts";
 import { type AgentRouteHooks, agentRoutes } from "./agent.ts";
 import { budgetRoutes } from "./budgets.ts";
@@ -39,9 +37,8 @@ export interface RouteDeps {
   /** Aborted when the daemon shuts down: ends the long-lived streams. */
   shutdown: AbortSignal;
   runners: RunnerRouteHooks;
+  /** Also the OTLP receiver's: budgets count usage in the transaction that booked it. */
   agent: AgentRouteHooks;
-  /** Books budgets in the transaction that recorded usage reported by telemetry. */
-  afterUsage: (tx: Queryable, deltas: UsageDelta[]) => Promise<void>;
   observability: Observability;
   events: EventTail;
   transcripts: TranscriptStore;
@@ -79,7 +76,7 @@ export function routeTable(d: RouteDeps): Route[] {
       ...budgetRoutes(s),
       ...sessionRoutes(s, d.transcripts),
       ...usageRoutes(s),
-      ...otlpRoutes(s, { afterUsage: d.afterUsage, onExport: d.observability.onTelemetry }),
+      ...otlpRoutes(s, { afterUsage: d.agent.afterUsage, onExport: d.observability.onTelemetry }),
       ...uiLinkRoutes(d.uiLinks, s.dashboards),
     ]),
     ...uiRootRoutes(s, d.uiLinks),

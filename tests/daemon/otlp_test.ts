@@ -1,6 +1,6 @@
 /**
  * The OTLP/HTTP receiver through a real daemon: a runner's token books Claude Code's figures for that
- * runner only; repeats count once; malformed, oversized, protobuf or wrongly authorised exports get a 4xx
+ * runner only (and its project's budget); repeats count once; malformed, oversized, protobuf or wrongly authorised exports get a 4xx
  * JSON error, never a 5xx.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -27,6 +27,7 @@ eachDaemon(
   "otlp: a runner's telemetry books Claude Code's cost for it, once; bad exports get 4xx",
   async (t) => {
     await t.client.createProject({ name: "tel", path: "/tmp" });
+    await t.client.setBudget("project", "tel", { costUsd: 100, period: "month" });
     const { runner, token } = await t.client.launch({ project: "tel" });
     const { runner: other } = await t.client.launch({ project: "tel" });
     const post = (path: string, body: BodyInit, headers: Record<string, string> = {}, auth = token) =>
@@ -43,6 +44,9 @@ eachDaemon(
     await again.body?.cancel();
     const r = await t.client.getRunner(runner.id);
     assertEquals([r.cost.usd, r.cost.reportedUsd, r.cost.source], [0.00561, 0.00561, "claude-code"]);
+    // The reported cost counts against the project's budget, once.
+    const spent = (await t.client.getBudget("project", "tel")).usage.costUsd;
+    assert(Math.abs(spent - 0.00561) < 1e-9, `the budget counted ${spent}`);
     const l = await post("logs", forRunner(logs, runner.id), { "content-encoding": "gzip" });
     assertEquals(l.status, 400, "declared gzip that is not gzip");
     await l.body?.cancel();
