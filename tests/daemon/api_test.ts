@@ -206,10 +206,24 @@ eachDaemon(
   { inProcess: true },
 );
 
-eachDaemon("api: the audit log records who changed what", async ({ client, databaseUrl }) => {
+eachDaemon("api: the audit log records who changed what", async ({ client, daemon, databaseUrl }) => {
   await client.createProject({ name: "audited", path: "/tmp" });
   const r = await launchRunning(client, "audited");
+  // Reports are not actions (their routes declare it): a heartbeat, a hook, a limits report, telemetry.
   await r.agent.heartbeat(r.id, {});
+  await r.agent.claudeHook(r.id, { session_id: "s-audit", hook_event_name: "SessionStart" });
+  const reset = Math.floor(Date.now() / 1000) + 3600;
+  await r.agent.reportLimits(r.id, {
+    source: "statusline",
+    account: { key: "config:/tmp/claude-audit", kind: "config_dir", label: "/tmp/claude-audit" },
+    windows: { five_hour: { utilization: 0.1, resetsAt: reset } },
+  });
+  const otlp = await fetch(`${daemon.url}/api/v1/otlp/v1/metrics`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${r.token}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assertEquals(otlp.status, 200, await otlp.text());
   await r.agent.exited(r.id, { exitCode: 0 });
   const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
   try {
