@@ -6,10 +6,11 @@
  * HTTP/1.1 sockets (bench/lib.ts RawHttpClient), whose CPU per request is closer to postgres.js's per query
  * than Deno's fetch is (`--client fetch` for that). Each run prints its client's CPU per operation.
  *   deno run -A bench/heartbeat.ts [--seconds 10] [--runners 1000,10000] [--backends pglite,postgres]
- *     [--client raw|fetch]
+ *     [--client raw|fetch] [--v8-flags <flag,…>]
  */
 import postgres from "postgres";
 import { StratavoreClient } from "../lib/client.ts";
+import { V8_FLAGS } from "../lib/self.ts";
 import { HeartbeatSigner } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
@@ -20,6 +21,8 @@ const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 10);
 const SIZES = (/--runners[ =]([\d,]+)/.exec(args)?.[1] ?? "1000,10000").split(",").map(Number);
 const BACKENDS = (/--backends[ =]([a-z,]+)/.exec(args)?.[1] ?? "pglite,postgres").split(",");
 const CLIENT = /--client[ =](fetch|raw)/.exec(args)?.[1] ?? "raw";
+/** V8 flags for the daemon besides the ones users get (lib/self.ts V8_FLAGS), e.g. `--v8-flags --max-semi-space-size=1`. */
+const EXTRA_V8 = /--v8-flags[ =](\S+)/.exec(args)?.[1]?.split(",") ?? [];
 const CONCURRENCY = 64;
 
 interface Result {
@@ -54,6 +57,9 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
   const pg = backend === "postgres" ? await freshPostgres() : undefined;
   const daemon = await startDaemon({
     databaseUrl: pg?.url,
+    // As users run it (not with the tests' V8 flags), plus any given.
+    denoFlags: ["--allow-all", `--v8-flags=${[...V8_FLAGS, ...EXTRA_V8].join(",")}`],
+    userFlags: true,
     env: { STRATAVORE_LOG_LEVEL: "warn", STRATAVORE_HEARTBEAT_TTL: "1h" },
   });
   const results: Result[] = [];
@@ -97,7 +103,9 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
     });
     raw.close();
     results.push({
-      label: `heartbeats via API, ${backend}, ${runners} runners (${CLIENT} client)`,
+      label: `heartbeats via API, ${backend}, ${runners} runners (${CLIENT} client${
+        EXTRA_V8.length ? `, ${EXTRA_V8.join(" ")}` : ""
+      })`,
       rate: r.rate,
       p50: r.p50,
       p99: r.p99,

@@ -7,8 +7,12 @@
  * V8 flags every stratavore process runs with (build.ts bakes them into the binary). The agent wakes for a
  * moment every heartbeat for hours; V8's memory reducer then runs a full GC after each wake-up, which cost
  * more CPU than the heartbeat itself (bench/agent.ts: 2.5 s → 0.7 s of CPU per hour).
+ * `--liftoff-only` keeps WebAssembly (only PGlite uses it) on V8's baseline compiler: the optimised code of
+ * PostgreSQL's hot functions was ~25 MB of a PGlite daemon at rest and ~55 MB under load, for ~20 % less CPU
+ * per query (bench/footprint.ts, bench/heartbeat.ts; docs/performance.md). At rest on a laptop the memory
+ * matters more; a start also compiles in half the CPU.
  */
-export const V8_FLAGS = ["--no-memory-reducer"];
+export const V8_FLAGS = ["--no-memory-reducer", "--liftoff-only"];
 
 function isDenoExecutable(path: string): boolean {
   return /(^|[\\/])deno(\.exe)?$/i.test(path);

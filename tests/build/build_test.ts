@@ -72,7 +72,7 @@ Deno.test("build: compile flags list the permissions (no -A), self-extract only 
   assertEquals(plain, [
     "compile",
     ...PERMISSIONS,
-    "--v8-flags=--no-memory-reducer",
+    "--v8-flags=--no-memory-reducer,--liftoff-only",
     "--target",
     "aarch64-apple-darwin",
     "--output",

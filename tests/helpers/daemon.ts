@@ -92,7 +92,8 @@ class LogLines {
 /**
  * A test daemon lives seconds, and compiling PGlite's WebAssembly with V8's optimising tier costs more CPU
  * than it ever wins back: twice the CPU of the baseline compiler alone (1.9 s against 0.95 s per PGlite
- * daemon start on this machine, PostgreSQL daemons unchanged). Same code, same semantics; only the tier.
+ * daemon start on this machine, PostgreSQL daemons unchanged). Same code, same semantics; only the tier,
+ * which is also the one users get now (lib/self.ts V8_FLAGS).
  */
 const TEST_V8_FLAGS = ["--v8-flags=--liftoff-only"];
 
