@@ -396,7 +396,18 @@ eachDaemon("telegram: /status and /runners are answered in the configured chat o
       new RegExp(`^1 active runner:\n${r.id} bot running, up \\d+s, heartbeat`),
     );
     api.pushMessage(555, "/status");
-    await new Promise((res) => setTimeout(res, 1500));
+    // Updates are handled in order: once a later /status from the chat is answered, the other chat's was
+    // handled too (no sleep past it).
+    api.pushMessage(CHAT, "/status");
+    await eventually(
+      () =>
+        api.delivered().filter((c) =>
+          c.body.chat_id === CHAT && /runners: 1 running/.test(String(c.body.text))
+        )
+          .length === 2,
+      15_000,
+      "the second /status reply",
+    );
     assert(!api.sends().some((c) => c.body.chat_id === 555), "another chat gets no answer");
     assertEquals(api.conflicts, 0);
   } finally {
