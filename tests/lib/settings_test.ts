@@ -89,3 +89,26 @@ Deno.test("settings: the flag, the variable and the file each report a wrong val
       "Invalid input: expected string, received number",
   );
 });
+
+Deno.test("settings: the README's table names each variable with its config.json key, as the table does", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const table = readme.split("| environment ")[1].split("\n\n")[0].split("\n").slice(2);
+  const ticked = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+  let pairs = 0;
+  for (const line of table) {
+    const [, envCell, keyCell] = line.split("|");
+    const envs = ticked(envCell).filter((t) => /^[A-Z][A-Z0-9_]+$/.test(t));
+    const keys = ticked(keyCell).filter((t) => /^[a-z][A-Za-z]+$/.test(t));
+    if (keys.length === 0) {
+      // A setting set by flag only in the file (home): its variable is still the table's.
+      for (const env of envs) assert(rows.some(([, s]) => s.env === env), `${env} is a setting's variable`);
+      continue;
+    }
+    assertEquals(envs.length, keys.length, line);
+    keys.forEach((key, i) => {
+      assertEquals(SETTINGS[key as keyof typeof SETTINGS]?.env, envs[i], `README: ${key}`);
+      pairs++;
+    });
+  }
+  assert(pairs >= 10, `the table was read (${pairs} pairs)`);
+});
