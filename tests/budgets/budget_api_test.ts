@@ -21,7 +21,7 @@ eachDaemon("budgets: 20 concurrent launches against a budget with room for 2 adm
   }
   const b = await client.getBudget("project", "tight");
   assertEquals(b.usage.reservedTokens, 1000);
-});
+}, { inProcess: true });
 
 eachDaemon("budgets: set, show and remove from the CLI; JSON fields; usage bars", async ({ client, env }) => {
   await client.createProject({ name: "cli-b", path: "/tmp" });
@@ -69,7 +69,7 @@ eachDaemon("budgets: set, show and remove from the CLI; JSON fields; usage bars"
   const missing = await runStratavore(["budget", "rm", "project", "cli-b"], { env });
   assertEquals(missing.code, 1);
   assertMatch(missing.stderr, /no budget project\/cli-b/);
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });
 
 eachDaemon(
   "budgets: a running session that exhausts a stop-policy budget is stopped by its agent",
@@ -109,6 +109,7 @@ eachDaemon(
     assert(refused instanceof ApiError && refused.apiCode === "budget_exceeded", String(refused));
     assertMatch(refused.message, /1,200 of 1,000 tokens; it never resets|1,200 of 1,000 tokens this month/);
   },
+  { inProcess: true, subprocesses: true },
 );
 
 eachDaemon("budgets: a runner-scope stop budget stops that runner only", async ({ client }) => {
@@ -141,7 +142,7 @@ eachDaemon("budgets: a runner-scope stop budget stops that runner only", async (
   );
   const b = await client.getBudget("runner", String(one.runner.id));
   assertEquals([b.usage.tokens, b.usage.state], [1200, "exceeded"]);
-});
+}, { inProcess: true });
 
 eachDaemon("budgets: a spent cost limit refuses launches and says to raise the cost", async ({ client }) => {
   await client.createProject({ name: "dear", path: "/tmp" });
@@ -166,4 +167,4 @@ eachDaemon("budgets: a spent cost limit refuses launches and says to raise the c
   assertMatch(refused.message, /budget project\/dear is exhausted: .*\$0\.1[0-9]* of \$0\.01/);
   assertMatch(refused.message, /--cost USD"$/);
   assert(!refused.message.includes("--tokens N"), refused.message);
-});
+}, { inProcess: true });

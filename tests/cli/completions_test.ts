@@ -6,7 +6,7 @@ import { program } from "../../main.ts";
 import { RUNNER_STATES } from "../../lib/schemas/runner.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { baseEnv, runStratavore } from "../helpers/cli.ts";
-import { eachDaemon } from "../helpers/daemon.ts";
+import { type DaemonTest, eachDaemon } from "../helpers/daemon.ts";
 import { MAIN } from "../helpers/env.ts";
 import { QUIET_DAEMON } from "./helpers.ts";
 
@@ -95,7 +95,7 @@ interface Fixture {
   cleanup(): Promise<void>;
 }
 
-async function fixture(t: Parameters<Parameters<typeof eachDaemon>[1]>[0]): Promise<Fixture> {
+async function fixture(t: DaemonTest): Promise<Fixture> {
   await t.client.createProject({ name: "api", path: "/srv/api" });
   await t.client.createProject({ name: "web", path: "/srv/web" });
   const ids = [];
@@ -147,7 +147,7 @@ t stratavore --json st`;
     await Deno.remove(file);
     await f.cleanup();
   }
-}, { only: "pglite", ignore: !HAS.bash, ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: !HAS.bash, ...QUIET_DAEMON });
 
 eachDaemon("completions: zsh parses the script and completes from the daemon", async (t) => {
   const f = await fixture(t);
@@ -182,7 +182,7 @@ t stratavore launch api -- ''`;
     await Deno.remove(file);
     await f.cleanup();
   }
-}, { only: "pglite", ignore: !HAS.zsh, ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: !HAS.zsh, ...QUIET_DAEMON });
 
 eachDaemon("completions: fish parses the script and completes from the daemon", async (t) => {
   const f = await fixture(t);
@@ -204,7 +204,7 @@ eachDaemon("completions: fish parses the script and completes from the daemon", 
     await Deno.remove(file);
     await f.cleanup();
   }
-}, { only: "pglite", ignore: !HAS.fish, ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: !HAS.fish, ...QUIET_DAEMON });
 
 Deno.test({
   name: "completions: PowerShell parses the script and registers the completer",

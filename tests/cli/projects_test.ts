@@ -44,7 +44,7 @@ eachDaemon("cli projects: the table at 100 and 60 columns, -q and --json", async
   const api = projects.find((p: { name: string }) => p.name === "api");
   assertEquals(api.activeRunners, 2);
   assertEquals(api.tokensThisPeriod, 123_422 + 4_500_000);
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli new / project show / set / rm: the whole round, and --json of each", async (t) => {
   const cli = cliFor(t);
@@ -100,7 +100,7 @@ eachDaemon("cli new / project show / set / rm: the whole round, and --json of ea
   assertEquals(rm.code, 0, rm.stderr);
   assertEquals(JSON.parse(rm.stdout), { deleted: "here", killedRunners: [] });
   assertEquals((await cli(["projects", "-q"])).stdout, "there\n");
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });
 
 eachDaemon("cli projects: errors are usage (2) or the API's message (1)", async (t) => {
   const cli = cliFor(t);
@@ -137,7 +137,7 @@ eachDaemon("cli projects: errors are usage (2) or the API's message (1)", async 
   const forced = await cli(["project", "rm", "busy", "--force"]);
   assertEquals(forced.code, 0, forced.stderr);
   assertEquals(forced.stdout, `project busy deleted; killed its runner ${runner.id}\n`);
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli projects: create, list and remove on both storage backends", async (t) => {
   const cli = cliFor(t);
@@ -148,4 +148,4 @@ eachDaemon("cli projects: create, list and remove on both storage backends", asy
   const empty = await cli(["projects"]);
   assertEquals([empty.code, empty.stdout], [0, ""]);
   assertMatch(empty.stderr, /no projects yet: create one with "stratavore new <name> --path DIR"/);
-});
+}, { inProcess: true, subprocesses: true });

@@ -68,7 +68,7 @@ eachDaemon("cli runners: tables at 100 and 60 columns drop the least important c
   assertEquals(uncut.code, 0, uncut.stderr);
   assertStringIncludes(uncut.stdout, "HEARTBEAT");
   assertStringIncludes(uncut.stdout, "running (waiting for input)");
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli runners: filters, -q and --json with the API's field names", async (t) => {
   const cli = cliFor(t);
@@ -103,7 +103,7 @@ eachDaemon("cli runners: filters, -q and --json with the API's field names", asy
   const badState = await cli(["runners", "--state", "asleep"]);
   assertEquals(badState.code, 2);
   assertMatch(badState.stderr, /argument 'asleep' is invalid/);
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli runner <id>: every detail as key: value lines, and --json", async (t) => {
   const cli = cliFor(t);
@@ -132,7 +132,7 @@ eachDaemon("cli runner <id>: every detail as key: value lines, and --json", asyn
   const bad = await cli(["runner", "abc"]);
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /"abc" is not a runner id/);
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli runners: the same listing on both storage backends", async (t) => {
   const cli = cliFor(t);
@@ -145,4 +145,4 @@ eachDaemon("cli runners: the same listing on both storage backends", async (t) =
     .map((x: { state: string }) => x.state);
   assertEquals(states, ["killed", "stopping", "starting", "running", "running"]);
   assert(states.every((s: string) => (RUNNER_STATES as readonly string[]).includes(s)));
-}, QUIET_DAEMON);
+}, { inProcess: true, subprocesses: true, ...QUIET_DAEMON });

@@ -36,7 +36,7 @@ eachDaemon("cli status: version, uptime, address, storage, runner counts; --json
   assertEquals(json.url, t.daemon.url);
   assertEquals(json.projects, 3);
   assertEquals(json.runners, { starting: 1, running: 2, stopping: 1, stopped: 0, failed: 0, killed: 1 });
-}, QUIET_DAEMON);
+}, { inProcess: true, subprocesses: true, ...QUIET_DAEMON });
 
 const DOWN = (url: string) => `stratavore daemon is not running at ${url}: start it with "stratavore daemon"`;
 const lastLine = (text: string) => text.trimEnd().split("\n").at(-1);
@@ -79,7 +79,7 @@ eachDaemon("cli: usage errors exit 2 with commander's message and the help hint"
     assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assertStringIncludes(r.stderr, '(run "stratavore --help" for usage)');
   }
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });
 
 const HAS_SCRIPT = Deno.build.os === "linux" &&
   await new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" }).output()
@@ -115,4 +115,4 @@ eachDaemon("cli: state colours on a terminal, none with --no-color or NO_COLOR",
   assertStringIncludes(await inTerminal(["status"], env), "\x1b[35m1 killed\x1b[0m");
   assert(!(await inTerminal(["runners", "--no-color"], env)).includes("\x1b["), "--no-color");
   assert(!(await inTerminal(["runners"], { ...env, NO_COLOR: "1" })).includes("\x1b["), "NO_COLOR");
-}, { only: "pglite", ignore: !HAS_SCRIPT, ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: !HAS_SCRIPT, ...QUIET_DAEMON });

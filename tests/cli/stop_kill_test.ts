@@ -58,7 +58,7 @@ eachDaemon("cli stop/kill: each id reports its own result; exit 1 when any faile
     ok: false,
     error: { code: "invalid_transition", message: `runner ${a} has already ended (killed)` },
   });
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli stop/kill: usage errors exit 2 and change nothing", async (t) => {
   const cli = cliFor(t);
@@ -79,7 +79,7 @@ eachDaemon("cli stop/kill: usage errors exit 2 and change nothing", async (t) =>
     assertMatch(r.stderr, re);
   }
   assertEquals(await states(t.client), { [a]: "running" });
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli kill --all --project: refuses without a terminal unless --yes", async (t) => {
   const cli = cliFor(t);
@@ -116,7 +116,7 @@ eachDaemon("cli kill --all --project: refuses without a terminal unless --yes", 
   assertEquals(stopAll.code, 0, stopAll.stderr);
   assertEquals(JSON.parse(stopAll.stdout).results.map((r: { id: number }) => r.id), [w]);
   assertEquals((await states(t.client))[w], "stopping");
-}, { only: "pglite", ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ...QUIET_DAEMON });
 
 eachDaemon("cli kill --all --project: asks on a terminal; only y goes ahead", async (t) => {
   await t.client.createProject({ name: "api", path: "/srv/api" });
@@ -139,7 +139,7 @@ eachDaemon("cli kill --all --project: asks on a terminal; only y goes ahead", as
       await tmux.kill();
     }
   }
-}, { only: "pglite", ignore: !HAS_TMUX, ...QUIET_DAEMON });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: !HAS_TMUX, ...QUIET_DAEMON });
 
 eachDaemon("cli stop/kill: the same on both storage backends", async (t) => {
   const cli = cliFor(t);
@@ -149,4 +149,4 @@ eachDaemon("cli stop/kill: the same on both storage backends", async (t) => {
   assertEquals([r.code, r.stderr], [0, ""]);
   assert(r.stdout.startsWith(`runner ${a}: killed`), r.stdout);
   assertEquals((await cli(["kill", String(a)])).code, 1);
-}, QUIET_DAEMON);
+}, { inProcess: true, subprocesses: true, ...QUIET_DAEMON });

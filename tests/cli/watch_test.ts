@@ -88,7 +88,7 @@ eachDaemon(
     }
     assert(daemon.url.length > 0);
   },
-  { only: "pglite" },
+  { inProcess: true, subprocesses: true, only: "pglite" },
 );
 
 eachDaemon(
@@ -104,5 +104,5 @@ eachDaemon(
       await w.close();
     }
   },
-  { only: "pglite" },
+  { inProcess: true, subprocesses: true, only: "pglite" },
 );

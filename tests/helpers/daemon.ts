@@ -260,7 +260,7 @@ export function fixtureEnv(home: string, claudeDir: string): Record<string, stri
   };
 }
 
-export interface DaemonTest<D extends TestDaemon = DaemonHandle> {
+export interface DaemonTest<D extends TestDaemon = TestDaemon> {
   daemon: D;
   /** CLAUDE_CONFIG_DIR of this test (the daemon's and the agents'): fake transcripts land here. */
   claudeDir: string;
@@ -351,7 +351,7 @@ export function eachDaemon(
 ): void;
 export function eachDaemon(
   name: string,
-  fn: (t: DaemonTest) => Promise<void>,
+  fn: (t: DaemonTest<DaemonHandle>) => Promise<void>,
   opts?: EachDaemonOptions & { inProcess?: false },
 ): void;
 export function eachDaemon(

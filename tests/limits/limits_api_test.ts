@@ -66,7 +66,7 @@ eachDaemon("limits: reports land per account; thresholds warn once; rejected mar
   assert(/weekly .* 30%/.test(cli.stdout), cli.stdout);
   const json = await runStratavore(["--json", "limits"], { env: t.env });
   assertEquals(JSON.parse(json.stdout).accounts[0].key, account.key);
-});
+}, { inProcess: true, subprocesses: true });
 
 eachDaemon("limits: bad reports are 4xx, other runners' tokens are refused", async (t) => {
   await t.client.createProject({ name: "lim", path: t.claudeDir });
@@ -98,4 +98,4 @@ eachDaemon("limits: bad reports are 4xx, other runners' tokens are refused", asy
   });
   assertEquals(hist.status, 400);
   await hist.body?.cancel();
-});
+}, { inProcess: true });

@@ -33,7 +33,7 @@ eachDaemon("replay: a heartbeat captured before a restart is refused after it", 
   assertEquals(status, 401);
   assertMatch(String(message), /replayed/);
   assertEquals((await t.client.withToken(again.token).getRunner(runner.id)).heartbeatCount, 1);
-}, { fixedPort: true });
+}, { inProcess: true, fixedPort: true });
 
 eachDaemon(
   "replay: another daemon on the same database refuses a heartbeat the first accepted",

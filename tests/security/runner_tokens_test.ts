@@ -99,6 +99,7 @@ eachDaemon(
     session = await client.getSession(S);
     assertEquals([session.project, session.runnerId], ["b", b2.runner.id]);
   },
+  { inProcess: true },
 );
 
 eachDaemon("runner tokens: a runner's token stops working a grace after the runner ends", async (t) => {
@@ -132,4 +133,4 @@ eachDaemon("runner tokens: a runner's token stops working a grace after the runn
     assertMatch(res.text, /has ended/);
   }
   assertEquals((await client.getRunner(id)).exitCode, 137);
-}, { env: { STRATAVORE_RUNNER_TOKEN_GRACE: "1s" } });
+}, { inProcess: true, env: { STRATAVORE_RUNNER_TOKEN_GRACE: "1s" } });

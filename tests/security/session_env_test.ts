@@ -80,6 +80,8 @@ eachDaemon("session env: a detached session never sees the daemon's secrets", as
   assert(names.has("PATH") && names.has("EXTRA_FOR_SESSIONS"), [...names].join(","));
   assertEquals(text.match(/^EXTRA_FOR_SESSIONS=(.*)$/m)?.[1], "yes");
 }, {
+  inProcess: true,
+  subprocesses: true,
   env: {
     TELEGRAM_BOT_TOKEN: "123456:bot-secret",
     TELEGRAM_API_ROOT: "http://127.0.0.1:9",

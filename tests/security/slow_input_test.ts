@@ -38,7 +38,7 @@ eachDaemon(
     assertEquals(errors, [], "nothing logged as a server error");
     assertEquals(await fetch(`${daemon.url}/healthz`).then((r) => r.status), 200);
   },
-  { env: { STRATAVORE_REQUEST_TIMEOUT: "1s" }, only: "pglite" },
+  { inProcess: true, env: { STRATAVORE_REQUEST_TIMEOUT: "1s" }, only: "pglite" },
 );
 
 eachDaemon("logs: a detached runner's log is streamed, and ?limit= caps the bytes", async (t) => {
@@ -67,4 +67,4 @@ eachDaemon("logs: a detached runner's log is streamed, and ?limit= caps the byte
   }
   assert(bytes >= size, `got ${bytes} bytes`);
   assert(pieces > 1, "streamed in pieces");
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });

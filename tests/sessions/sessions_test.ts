@@ -65,6 +65,7 @@ eachDaemon(
     const bad = await runStratavore(["usage", "--since", "last tuesday"], { env: t.env });
     assertEquals(bad.code, 2);
   },
+  { inProcess: true, subprocesses: true },
 );
 
 eachDaemon(
@@ -115,6 +116,7 @@ eachDaemon(
     const list = await runStratavore(["sessions"], { env: { ...t.env, COLUMNS: "140" } });
     assertMatch(list.stdout, new RegExp(`${s1.id}\\s+res\\s+\\d+\\s+122\\s+~\\$0\\.\\d\\d\\s+.+?\\s+yes`));
   },
+  { inProcess: true, subprocesses: true },
 );
 
 eachDaemon("sessions: resume refuses when the session's folder is gone", async (t) => {
@@ -134,4 +136,4 @@ eachDaemon("sessions: resume refuses when the session's folder is gone", async (
   const unknown = await runStratavore(["session", "show", "nope"], { env: t.env });
   assertEquals(unknown.code, 1);
   assertMatch(unknown.stderr, /no session nope/);
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });
