@@ -3,7 +3,8 @@
  * long-running fake claude) heartbeats at the default interval, on PGlite (a first start, which runs initdb
  * in the daemon, and a restart on existing data) and on PostgreSQL; the agent's RSS beside its session; pm2's
  * daemon holding 5 processes and a bare `deno` process as the references. Then `stratavore runners --json`
- * against `pm2 jlist` with 5 entries each, run alternately.
+ * against `pm2 jlist` with 5 entries each, run alternately; then a detached runner's agent (as the daemon
+ * starts it, with lib/self.ts's agent flags) beside the `stratavore agent` one and the floor.
  *   deno run -A bench/footprint.ts [--seconds 60] [--runs 15]
  * pm2 comes from npm at a pinned version, installed once under $TMPDIR/stratavore-bench-cache.
  */
@@ -19,6 +20,8 @@ const args = Deno.args.join(" ");
 const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 60);
 const RUNS = Number(/--runs[ =](\d+)/.exec(args)?.[1] ?? 15);
 const WARMUP_S = 20;
+/** How long the detached agent heartbeats before its RSS is read (it starts after the daemons' window). */
+const DETACHED_S = 30;
 const PM2_VERSION = "7.0.4";
 const DENO_FLAGS = ["--allow-all", `--v8-flags=${V8_FLAGS.join(",")}`];
 
@@ -118,17 +121,22 @@ async function subject(
   await Deno.mkdir(claudeDir, { recursive: true });
   await Deno.mkdir(work, { recursive: true });
   const env = fixtureEnv(home, claudeDir);
+  const plan = JSON.stringify({
+    turns: [{}],
+    hooks: [],
+    sleepMs: (WARMUP_S + SECONDS + DETACHED_S + 600) * 1000,
+  });
   const daemon = await startDaemon({
     home,
     databaseUrl: opts.databaseUrl,
     seed: !opts.firstStart,
     denoFlags: DENO_FLAGS,
     userFlags: true,
-    env: { ...env, STRATAVORE_LOG_LEVEL: "warn" },
+    // The plan reaches the sessions of detached runners too (the agents the daemon starts itself).
+    env: { ...env, STRATAVORE_LOG_LEVEL: "warn", FAKE_CLAUDE_PLAN: plan },
   });
   const client = new StratavoreClient({ url: daemon.url, token: daemon.token });
   await client.createProject({ name: "bench", path: work });
-  const plan = JSON.stringify({ turns: [{}], hooks: [], sleepMs: (WARMUP_S + SECONDS + 600) * 1000 });
   const agent = new Deno.Command(Deno.execPath(), {
     args: ["run", ...DENO_FLAGS, "--quiet", MAIN, "agent", "--", "claude"],
     cwd: work,
@@ -292,6 +300,42 @@ export async function benchFootprint(): Promise<string> {
         }x CPU`,
       );
     }
+
+    // The agent as the daemon starts it for a detached runner (lib/self.ts agentCommand: its own V8 flags),
+    // beside the one run as `stratavore agent` (an interactive launch runs its agent in the launching
+    // process, with that process's flags) and the floor, in one window. On a daemon other than the listed
+    // one, whose window is over.
+    const other = subjects[2] ?? subjects[0];
+    const { runner } = await other.client!.launch({ project: "bench", spawn: true, prompt: "hello" });
+    const deadline = Date.now() + 30_000;
+    let sessionPid: number | null | undefined;
+    while (!sessionPid && Date.now() < deadline) {
+      await sleep(500);
+      sessionPid = (await other.client!.getRunner(runner.id)).pid;
+    }
+    if (!sessionPid) throw new Error("the detached runner did not start");
+    // The session's parent is the detached agent.
+    const stat = Deno.readTextFileSync(`/proc/${sessionPid}/stat`);
+    const detachedPid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    await sleep(DETACHED_S * 1000);
+    const agents = [
+      { label: "agent, detached (started by the daemon)", pid: detachedPid },
+      { label: "agent, `stratavore agent -- claude`", pid: main.agent!.pid },
+      { label: "bare deno process (floor)", pid: floor.pid },
+    ];
+    const seen = await watch(agents.map((a) => a.pid), 10);
+    lines.push(
+      `agents beside a session (${DETACHED_S} s after the detached one started, then 10 s):`,
+      table(
+        ["process", "RSS", "peak RSS", "above the floor"],
+        agents.map((a, i) => [
+          a.label,
+          mb(seen[i].rss),
+          mb(seen[i].peak),
+          i < 2 ? mb(seen[i].rss - seen[2].rss) : "-",
+        ]),
+      ),
+    );
     return lines.join("\n");
   } finally {
     for (const s of subjects) {
