@@ -19,8 +19,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
     // A headless run's log is stream-json lines; a terminal session's is the raw terminal output.
     const logPath = homePath(logs, `${runner.id}.${pty ? "log" : "jsonl"}`);
     await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
-    const agent = agentCommand();
-    const [exe, ...pre] = agent.argv;
+    const [exe, ...pre] = agentCommand();
     // Not the daemon's whole environment: it holds secrets (database and broker URLs, the bot token) that
     // the session, which a prompt can steer, must never see (lib/session_env.ts).
     const env: Record<string, string> = {
@@ -30,7 +29,6 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
       [RUNNER_TOKEN_ENV]: token,
       // Worktrees go where this daemon's settings say (they were checked there at launch).
       ...(runner.worktree ? { STRATAVORE_WORKTREES: worktreeRoot(s.config) } : {}),
-      ...agent.env,
     };
     // The agent starts with the user's own umask (it makes its own files private and keeps the user's
     // for the session it runs).

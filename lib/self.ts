@@ -46,13 +46,13 @@ export function selfCommand(extraV8Flags: string[] = []): string[] {
 }
 
 /**
- * How to start a detached `stratavore agent`: its command (with AGENT_V8_FLAGS under `deno run`) and the
- * environment it adds. A compiled binary takes no V8 flags on its command line; Deno reads DENO_V8_FLAGS
- * at start instead (sessions never see it: lib/session_env.ts passes an allowlist).
+ * How to start a detached `stratavore agent`: under `deno run`, with AGENT_V8_FLAGS. A compiled binary bakes
+ * one set of flags for every role at build time, so its agents run without them (Deno would read
+ * DENO_V8_FLAGS, but the sessions an agent starts could inherit that, and deno programs there would lose their
+ * JIT).
  */
-export function agentCommand(): { argv: string[]; env: Record<string, string> } {
-  const argv = selfCommand(AGENT_V8_FLAGS);
-  return { argv, env: argv.length === 1 ? { DENO_V8_FLAGS: AGENT_V8_FLAGS.join(",") } : {} };
+export function agentCommand(): string[] {
+  return selfCommand(AGENT_V8_FLAGS);
 }
 
 /**
