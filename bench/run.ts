@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   hooks: "./hooks.ts",
   footprint: "./footprint.ts",
   statusline: "./statusline.ts",
+  "test-daemon": "./test_daemon.ts",
 };
 
 const names = Deno.args.filter((a) => !a.startsWith("-") && a in BENCHES);

@@ -62,6 +62,7 @@ eachDaemon(
     await all.close();
     await runnersOnly.close();
   },
+  { inProcess: true },
 );
 
 eachDaemon(
@@ -99,6 +100,7 @@ eachDaemon(
     ]);
     assert(got.every((g) => Number(g.split(":")[2]) > lastSeq));
   },
+  { inProcess: true },
 );
 
 eachDaemon(
@@ -115,7 +117,7 @@ eachDaemon(
     const bad = await runStratavore(["events", "--type", "Runner!"], { env });
     assertEquals(bad.code, 2);
   },
-  { only: "pglite" },
+  { inProcess: true, subprocesses: true, only: "pglite" },
 );
 
 Deno.test({

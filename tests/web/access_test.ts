@@ -93,7 +93,7 @@ eachDaemon("web: every page fits a phone without sideways scrolling", async (t) 
     assertEquals(wide, [], `pages wider than a ${PHONE.width} px phone`);
     assertEquals(b.problems, []);
   });
-}, { only: "pglite", ignore });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore });
 
 eachDaemon("web: sign in and stop a runner with the keyboard alone, focus visible", async (t) => {
   const { daemon, client } = t;
@@ -124,4 +124,4 @@ eachDaemon("web: sign in and stop a runner with the keyboard alone, focus visibl
     assertEquals((await client.getRunner(id)).state, "stopped");
     assertEquals(b.problems, []);
   });
-}, { only: "pglite", ignore });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore });

@@ -76,4 +76,4 @@ eachDaemon("web: the events page filters, adds events live and retries dead lett
     assertEquals(b.foreignRequests(new URL(daemon.url).origin), []);
     assertEquals(b.problems, []);
   }, { screenshots: t.backend === SCREENSHOT_BACKEND });
-}, { ignore });
+}, { inProcess: true, subprocesses: true, ignore });

@@ -92,4 +92,4 @@ eachDaemon("web: launches refused by a quota or a budget show the API's reason",
     assertEquals(b.foreignRequests(new URL(daemon.url).origin), []);
     assertEquals(b.problems, []);
   }, { screenshots: t.backend === SCREENSHOT_BACKEND });
-}, { ignore });
+}, { inProcess: true, subprocesses: true, ignore });

@@ -108,5 +108,5 @@ eachDaemon(
     await api.body?.cancel();
     assert(!daemon.logs().join("\n").includes(code), "the code is never logged");
   },
-  { only: "pglite" },
+  { inProcess: true, only: "pglite" },
 );

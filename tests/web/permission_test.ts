@@ -56,5 +56,5 @@ eachDaemon(
       );
     });
   },
-  { ignore, only: "pglite" },
+  { inProcess: true, subprocesses: true, ignore, only: "pglite" },
 );

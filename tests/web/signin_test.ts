@@ -43,7 +43,7 @@ eachDaemon("web: sign in with the pasted admin token; a wrong token is refused",
     // The admin token never travelled in a URL.
     assert(!b.requests.some((u) => u.includes(daemon.token)), b.requests.join("\n"));
   });
-}, { ignore });
+}, { inProcess: true, subprocesses: true, ignore });
 
 eachDaemon("web: a one-time link signs in once and never again", async ({ daemon }) => {
   await withBrowser(async (b) => {
@@ -89,7 +89,7 @@ eachDaemon("web: a one-time link signs in once and never again", async ({ daemon
     assert(!logs.includes(link.code), "the code is not logged");
     assert(!logs.includes(daemon.token), "the token is not logged");
   });
-}, { ignore });
+}, { inProcess: true, subprocesses: true, ignore });
 
 eachDaemon(
   "web: stratavore ui's private forwarding page signs the browser in (the code never on a command line)",
@@ -110,5 +110,5 @@ eachDaemon(
       assert(page.url().startsWith(daemon.url), page.url());
     });
   },
-  { only: "pglite", ignore: !chromiumAvailable() },
+  { inProcess: true, subprocesses: true, only: "pglite", ignore: !chromiumAvailable() },
 );

@@ -76,4 +76,4 @@ eachDaemon("web: a runner's terminal is read-only until you take the keyboard", 
     return r.state === "failed" ? r : undefined;
   }, 15_000);
   assertEquals(done.exitCode, 3);
-}, { ignore });
+}, { inProcess: true, subprocesses: true, ignore });

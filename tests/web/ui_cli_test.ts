@@ -69,4 +69,4 @@ eachDaemon("ui: stratavore ui prints a link that works once, and opens it with t
   assertEquals(out.opened, false);
   assertMatch(out.url, /\/ui\/login#code=/);
   assertEquals((await exchange(daemon.url, out.url.split("code=")[1])).status, 200);
-}, { only: "pglite", ignore: Deno.build.os === "windows" });
+}, { inProcess: true, subprocesses: true, only: "pglite", ignore: Deno.build.os === "windows" });

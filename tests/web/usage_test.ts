@@ -122,5 +122,5 @@ eachDaemon(
       assertEquals(b.problems, []);
     }, { screenshots: t.backend === SCREENSHOT_BACKEND });
   },
-  { ignore },
+  { inProcess: true, subprocesses: true, ignore },
 );

@@ -88,5 +88,11 @@ eachDaemon(
       await removeDir(repo);
     }
   },
-  { ignore, only: "pglite", env: { STRATAVORE_HEARTBEAT_INTERVAL: "1s" } },
+  {
+    inProcess: true,
+    subprocesses: true,
+    ignore,
+    only: "pglite",
+    env: { STRATAVORE_HEARTBEAT_INTERVAL: "1s" },
+  },
 );
