@@ -229,13 +229,23 @@ export async function startInProcessDaemon(opts: DaemonOptions = {}): Promise<In
         );
       }
       return stopped ??= (async () => {
+        // runDaemon's watchdog, without the exit: a shutdown past the limit is exit code 1 here too.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<number>((resolve) => {
+          timer = setTimeout(() => {
+            processLog.error("shutdown took too long", { limitMs: config.shutdownTimeout });
+            resolve(1);
+          }, config.shutdownTimeout);
+        });
+        let code: number;
         try {
-          await daemon.stop(signal);
+          code = await Promise.race([daemon.stop(signal).then(() => 0), late]);
         } finally {
+          clearTimeout(timer);
           processLog.configure({ level: "info", format: "auto", sink: stderrSink });
         }
         if (!opts.keepHome && !opts.home) await removeDir(home);
-        return 0;
+        return code;
       })();
     },
     waitForLog: (re, timeoutMs) => log.waitFor(re, timeoutMs),
