@@ -9,7 +9,7 @@
  * pm2 comes from npm at a pinned version, installed once under $TMPDIR/stratavore-bench-cache.
  */
 import { StratavoreClient } from "../lib/client.ts";
-import { V8_FLAGS } from "../lib/self.ts";
+import { DAEMON_V8_FLAGS, V8_FLAGS } from "../lib/self.ts";
 import { baseEnv } from "../tests/helpers/cli.ts";
 import { type DaemonHandle, fixtureEnv, startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
@@ -24,6 +24,8 @@ const WARMUP_S = 20;
 const DETACHED_S = 30;
 const PM2_VERSION = "7.0.4";
 const DENO_FLAGS = ["--allow-all", `--v8-flags=${V8_FLAGS.join(",")}`];
+/** A daemon runs with its own flags on top (lib/self.ts; the service definitions and `deno task start`). */
+const DAEMON_DENO_FLAGS = ["--allow-all", `--v8-flags=${[...V8_FLAGS, ...DAEMON_V8_FLAGS].join(",")}`];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dec = new TextDecoder();
@@ -130,7 +132,7 @@ async function subject(
     home,
     databaseUrl: opts.databaseUrl,
     seed: !opts.firstStart,
-    denoFlags: DENO_FLAGS,
+    denoFlags: DAEMON_DENO_FLAGS,
     userFlags: true,
     // The plan reaches the sessions of detached runners too (the agents the daemon starts itself).
     env: { ...env, STRATAVORE_LOG_LEVEL: "warn", FAKE_CLAUDE_PLAN: plan },

@@ -10,7 +10,7 @@
  */
 import postgres from "postgres";
 import { StratavoreClient } from "../lib/client.ts";
-import { V8_FLAGS } from "../lib/self.ts";
+import { DAEMON_V8_FLAGS, V8_FLAGS } from "../lib/self.ts";
 import { HeartbeatSigner } from "../lib/signature.ts";
 import { startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
@@ -58,7 +58,7 @@ async function heartbeatRun(backend: string, runners: number): Promise<Result[]>
   const daemon = await startDaemon({
     databaseUrl: pg?.url,
     // As users run it (not with the tests' V8 flags), plus any given.
-    denoFlags: ["--allow-all", `--v8-flags=${[...V8_FLAGS, ...EXTRA_V8].join(",")}`],
+    denoFlags: ["--allow-all", `--v8-flags=${[...V8_FLAGS, ...DAEMON_V8_FLAGS, ...EXTRA_V8].join(",")}`],
     userFlags: true,
     env: { STRATAVORE_LOG_LEVEL: "warn", STRATAVORE_HEARTBEAT_TTL: "1h" },
   });

@@ -28,6 +28,14 @@ function isDenoExecutable(path: string): boolean {
  */
 export const AGENT_V8_FLAGS = ["--lite-mode"];
 
+/**
+ * V8 flags of the daemon under `deno run`, on top of V8_FLAGS (the service definitions and `deno task start`): a young
+ * generation of at most 1 MB per semi-space. V8 grows it while the daemon starts (PGlite, migrations) and,
+ * without the memory reducer, never shrinks it back: ~161 → ~142 MB for a PGlite daemon at rest
+ * (docs/performance.md). Not for the agent or the CLI (the agent's CPU per heartbeat rose with it).
+ */
+export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1"];
+
 export function selfCommand(extraV8Flags: string[] = []): string[] {
   const exe = Deno.execPath();
   if (!isDenoExecutable(exe)) return [exe];
@@ -53,6 +61,14 @@ export function selfCommand(extraV8Flags: string[] = []): string[] {
  */
 export function agentCommand(): string[] {
   return selfCommand(AGENT_V8_FLAGS);
+}
+
+/**
+ * How a service runs the daemon: under `deno run`, with DAEMON_V8_FLAGS. A compiled binary runs without them,
+ * as its agents do (DENO_V8_FLAGS in the daemon's environment would pass on to the agents it starts).
+ */
+export function daemonCommand(): string[] {
+  return selfCommand(DAEMON_V8_FLAGS);
 }
 
 /**

@@ -8,7 +8,7 @@ import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import type { LoadedConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
 import { readDaemonInfo } from "../../lib/home.ts";
-import { selfCommand } from "../../lib/self.ts";
+import { daemonCommand } from "../../lib/self.ts";
 import { launchdPlan, launchdPlistPath } from "./launchd.ts";
 import {
   buildSpec,
@@ -194,7 +194,7 @@ function contextFor(opts: ServiceOptions): ServiceContext {
     os,
     system: opts.system === true,
     loaded: contextFrom(opts).loaded,
-    self: selfCommand(),
+    self: daemonCommand(),
     user,
     userId: env.USERDOMAIN ? `${env.USERDOMAIN}\\${user}` : user,
     userHome: (os === "windows" ? env.USERPROFILE : env.HOME) ?? env.HOME ?? env.USERPROFILE ?? ".",

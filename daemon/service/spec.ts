@@ -36,7 +36,7 @@ const CARRIED: ConfigKey[] = [
 
 export interface SpecInput {
   loaded: LoadedConfig;
-  /** How this program runs itself (lib/self.ts's selfCommand()). */
+  /** How this program runs itself as the daemon (lib/self.ts's daemonCommand()). */
   self: string[];
   os: ServiceOs;
   system: boolean;

@@ -13,6 +13,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { startDaemon } from "../helpers/daemon.ts";
 import { removeDir, tempDir } from "../helpers/fs.ts";
 import { ctxFor, DENO, denoDir, ENV, filesUnder, python, SELF, tool } from "../helpers/service.ts";
+import { DAEMON_V8_FLAGS, daemonCommand } from "../../lib/self.ts";
 
 // ---- systemd --------------------------------------------------------------------------------------
 
@@ -334,4 +335,13 @@ Deno.test({
       await removeDir(home);
     }
   },
+});
+
+Deno.test("service: the daemon runs with DAEMON_V8_FLAGS on its command line (under deno run)", () => {
+  const argv = daemonCommand();
+  const flags = argv.find((a) => a.startsWith("--v8-flags="))?.slice("--v8-flags=".length).split(",") ?? [];
+  for (const f of DAEMON_V8_FLAGS) assert(flags.includes(f), `${f} in ${argv.join(" ")}`);
+  const { spec } = ctxFor("linux", { self: argv });
+  assertEquals(spec.command.slice(0, argv.length), argv);
+  assert(!("DENO_V8_FLAGS" in spec.env), "flags on the command line, not in the environment");
 });
