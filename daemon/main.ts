@@ -66,8 +66,12 @@ export async function runDaemon(opts: GlobalOptions): Promise<void> {
 export interface RunningDaemon {
   url: string;
   services: Services;
-  /** The graceful shutdown, in order; `signal` is what daemon.stopped reports. */
-  stop(signal?: Deno.Signal): Promise<void>;
+  /**
+   * The graceful shutdown, in order; `signal` is what daemon.stopped reports. `graceMs` caps the waits for
+   * requests in flight, the relay and the notifications (default: a third of shutdownTimeout, the last two
+   * at most 2 s); a finished test gives 0, and what was not delivered stays in the outbox.
+   */
+  stop(signal?: Deno.Signal, opts?: { graceMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -222,11 +226,11 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
   });
 
   let stopped: Promise<void> | undefined;
-  const stop = async (signal: Deno.Signal) => {
+  const stop = async (signal: Deno.Signal, graceMs = config.shutdownTimeout / 3) => {
     log.info("shutting down", { signal });
 
     // Requests in flight finish first (new ones get 503): Deno's server.shutdown() would cut their bodies.
-    if (!await drain.drain(config.shutdownTimeout / 3)) {
+    if (!await drain.drain(graceMs)) {
       log.warn("requests still running at shutdown", { inFlight: drain.inFlight });
     }
     shutdown.abort();
@@ -248,16 +252,20 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
       log.warn("could not record the daemon.stopped event", { error: e as Error });
     }
     // Give the relay a moment to deliver what is due (daemon.stopped included); the rest waits in the outbox.
-    await events.stop(Math.min(2000, config.shutdownTimeout / 3));
+    await events.stop(Math.min(2000, graceMs));
     // Then send the notifications that are due (daemon.stopped too); the rest wait for the next start.
-    await observability.stop(Math.min(2000, config.shutdownTimeout / 3));
+    await observability.stop(Math.min(2000, graceMs));
     if (telemetryDb !== db) await telemetryDb.close();
     await db.close();
     removeDaemonInfo(config.home);
     lock.close();
     log.info("stopped");
   };
-  return { url: services.url, services, stop: (signal = "SIGTERM") => stopped ??= stop(signal) };
+  return {
+    url: services.url,
+    services,
+    stop: (signal = "SIGTERM", opts = {}) => stopped ??= stop(signal, opts.graceMs),
+  };
 }
 
 /** A stable id per home, so a restarted daemon recognises its own leftovers (outbox leases). */

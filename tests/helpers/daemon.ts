@@ -52,6 +52,11 @@ export interface DaemonHandle extends TestDaemon {
 /** A daemon in the test process (daemon/main.ts's startDaemon): its services are at hand. */
 export interface InProcessDaemon extends TestDaemon {
   services: Services;
+  /**
+   * Ends it as a finished test does (a subprocess gets SIGKILL): the shutdown in order, but with no wait
+   * for requests in flight or deliveries (what was not sent stays in the outbox).
+   */
+  abandon(): Promise<void>;
 }
 
 /** A daemon's log lines as they come, and waits for a line to appear. */
@@ -216,6 +221,26 @@ export async function startInProcessDaemon(opts: DaemonOptions = {}): Promise<In
     throw new Error(`daemon did not start: ${(e as Error).message}\n${log.lines.join("\n")}`);
   }
   let stopped: Promise<number> | undefined;
+  const stopWith = (signal: Deno.Signal, graceMs?: number) =>
+    stopped ??= (async () => {
+      // runDaemon's watchdog, without the exit: a shutdown past the limit is exit code 1 here too.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<number>((resolve) => {
+        timer = setTimeout(() => {
+          processLog.error("shutdown took too long", { limitMs: config.shutdownTimeout });
+          resolve(1);
+        }, config.shutdownTimeout);
+      });
+      let code: number;
+      try {
+        code = await Promise.race([daemon.stop(signal, { graceMs }).then(() => 0), late]);
+      } finally {
+        clearTimeout(timer);
+        processLog.configure({ level: "info", format: "auto", sink: stderrSink });
+      }
+      if (!opts.keepHome && !opts.home) await removeDir(home);
+      return code;
+    })();
   return {
     url: daemon.url,
     token: daemon.services.adminToken,
@@ -228,25 +253,10 @@ export async function startInProcessDaemon(opts: DaemonOptions = {}): Promise<In
           new Error("an in-process daemon cannot be killed: use a subprocess daemon (eachDaemon)"),
         );
       }
-      return stopped ??= (async () => {
-        // runDaemon's watchdog, without the exit: a shutdown past the limit is exit code 1 here too.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<number>((resolve) => {
-          timer = setTimeout(() => {
-            processLog.error("shutdown took too long", { limitMs: config.shutdownTimeout });
-            resolve(1);
-          }, config.shutdownTimeout);
-        });
-        let code: number;
-        try {
-          code = await Promise.race([daemon.stop(signal).then(() => 0), late]);
-        } finally {
-          clearTimeout(timer);
-          processLog.configure({ level: "info", format: "auto", sink: stderrSink });
-        }
-        if (!opts.keepHome && !opts.home) await removeDir(home);
-        return code;
-      })();
+      return stopWith(signal);
+    },
+    async abandon() {
+      await stopWith("SIGKILL", 0);
     },
     waitForLog: (re, timeoutMs) => log.waitFor(re, timeoutMs),
   };
@@ -443,8 +453,9 @@ async function runDaemonTest(
     if (errors.length) console.error(`daemon warnings and errors:\n${errors.slice(-20).join("\n")}`);
     throw e;
   } finally {
-    // An in-process daemon shuts down (stop() is once only); a subprocess is killed.
-    for (const d of handles) await d.stop(inProcess ? "SIGTERM" : "SIGKILL").catch(() => {});
+    for (const d of handles) {
+      await (inProcess ? (d as InProcessDaemon).abandon() : d.stop("SIGKILL")).catch(() => {});
+    }
     if (!inProcess || opts.subprocesses) await killLeftovers(home);
     await pg?.drop().catch(() => {});
     await removeDir(home);

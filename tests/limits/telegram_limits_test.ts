@@ -43,4 +43,4 @@ eachDaemon("telegram: a limit warning once per window, the wall, and 'limited un
   } finally {
     await api.close();
   }
-}, { env: telegramEnv(port), only: "pglite" });
+}, { inProcess: true, env: telegramEnv(port), only: "pglite" });

@@ -108,7 +108,7 @@ eachDaemon("telegram: runner events become the exact MarkdownV2 messages", async
   } finally {
     await api.close();
   }
-}, { env: telegramEnv(portA) });
+}, { inProcess: true, env: telegramEnv(portA) });
 
 /**
  * A RabbitMQ virtual host of its own, so a queue that refuses one event type (the broker nacks the publish)
@@ -254,6 +254,8 @@ eachDaemon(
     }),
     ignore: SKIP_AMQP,
     broker: true,
+    inProcess: true,
+    subprocesses: true, // rabbitmqctl makes the private vhost
   },
 );
 
@@ -306,7 +308,7 @@ eachDaemon(
       await api.close();
     }
   },
-  { env: telegramEnv(portB), only: "pglite" },
+  { inProcess: true, subprocesses: true, env: telegramEnv(portB), only: "pglite" },
 );
 
 eachDaemon("telegram: `notify test` without Telegram names the settings to set", async ({ env }) => {
@@ -318,7 +320,7 @@ eachDaemon("telegram: `notify test` without Telegram names the settings to set",
       "TELEGRAM_CHAT_ID (telegramChatId) where the daemon runs (environment, or config.json in its home), " +
       "then restart it\n",
   );
-}, { only: "pglite" });
+}, { inProcess: true, subprocesses: true, only: "pglite" });
 
 async function timedStatus(client: StratavoreClient, n: number): Promise<number> {
   let worst = 0;
@@ -371,7 +373,7 @@ eachDaemon(
       await api.close();
     }
   },
-  { env: telegramEnv(portC), fixedPort: true },
+  { inProcess: true, env: telegramEnv(portC), fixedPort: true },
 );
 
 const portD = freePort();
@@ -413,7 +415,7 @@ eachDaemon("telegram: /status and /runners are answered in the configured chat o
   } finally {
     await api.close();
   }
-}, { env: telegramEnv(portD, { STRATAVORE_NOTIFY_BOT_COMMANDS: "true" }), only: "pglite" });
+}, { inProcess: true, env: telegramEnv(portD, { STRATAVORE_NOTIFY_BOT_COMMANDS: "true" }), only: "pglite" });
 
 const portE = freePort();
 eachDaemon(
