@@ -81,11 +81,9 @@ export interface StartOptions {
 
 /**
  * Opens, migrates, serves and starts the loops; process-wide concerns (signals, the exit watchdog, the log's
- * configuration) stay with the caller, so several daemons can start and stop one after another in one process.
+ * configuration, the private umask) stay with the caller, so several daemons can start and stop one after another in one process.
  */
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<RunningDaemon> {
-  // Idempotent; runDaemon set it before its log file, an in-process start sets it here.
-  privateUmask();
   const listen = parseListen(config.listen)!;
   const lock = await lockHome(config.home);
   await tightenHome(config.home);
