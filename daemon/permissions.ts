@@ -7,6 +7,7 @@
 import type { Db } from "../lib/db/types.ts";
 import type { Logger } from "../lib/log.ts";
 import type { PermissionRequest } from "../lib/schemas/runner.ts";
+import { permissionSettledInTerminal } from "./store/activity.ts";
 import {
   expirePermission,
   getPermissionRequest,
@@ -74,8 +75,11 @@ export class PermissionWaiters {
     if (r && typeof r === "object") return r;
     try {
       await this.#db.transaction(async (tx) => {
-        if (r === "closed") await settleInTerminal(tx, runnerId, id);
-        else await expirePermission(tx, id);
+        if (r === "closed") {
+          if ((await settleInTerminal(tx, runnerId, id)).length) {
+            await permissionSettledInTerminal(tx, runnerId);
+          }
+        } else await expirePermission(tx, id);
       });
     } catch (e) {
       this.#log.warn("cannot settle a permission request", { id, error: (e as Error).message });

@@ -108,6 +108,38 @@ export async function recordHook(tx: Queryable, runnerId: number, h: HookInput):
   if (!next || (next.activity === current.activity && next.detail === current.activityDetail)) {
     return newSession ? await getRunner(tx, runnerId) : current;
   }
+  return await setActivity(tx, runnerId, next, {
+    message: typeof h.message === "string" ? h.message.slice(0, 2000) : null,
+    hook: h.hook_event_name,
+  });
+}
+
+/**
+ * A permission dialog answered in the terminal (Claude Code closed the held hook): Escape sends no hook at
+ * all, so without this the runner would wait for input on a dialog that is gone. "Yes" runs the tool, whose
+ * PostToolUse makes the session busy a moment later.
+ */
+export async function permissionSettledInTerminal(tx: Queryable, runnerId: number): Promise<void> {
+  const current = await getRunner(tx, runnerId, true);
+  if (
+    !isActive(current.state) || current.activity !== "waiting_for_input" ||
+    !current.activityDetail?.startsWith("permission:")
+  ) {
+    return;
+  }
+  await setActivity(tx, runnerId, { activity: "idle", detail: "permission answered in the terminal" }, {
+    message: null,
+    hook: null,
+  });
+}
+
+/** Records a change of activity and its event (runner.activity). */
+async function setActivity(
+  tx: Queryable,
+  runnerId: number,
+  next: { activity: Activity; detail: string | null },
+  cause: { message: string | null; hook: string | null },
+): Promise<Runner> {
   await tx.query(
     "UPDATE runners SET activity = $2, activity_detail = $3, activity_at = now(), updated_at = now() WHERE id = $1",
     [runnerId, next.activity, next.detail],
@@ -117,13 +149,7 @@ export async function recordHook(tx: Queryable, runnerId: number, h: HookInput):
     type: "runner.activity",
     entityId: runnerId,
     project: runner.project,
-    payload: {
-      runner,
-      activity: next.activity,
-      detail: next.detail,
-      message: typeof h.message === "string" ? h.message.slice(0, 2000) : null,
-      hook: h.hook_event_name,
-    },
+    payload: { runner, activity: next.activity, detail: next.detail, ...cause },
   });
   return runner;
 }
