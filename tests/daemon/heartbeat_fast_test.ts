@@ -135,5 +135,5 @@ eachDaemon(
     }
     assertEquals((await t.client.getRunner(runner.id)).heartbeatCount, 6);
   },
-  { only: "pglite" },
+  { inProcess: true, only: "pglite" },
 );

@@ -325,7 +325,7 @@ export interface EachDaemonOptions extends Omit<DaemonOptions, "databaseUrl" | "
  * so a test that says it starts no process provably starts none. (Deno.test's `permissions` cannot do it:
  * without --allow-all Deno refuses the test files in /dev/shm.)
  */
-async function withoutSubprocesses<T>(fn: () => Promise<T>): Promise<T> {
+export async function withoutSubprocesses<T>(fn: () => Promise<T>): Promise<T> {
   const real = Object.getOwnPropertyDescriptor(Deno, "Command")!;
   Object.defineProperty(Deno, "Command", {
     configurable: true,

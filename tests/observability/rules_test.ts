@@ -4,8 +4,8 @@
  * real daemon exports.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { startDaemon } from "../helpers/daemon.ts";
-import { FAST_TIER, REPO } from "../helpers/env.ts";
+import { startInProcessDaemon, withoutSubprocesses } from "../helpers/daemon.ts";
+import { REPO } from "../helpers/env.ts";
 import { readDaemonInfo } from "../../lib/home.ts";
 import { families, promtool } from "./prom.ts";
 
@@ -65,31 +65,31 @@ Deno.test("observability: every dashboard query is valid PromQL", async () => {
 
 Deno.test({
   name: "observability: the rules, the dashboard and the metrics README name only exported metrics",
-  ignore: FAST_TIER,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const daemon = await startDaemon();
-    try {
-      const text = await (await fetch(readDaemonInfo(daemon.home)!.metricsUrl!)).text();
-      const exported = families(text);
-      const used = new Set([
-        ...metricNames(Deno.readTextFileSync(RULES)),
-        ...dashboardExprs().flatMap((e) => metricNames(e.expr)),
-      ]);
-      for (const name of used) assert(exported.has(name), `${name} is used but not exported`);
-      const readme = Deno.readTextFileSync(`${DIR}/README.md`);
-      const documented = new Set([...readme.matchAll(/`(stratavore_[a-z0-9_]+)`/g)].map((m) => m[1]));
-      const ours = [...exported.keys()].filter((n) => n.startsWith("stratavore_"));
-      for (const name of ours) assert(documented.has(name), `${name} is exported but not in the README`);
-      for (const name of documented) {
-        assert(
-          exported.has(name.replace(/_(bucket|count|sum)$/, "")),
-          `${name} is documented but not exported`,
-        );
+  fn: () =>
+    withoutSubprocesses(async () => {
+      const daemon = await startInProcessDaemon();
+      try {
+        const text = await (await fetch(readDaemonInfo(daemon.home)!.metricsUrl!)).text();
+        const exported = families(text);
+        const used = new Set([
+          ...metricNames(Deno.readTextFileSync(RULES)),
+          ...dashboardExprs().flatMap((e) => metricNames(e.expr)),
+        ]);
+        for (const name of used) assert(exported.has(name), `${name} is used but not exported`);
+        const readme = Deno.readTextFileSync(`${DIR}/README.md`);
+        const documented = new Set([...readme.matchAll(/`(stratavore_[a-z0-9_]+)`/g)].map((m) => m[1]));
+        const ours = [...exported.keys()].filter((n) => n.startsWith("stratavore_"));
+        for (const name of ours) assert(documented.has(name), `${name} is exported but not in the README`);
+        for (const name of documented) {
+          assert(
+            exported.has(name.replace(/_(bucket|count|sum)$/, "")),
+            `${name} is documented but not exported`,
+          );
+        }
+      } finally {
+        await daemon.stop();
       }
-    } finally {
-      await daemon.stop();
-    }
-  },
+    }),
 });
