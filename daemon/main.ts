@@ -81,7 +81,8 @@ export interface StartOptions {
 
 /**
  * Opens, migrates, serves and starts the loops; process-wide concerns (signals, the exit watchdog, the log's
- * configuration, the private umask) stay with the caller, so several daemons can start and stop one after another in one process.
+ * configuration, the private umask) stay with the caller, so several daemons can start and stop one after
+ * another in one process.
  */
 export async function startDaemon(config: Config, opts: StartOptions = {}): Promise<RunningDaemon> {
   const listen = parseListen(config.listen)!;
