@@ -24,8 +24,13 @@ export function activityFor(h: HookInput): { activity: Activity; detail: string 
     case "PostToolUse":
     case "PostToolUseFailure":
     case "PermissionDenied":
-    case "PostCompact":
       return { activity: "busy", detail: null };
+    case "PostCompact":
+      // An automatic compaction happens mid-turn, which goes on; after /compact the session waits for its
+      // user, and no Stop follows.
+      return h.trigger === "manual"
+        ? { activity: "idle", detail: "compacted" }
+        : { activity: "busy", detail: null };
     case "PermissionRequest":
       return { activity: "waiting_for_input", detail: `permission: ${h.tool_name ?? "tool"}` };
     case "Notification":

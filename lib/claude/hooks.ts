@@ -159,6 +159,8 @@ export const hookInputSchema = z.looseObject({
   /** Stop, StopFailure: the last assistant text ("You've hit your 5-hour limit · resets 4:37am (UTC)"). */
   last_assistant_message: z.string().optional(),
   permission_mode: z.string().max(100).optional(),
+  /** PreCompact, PostCompact: `manual` (/compact) or `auto`. */
+  trigger: z.string().max(100).optional(),
 });
 
 export type HookInput = z.infer<typeof hookInputSchema>;

@@ -1,7 +1,7 @@
 /**
  * The states that need the real client to provoke: a failed turn (the API answers 529 and Claude Code gives
- * up: StopFailure) is "error"; /compact is "compacting" (PreCompact) and the session goes on; /exit is
- * "ended" before the runner stops.
+ * up: StopFailure) is "error"; /compact is "compacting" (PreCompact), then idle (PostCompact, trigger
+ * "manual"); /exit is "ended" before the runner stops.
  */
 import { assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { eachRealDaemon } from "./harness.ts";
@@ -31,7 +31,9 @@ eachRealDaemon("a failed turn is 'error', /compact is 'compacting', /exit is 'en
         .filter((e) => e.entityId === String(runner.id)).map((e) => e.payload.activity);
     await eventually(async () => (await events()).includes("compacting"), 30_000, "compacting");
 
-    await activityBecomes(t.client, runner.id, "idle", 30_000).catch(() => {});
+    // PostCompact says the compaction was /compact's (trigger "manual"): the session waits for its user.
+    const compacted = await activityBecomes(t.client, runner.id, "idle", 30_000);
+    assertEquals(compacted.activityDetail, "compacted");
     await prompt(tmux, "/exit");
     assertMatch(await tmux.waitFor(/launch-exit=\d+/, 30_000), /launch-exit=0/);
     await eventually(async () => (await events()).includes("ended"), 20_000, "ended");

@@ -92,6 +92,8 @@ Deno.test("claude hooks: each event maps to an activity", () => {
     detail: "rate_limit: usage limit",
   });
   assertEquals(a("PreCompact"), { activity: "compacting", detail: null });
+  assertEquals(a("PostCompact", { trigger: "manual" }), { activity: "idle", detail: "compacted" });
+  assertEquals(a("PostCompact", { trigger: "auto" }), { activity: "busy", detail: null }, "the turn goes on");
   assertEquals(a("SessionEnd", { reason: "prompt_input_exit" }), {
     activity: "ended",
     detail: "prompt_input_exit",
