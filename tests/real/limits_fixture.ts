@@ -1,4 +1,4 @@
-/** The headless launches and waits the real-client limits tests share. */
+/** The headless launches, waits and limited stand-in the real-client limits tests share. */
 import { assertEquals, eventually } from "../helpers/assert.ts";
 import { runStratavore } from "../helpers/cli.ts";
 import type { RealTest } from "./harness.ts";
@@ -21,4 +21,27 @@ export async function ended(t: RealTest, id: number) {
     60_000,
     `runner ${id} to end`,
   );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The stand-in refuses (429, rejected) until `reset`, then answers with room to spare. */
+export function limitUntil(t: RealTest, reset: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  t.api.rateLimits = {
+    status: "rejected",
+    representativeClaim: "five_hour",
+    fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
+    sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
+  };
+  t.api.fallback = () => ({ status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
+  setTimeout(() => {
+    t.api.rateLimits = {
+      status: "allowed",
+      representativeClaim: "five_hour",
+      fiveHour: { utilization: 0.01, resetsAt: reset + 5 * 3600 },
+      sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
+    };
+    t.api.fallback = () => ({ text: "Continued." });
+  }, reset * 1000 - Date.now() - 1000);
 }

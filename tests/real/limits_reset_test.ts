@@ -4,8 +4,8 @@
  */
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { runStratavore } from "../helpers/cli.ts";
-import { eachRealDaemon, type RealTest } from "./harness.ts";
-import { ended, launchHeadless } from "./limits_fixture.ts";
+import { eachRealDaemon } from "./harness.ts";
+import { ended, launchHeadless, limitUntil, sleep } from "./limits_fixture.ts";
 
 eachRealDaemon(
   "at the limit a launch is refused, another queued; after the reset both it and the cut-off run start, once",
@@ -86,47 +86,3 @@ eachRealDaemon(
   },
   { subscriber: true, env: { CLAUDE_CODE_MAX_RETRIES: "0", STRATAVORE_LIMIT_STAGGER: "1s" } },
 );
-
-eachRealDaemon(
-  "with resuming off, a run cut off by the limit stays stopped after the reset",
-  async (t) => {
-    const reset = Math.floor(Date.now() / 1000) + 12;
-    limitUntil(t, reset);
-    try {
-      const cut = await launchHeadless(t, `cut-${crypto.randomUUID()} work`);
-      assert((await ended(t, cut)).limitedUntil);
-      await sleep(Math.max(0, reset * 1000 - Date.now()) + 6000);
-      const runners = await t.client.listRunners({ project: t.project, all: true });
-      assertEquals(runners.map((r) => r.id), [cut]);
-      const l = await t.client.limits();
-      assertEquals([l.resume, l.queue.length], [false, 0]);
-    } finally {
-      t.api.rateLimits = undefined;
-      t.api.fallback = () => ({});
-    }
-  },
-  { subscriber: true, env: { CLAUDE_CODE_MAX_RETRIES: "0", STRATAVORE_LIMIT_RESUME: "false" } },
-);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The stand-in refuses (429, rejected) until `reset`, then answers with room to spare. */
-function limitUntil(t: RealTest, reset: number): void {
-  const now = Math.floor(Date.now() / 1000);
-  t.api.rateLimits = {
-    status: "rejected",
-    representativeClaim: "five_hour",
-    fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
-    sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
-  };
-  t.api.fallback = () => ({ status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
-  setTimeout(() => {
-    t.api.rateLimits = {
-      status: "allowed",
-      representativeClaim: "five_hour",
-      fiveHour: { utilization: 0.01, resetsAt: reset + 5 * 3600 },
-      sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
-    };
-    t.api.fallback = () => ({ text: "Continued." });
-  }, reset * 1000 - Date.now() - 1000);
-}
