@@ -5,6 +5,7 @@
  * user has none, a short line of its own). It imports nothing heavy: it runs after every turn.
  */
 import { accountOf, fromStatusline } from "../lib/claude/limits.ts";
+import { formatSpan } from "../lib/format.ts";
 import type { AccountRef } from "../lib/schemas/limits.ts";
 
 /** What the agent writes for it (mode 0600: it holds the runner's token). */
@@ -62,10 +63,8 @@ export function ownLine(input: Record<string, unknown>, now = Date.now()): strin
   const limits = fromStatusline(input);
   const five = limits?.windows.five_hour;
   if (five) {
-    const left = five.resetsAt ? Math.max(0, five.resetsAt * 1000 - now) : undefined;
-    const h = left !== undefined ? Math.floor(left / 3600_000) : undefined;
-    const m = left !== undefined ? Math.floor((left % 3600_000) / 60_000) : undefined;
-    parts.push(`5h ${pct(five)}${h !== undefined ? ` (resets in ${h ? `${h}h` : ""}${m}m)` : ""}`);
+    const resets = five.resetsAt ? ` (resets in ${formatSpan(five.resetsAt * 1000 - now)})` : "";
+    parts.push(`5h ${pct(five)}${resets}`);
   }
   const seven = pct(limits?.windows.seven_day);
   if (seven) parts.push(`7d ${seven}`);
