@@ -14,7 +14,7 @@ import { baseEnv } from "../tests/helpers/cli.ts";
 import { type DaemonHandle, fixtureEnv, startDaemon } from "../tests/helpers/daemon.ts";
 import { freshPostgres } from "../tests/helpers/db.ts";
 import { MAIN, PG_AVAILABLE, REPO } from "../tests/helpers/env.ts";
-import { mb, preciseCpuSecondsOf, rssOf, summarize, table } from "./lib.ts";
+import { mb, memoryOf, preciseCpuSecondsOf, rssOf, summarize, table } from "./lib.ts";
 
 const args = Deno.args.join(" ");
 const SECONDS = Number(/--seconds[ =](\d+)/.exec(args)?.[1] ?? 60);
@@ -326,15 +326,18 @@ export async function benchFootprint(): Promise<string> {
       { label: "bare deno process (floor)", pid: floor.pid },
     ];
     const seen = await watch(agents.map((a) => a.pid), 10);
+    const own = agents.map((a) => memoryOf(a.pid));
     lines.push(
       `agents beside a session (${DETACHED_S} s after the detached one started, then 10 s):`,
       table(
-        ["process", "RSS", "peak RSS", "above the floor"],
+        ["process", "RSS", "peak RSS", "above the floor", "private", "PSS"],
         agents.map((a, i) => [
           a.label,
           mb(seen[i].rss),
           mb(seen[i].peak),
           i < 2 ? mb(seen[i].rss - seen[2].rss) : "-",
+          own[i] ? mb(own[i]!.private) : "-",
+          own[i] ? mb(own[i]!.pss) : "-",
         ]),
       ),
     );

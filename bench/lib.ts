@@ -23,6 +23,22 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
+/**
+ * What a process costs beyond what it shares (Linux /proc smaps_rollup): its private pages, and its
+ * proportional share (PSS) counting each shared page once over the processes that map it. Every `deno`
+ * process maps the same executable, so a tenth agent on a machine costs about its private figure, not its RSS.
+ */
+export function memoryOf(pid: number): { private: number; pss: number } | undefined {
+  try {
+    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1] ?? 0) * 1024;
+    return { private: kb("Private_Clean") + kb("Private_Dirty"), pss: kb("Pss") };
+  } catch {
+    return undefined;
+  }
+}
+
 /** User+system CPU seconds a process has used (Linux /proc). */
 export function cpuSecondsOf(pid: number): number | undefined {
   try {
