@@ -44,6 +44,13 @@ Deno.test("duration: parsed from each unit, rounded to whole ms; junk is undefin
   for (const text of ["500ms", "10s", "2m", "1h", "7d"]) {
     assertEquals(parseDuration(formatDuration(parseDuration(text)!)), parseDuration(text));
   }
+  // What is shown can be typed back: every span reads back as the time it shows.
+  for (const [ms, text] of back) assertEquals(parseDuration(text), Math.floor(ms / 1000) * 1000 || 250, text);
+  assertEquals(parseDuration("1h30m"), 5_400_000);
+  assertEquals(parseDuration("2y30d"), (2 * 365 + 30) * 86_400_000);
+  for (const bad of ["30m1h", "1h1h", "1h 30", "h1", "1.5.2s", ""]) {
+    assertEquals(parseDuration(bad), undefined, bad);
+  }
 });
 
 Deno.test("listen: host:port and [v6]:port parsed, ports past 65535 refused; loopback; the URL to call", () => {
