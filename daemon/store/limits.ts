@@ -85,6 +85,12 @@ function exactReset(report: LimitsReport, told: Date, prev: WindowRow | undefine
 export async function recordLimits(tx: Queryable, report: LimitsReport, o: RecordOptions): Promise<Recorded> {
   const now = o.now ?? Date.now();
   const out: Recorded = { warnings: 0, reached: false, limitedUntil: null };
+  // One report of an account at a time: a headless run's stream and its StopFailure hook arrive together, and
+  // before the account's first row exists FOR UPDATE has nothing to lock, so on PostgreSQL the hook's
+  // minute-precision reset could be written over the exact one it should yield to (exactReset).
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('stratavore.limits'), hashtext($1))", [
+    report.account.key,
+  ]);
   const project = o.runnerId ? (await getRunner(tx, o.runnerId)).project : null;
   for (const name of LIMIT_WINDOWS) {
     const w = report.windows[name];

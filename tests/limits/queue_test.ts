@@ -187,5 +187,23 @@ eachBackend(
     await record("stream", exact + 3600);
     await record("hook", exact + 3600 - 20 + 60);
     assertEquals(await stored(), exact + 3600 - 20 + 60, "a reset of another minute is taken as told");
+
+    // Both at once for an account with no row yet (a headless run's stream and its StopFailure hook): the
+    // stream's transaction is still open when the hook's starts; the hook must wait for it and yield.
+    await db.query("DELETE FROM limit_windows");
+    let streamRecorded!: () => void;
+    const recorded = new Promise<void>((r) => (streamRecorded = r));
+    const stream = db.transaction(async (tx) => {
+      await recordLimits(tx, {
+        source: "stream",
+        account: ACCOUNT,
+        windows: { five_hour: { utilization: 1, resetsAt: exact, status: "rejected" } },
+      }, { thresholds: [], now: t0 });
+      streamRecorded();
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    await recorded;
+    await Promise.all([stream, record("hook", told)]);
+    assertEquals(await stored(), exact, "the exact reset is kept when both arrive together");
   },
 );
