@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert
 import { runStratavore } from "../helpers/cli.ts";
 import { eachRealDaemon } from "./harness.ts";
 import { chromiumAvailable, signIn, withBrowser } from "../web/browser.ts";
-import { ended, launchHeadless } from "./limits_fixture.ts";
+import { ended, fiveHourRejected, launchHeadless } from "./limits_fixture.ts";
 
 eachRealDaemon("a headless subscriber run reports its 5-hour and weekly windows", async (t) => {
   const now = Math.floor(Date.now() / 1000);
@@ -97,12 +97,7 @@ eachRealDaemon("a headless subscriber run reports its 5-hour and weekly windows"
 eachRealDaemon("a headless run refused for the limit is limited until the reset", async (t) => {
   const now = Math.floor(Date.now() / 1000);
   const marker = `limited-${crypto.randomUUID()}`;
-  t.api.rateLimits = {
-    status: "rejected",
-    representativeClaim: "five_hour",
-    fiveHour: { utilization: 1, resetsAt: now + 1800, status: "rejected" },
-    sevenDay: { utilization: 0.5, resetsAt: now + 3 * 86400 },
-  };
+  t.api.rateLimits = fiveHourRejected(now + 1800, { utilization: 0.5, resetsAt: now + 3 * 86400 });
   t.api.routes.set(marker, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
   try {
     const id = await launchHeadless(t, `${marker} hello`);

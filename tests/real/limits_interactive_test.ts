@@ -7,6 +7,7 @@ import { runStratavore } from "../helpers/cli.ts";
 import { eachRealDaemon, type RealTest } from "./harness.ts";
 import { startTmux } from "../helpers/tmux.ts";
 import { launchInTerminal, MODEL, prompt } from "./session.ts";
+import { fiveHourRejected } from "./limits_fixture.ts";
 
 eachRealDaemon(
   "an interactive subscriber session: its statusline reports the windows and shows the user's own line",
@@ -52,12 +53,7 @@ eachRealDaemon(
       assertEquals((await t.client.getRunner(runner.id)).autoContinue, true);
 
       // The limit: the next turn is refused (StopFailure), the runner is limited until the reset.
-      t.api.rateLimits = {
-        status: "rejected",
-        representativeClaim: "five_hour",
-        fiveHour: { utilization: 1, resetsAt: now + 7200, status: "rejected" },
-        sevenDay: { utilization: 0.21, resetsAt: now + 5 * 86400 },
-      };
+      t.api.rateLimits = fiveHourRejected(now + 7200, { utilization: 0.21, resetsAt: now + 5 * 86400 });
       t.api.routes.set(limited, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
       await prompt(tmux, `${limited} more`);
       const r = await eventually(
@@ -140,12 +136,7 @@ eachRealDaemon(
  */
 async function refusedAtFirstRequest(t: RealTest, marker: string) {
   const reset = Math.floor(Date.now() / 1000) + 5400;
-  t.api.rateLimits = {
-    status: "rejected",
-    representativeClaim: "five_hour",
-    fiveHour: { utilization: 1, resetsAt: reset, status: "rejected" },
-    sevenDay: { utilization: 0.3, resetsAt: reset + 3 * 86400 },
-  };
+  t.api.rateLimits = fiveHourRejected(reset, { utilization: 0.3, resetsAt: reset + 3 * 86400 });
   t.api.routes.set(marker, { status: 429, errorType: "rate_limit_error", errorMessage: "rate limited" });
   const { tmux, runner } = await launchInTerminal(t, { env: { CLAUDE_CODE_MAX_RETRIES: "0" } });
   try {
