@@ -58,7 +58,10 @@ const duration = (min: number) => ({
     z.union([z.string(), z.number()]).transform((v, ctx) => {
       const ms = typeof v === "number" ? v : parseDuration(v);
       if (ms === undefined || !Number.isFinite(ms)) {
-        ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "10s", "2m" or "1h"' });
+        ctx.addIssue({
+          code: "custom",
+          message: 'expected a duration such as "500ms", "10s", "2m", "1h" or "1h30m" (largest unit first)',
+        });
         return z.NEVER;
       }
       if (ms < min) {
