@@ -2,6 +2,7 @@
  * A real daemon on loopback port 0 in a temp home, for API, CLI and agent tests: a subprocess (startDaemon)
  * where the process boundary is the point, else in the test process (startInProcessDaemon).
  */
+import { Arrivals } from "./arrivals.ts";
 import { readDaemonInfo } from "../../lib/home.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { log as processLog, stderrSink } from "../../lib/log.ts";
@@ -61,36 +62,20 @@ export interface InProcessDaemon extends TestDaemon {
 
 /** A daemon's log lines as they come, and waits for a line to appear. */
 class LogLines {
-  readonly lines: string[] = [];
-  #watchers: { re: RegExp; resolve: (l: string) => void }[] = [];
+  readonly #arrivals = new Arrivals<string>();
+  readonly lines = this.#arrivals.items;
 
   push(line: string): void {
-    this.lines.push(line);
-    for (const w of [...this.#watchers]) {
-      if (w.re.test(line)) {
-        this.#watchers.splice(this.#watchers.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
+    this.#arrivals.push(line);
   }
 
   waitFor(re: RegExp, timeoutMs = 10_000): Promise<string> {
     timeoutMs *= TIMEOUT_SCALE;
-    const hit = this.lines.find((l) => re.test(l));
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const w = { re, resolve };
-      this.#watchers.push(w);
-      setTimeout(() => {
-        const i = this.#watchers.indexOf(w);
-        if (i >= 0) {
-          this.#watchers.splice(i, 1);
-          reject(
-            new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${this.lines.slice(-30).join("\n")}`),
-          );
-        }
-      }, timeoutMs);
-    });
+    return this.#arrivals.waitFor(
+      (l) => re.test(l),
+      timeoutMs,
+      () => new Error(`no log line matching ${re} in ${timeoutMs} ms:\n${this.lines.slice(-30).join("\n")}`),
+    );
   }
 }
 

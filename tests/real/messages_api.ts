@@ -4,6 +4,7 @@
  * globally unique message and request ids), a `tool_use` when a test asks for one, 429/529 errors and the
  * subscriber rate-limit headers on demand. Every request is recorded for the test to inspect.
  */
+import { Arrivals } from "../helpers/arrivals.ts";
 
 export interface Usage {
   input: number;
@@ -104,7 +105,9 @@ export function rateLimitHeaders(w: RateLimitWindows): Record<string, string> {
 }
 
 export class MessagesApi {
-  readonly requests: RecordedRequest[] = [];
+  readonly #arrivals = new Arrivals<RecordedRequest>();
+  /** Every request seen, in order (a test may empty it). */
+  readonly requests = this.#arrivals.items;
   /** Replies taken in order by the conversation's requests; when empty, `fallback` answers. */
   readonly queue: Reply[] = [];
   /**
@@ -119,7 +122,6 @@ export class MessagesApi {
   rateLimits?: RateLimitWindows;
   #server?: Deno.HttpServer<Deno.NetAddr>;
   #url = "";
-  #waiters: { pred: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }[] = [];
 
   constructor(opts: MessagesApiOptions = {}) {
     this.defaultUsage = { ...DEFAULT_USAGE, ...opts.defaultUsage };
@@ -158,29 +160,15 @@ export class MessagesApi {
 
   /** Resolves with the first recorded request (past or future) matching pred. */
   waitFor(pred: (r: RecordedRequest) => boolean, timeoutMs = 30_000): Promise<RecordedRequest> {
-    const hit = this.requests.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const w = { pred, resolve };
-      this.#waiters.push(w);
-      setTimeout(() => {
-        const i = this.#waiters.indexOf(w);
-        if (i >= 0) {
-          this.#waiters.splice(i, 1);
-          reject(new Error(`the Messages API stand-in saw no matching request in ${timeoutMs} ms`));
-        }
-      }, timeoutMs);
-    });
+    return this.#arrivals.waitFor(
+      pred,
+      timeoutMs,
+      () => new Error(`the Messages API stand-in saw no matching request in ${timeoutMs} ms`),
+    );
   }
 
   #record(r: RecordedRequest): void {
-    this.requests.push(r);
-    for (const w of [...this.#waiters]) {
-      if (w.pred(r)) {
-        this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        w.resolve(r);
-      }
-    }
+    this.#arrivals.push(r);
   }
 
   async #handle(req: Request): Promise<Response> {
