@@ -136,7 +136,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
         buf = buf.slice(i + 1);
       }
     }
-    if (buf) lines.push(buf);
+    if (buf) log.push(buf);
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   const exited = child.status.then(async (s) => {
