@@ -77,6 +77,12 @@ eachDaemon("home: looser modes are tightened at start with a warning; runs' file
   assertEquals(launched.code, 0, launched.stderr);
   const runner = JSON.parse(launched.stdout);
   await eventually(async () => (await t.client.getRunner(runner.id)).state === "stopped", 30_000, "stopped");
+  // The agent removes the run's folder after it reports the end: walk the home once it is done.
+  await eventually(
+    async () => !(await Deno.stat(`${t.daemon.home}/runs/${runner.id}`).then(() => true, () => false)),
+    30_000,
+    "the agent to finish",
+  );
   // The session's own files (its transcripts in CLAUDE_CONFIG_DIR, the project folder) keep the user's
   // umask; everything stratavore wrote is private.
   const userFiles = (p: string) => p.startsWith(t.claudeDir) || p.startsWith(`${t.daemon.home}/work`);
