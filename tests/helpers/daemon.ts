@@ -4,6 +4,7 @@
  */
 import { Arrivals } from "./arrivals.ts";
 import { readDaemonInfo } from "../../lib/home.ts";
+import { isAppError } from "../../lib/errors.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { log as processLog, stderrSink } from "../../lib/log.ts";
 import type { Services } from "../../daemon/services.ts";
@@ -181,6 +182,24 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<DaemonHandl
 }
 
 /**
+ * An in-process restart can find the home's lock still held for a moment after the previous daemon closed
+ * it: parallel test files are workers of this one process, and a process another file spawns at that instant
+ * holds a copy of every open descriptor until it execs (seen once in a loaded full run). A real second
+ * daemon is refused at once; here the start is retried for up to 3 s.
+ */
+async function startAfterLock<T>(start: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 3000;
+  for (;;) {
+    try {
+      return await start();
+    } catch (e) {
+      if (!isAppError(e) || e.code !== "already_running" || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
  * The same daemon (daemon/main.ts's startDaemon, same order of start and shutdown) in this process: no deno
  * start, no module graph, and PGlite's WebAssembly compiled once per test process (PGlite keeps the compiled
  * module), so a start costs a fraction of a subprocess's. The environment a subprocess would get is its
@@ -200,7 +219,7 @@ export async function startInProcessDaemon(opts: DaemonOptions = {}): Promise<In
   const { startDaemon } = await import("../../daemon/main.ts");
   let daemon;
   try {
-    daemon = await startDaemon(config, { env });
+    daemon = await startAfterLock(() => startDaemon(config, { env }));
   } catch (e) {
     processLog.configure({ level: "info", format: "auto", sink: stderrSink });
     throw new Error(`daemon did not start: ${(e as Error).message}\n${log.lines.join("\n")}`);
