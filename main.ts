@@ -189,10 +189,6 @@ withWorktreeOptions(
     .option("--pty", "run in a pseudo-terminal reachable through the daemon (stratavore attach)")
     .option("--stop-grace <duration>", "how long a stop request waits before ending the process tree", "10s"),
 )
-  .addOption(
-    new Option("--worktree-plan <json>", "a detached agent's planned worktree (set by the daemon)")
-      .hideHelp(),
-  )
   .action(async (command, _o, cmd) => {
     exitCode = await (await lazy<typeof import("./agent/main.ts")>("./agent/main.ts")).runAgent(
       cmd.optsWithGlobals(),
@@ -404,6 +400,15 @@ root.command("pglite-init", { hidden: true })
   .action(async (dir) =>
     (await lazy<typeof import("./lib/db/pglite_init.ts")>("./lib/db/pglite_init.ts")).initPgliteDir(dir)
   );
+
+root.command("detached-agent", { hidden: true })
+  .description("a detached runner's agent, as the daemon starts it (lib/detached_agent.ts)")
+  .argument("<spec>", "the runner and its settings, JSON")
+  .argument("[command...]", "the command to run, after --")
+  .action(async (spec, command) => {
+    exitCode = await (await lazy<typeof import("./agent/detached.ts")>("./agent/detached.ts"))
+      .runDetached(spec, command);
+  });
 
 root.command("statusline", { hidden: true })
   .description("the statusline Stratavore sets for its sessions (reports limits, runs the user's own)")

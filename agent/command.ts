@@ -4,7 +4,7 @@
  * daemon (detached interactive, for `attach`); and opening the agent's link to the daemon (link.ts), which
  * every kind keeps and which carries the terminal of the third.
  */
-import type { StratavoreClient } from "../lib/client.ts";
+import type { RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 import { Child, type ExitStatus, type RunningCommand } from "./child.ts";
 import { captureStream, type StreamFacts } from "./headless.ts";
@@ -35,7 +35,7 @@ export async function startCommand(o: {
   cwd: string;
   env: Record<string, string>;
   logPath?: string;
-  client: StratavoreClient;
+  client: RunnerClient;
   runnerId: number;
   token: string;
   scrollback: number;

@@ -4,7 +4,7 @@
  * daemon sees the runner again well within its TTL). Each answer carries the runner's state, so the loop is
  * also the fallback for commands when the link (link.ts) is down.
  */
-import type { StratavoreClient } from "../lib/client.ts";
+import type { RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { HeartbeatRequest, HeartbeatResponse } from "../lib/schemas/runner.ts";
 import { type Action, fromError, fromState } from "./verdict.ts";
@@ -19,7 +19,7 @@ export interface HeartbeatHandlers {
 }
 
 export class HeartbeatLoop {
-  #client: StratavoreClient;
+  #client: RunnerClient;
   #runnerId: number;
   #intervalMs: number;
   #sample: () => Promise<HeartbeatRequest>;
@@ -33,7 +33,7 @@ export class HeartbeatLoop {
   #followServer: boolean;
 
   constructor(opts: {
-    client: StratavoreClient;
+    client: RunnerClient;
     runnerId: number;
     intervalMs: number;
     sample: () => Promise<HeartbeatRequest>;

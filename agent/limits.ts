@@ -2,7 +2,7 @@
  * Passing a session's subscription windows on to the daemon: one report in flight at a time, the latest
  * figures win (a report is a snapshot, so the ones in between need not be sent), never blocking the session.
  */
-import type { StratavoreClient } from "../lib/client.ts";
+import type { RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { AccountRef, LimitsReport } from "../lib/schemas/limits.ts";
 
@@ -11,7 +11,7 @@ export class LimitReporter {
   #sending?: Promise<void>;
 
   constructor(
-    private client: StratavoreClient,
+    private client: RunnerClient,
     private runnerId: number,
     private account: AccountRef,
     private log: Logger,

@@ -8,9 +8,43 @@
  */
 import { ByteRing } from "../lib/byte_ring.ts";
 import type { Logger } from "../lib/log.ts";
-import { type AgentMessage, type ToAgentMessage, toAgentMessage } from "../lib/schemas/link.ts";
+import type { AgentMessage, ToAgentMessage } from "../lib/schemas/link.ts";
+import { RUNNER_STATES, type RunnerState } from "../lib/runner_states.ts";
 import { connectSocket, OPEN, refusedStatus, type SocketLike } from "../lib/ws.ts";
 import type { PtyChild } from "./pty_child.ts";
+
+/**
+ * A daemon → agent message (lib/schemas/link.ts toAgentMessage), checked by hand: the agent loads no zod
+ * (tests/agent/link_message_test.ts holds this check to the schema). Undefined for anything else.
+ */
+export function toAgentMessageOf(data: unknown): ToAgentMessage | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const m = data as Record<string, unknown>;
+  const reason = m.reason === null || (typeof m.reason === "string" && m.reason.length <= 2000);
+  const size = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000;
+  switch (m.t) {
+    case "state":
+      return (RUNNER_STATES as readonly unknown[]).includes(m.state) &&
+          typeof m.stopRequested === "boolean" &&
+          reason
+        ? {
+          t: "state",
+          state: m.state as RunnerState,
+          stopRequested: m.stopRequested,
+          reason: m.reason as string | null,
+        }
+        : undefined;
+    case "stop":
+    case "kill":
+      return reason ? { t: m.t, reason: m.reason as string | null } : undefined;
+    case "resize":
+      return size(m.cols) && size(m.rows)
+        ? { t: "resize", cols: m.cols as number, rows: m.rows as number }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
 
 export interface LinkOptions {
   url: string;
@@ -88,12 +122,11 @@ export class AgentLink {
         this.#o.terminal?.child.write(new Uint8Array(e.data as ArrayBuffer));
         return;
       }
-      let msg: ToAgentMessage;
+      let msg: ToAgentMessage | undefined;
       try {
-        msg = toAgentMessage.parse(JSON.parse(e.data));
-      } catch {
-        return; // a message this agent does not know (a newer daemon): ignored
-      }
+        msg = toAgentMessageOf(JSON.parse(e.data));
+      } catch { /* not JSON */ }
+      if (!msg) return; // a message this agent does not know (a newer daemon): ignored
       if (msg.t === "resize") {
         this.#o.terminal?.child.resize(msg.cols, msg.rows);
         return;

@@ -1,10 +1,10 @@
 /** Reporting the end of the command, retried for a while: a daemon restart must not lose the verdict. */
-import { ApiError, type StratavoreClient } from "../lib/client.ts";
+import { ApiError, type RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ExitedRequest } from "../lib/schemas/runner.ts";
 
 export async function reportExit(
-  client: StratavoreClient,
+  client: RunnerClient,
   runnerId: number,
   body: ExitedRequest,
   log: Logger,

@@ -1,5 +1,5 @@
 /** At the end of a run, each session's transcript goes to the daemon, gzip-compressed, to be kept. */
-import type { StratavoreClient } from "../lib/client.ts";
+import type { RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 
 export async function gzipFile(path: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -11,7 +11,7 @@ export async function gzipFile(path: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 export async function uploadTranscripts(
-  client: StratavoreClient,
+  client: RunnerClient,
   runnerId: number,
   transcripts: Map<string, string>,
   log: Logger,

@@ -3,7 +3,7 @@
  * command, a heartbeat's answer, or a refusal (an ended runner's 409, a deleted runner's 404, a revoked
  * token's 401). The one place that reads those answers, so a new one is taught here once.
  */
-import { ApiError } from "../lib/client.ts";
+import { ApiError } from "../lib/runner_client.ts";
 import type { RunnerState } from "../lib/schemas/runner.ts";
 
 export interface Action {

@@ -2,7 +2,7 @@
  * The runner's worktree on this machine: made (or reopened) before the command starts, its status sent to
  * the daemon whenever it changes, and at the end removed when nothing was done, or kept for review.
  */
-import { ApiError, type StratavoreClient } from "../lib/client.ts";
+import { ApiError, type RunnerClient } from "../lib/runner_client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { WorktreeInfo, WorktreeReport, WorktreeStatus } from "../lib/schemas/worktree.ts";
 import {
@@ -46,7 +46,7 @@ export class WorktreeWatch {
   #last: WorktreeStatus | null = null;
 
   constructor(
-    private o: { client: StratavoreClient; runnerId: number; wt: Worktree; intervalMs: number; log: Logger },
+    private o: { client: RunnerClient; runnerId: number; wt: Worktree; intervalMs: number; log: Logger },
   ) {}
 
   get status(): WorktreeStatus | null {

@@ -7,7 +7,7 @@
  *   deno task bench test-daemon [--rounds 5]
  */
 import process from "node:process";
-import { readDaemonInfo } from "../lib/home.ts";
+import { readDaemonInfo } from "../lib/daemon_info.ts";
 import { baseEnv } from "../tests/helpers/cli.ts";
 import { startInProcessDaemon } from "../tests/helpers/daemon.ts";
 import { freshPgliteDir, freshPostgres } from "../tests/helpers/db.ts";

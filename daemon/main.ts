@@ -2,7 +2,8 @@
 import { contextFrom, type GlobalOptions } from "../lib/startup.ts";
 import type { Config } from "../lib/config.ts";
 import { AppError } from "../lib/errors.ts";
-import { ensureApiToken, homePath, lockHome, removeDaemonInfo, writeDaemonInfo } from "../lib/home.ts";
+import { ensureApiToken, homePath } from "../lib/home.ts";
+import { lockHome, removeDaemonInfo, writeDaemonInfo } from "../lib/daemon_info.ts";
 import { isLoopback, listenUrl, parseListen } from "../lib/listen.ts";
 import { log } from "../lib/log.ts";
 import { migrate } from "../lib/db/migrate.ts";

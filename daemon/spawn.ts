@@ -1,15 +1,15 @@
 /**
- * Detached launches: the daemon starts `stratavore agent` in the background on its own machine, in a new
+ * Detached launches: the daemon starts a runner's agent (agent/detached.ts) in the background on its own machine, in a new
  * process group so it outlives a daemon restart, with the runner's token in its environment (never on the
  * command line, where `ps` would show it) and the command's output kept in $STRATAVORE_HOME/logs.
  */
 import { homePath } from "../lib/home.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
-import { agentCommand } from "../lib/self.ts";
+import { detachedAgentCommand } from "../lib/self.ts";
+import { AGENT_SETTING_KEYS, type AgentSettings, detachedAgentArgs } from "../lib/detached_agent.ts";
 import { withUserUmask } from "../lib/private_files.ts";
 import { parseEnvList, RUNNER_TOKEN_ENV, sessionEnvironment } from "../lib/session_env.ts";
 import type { Services } from "./services.ts";
-import { worktreeRoot } from "../lib/worktree.ts";
 
 export function agentSpawner(s: Services): (runner: Runner, token: string) => Promise<void> {
   return async (runner, token) => {
@@ -19,7 +19,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
     // A headless run's log is stream-json lines; a terminal session's is the raw terminal output.
     const logPath = homePath(logs, `${runner.id}.${pty ? "log" : "jsonl"}`);
     await s.db.query("UPDATE runners SET log_path = $2 WHERE id = $1", [runner.id, logPath]);
-    const [exe, ...pre] = agentCommand();
+    const [exe, ...pre] = detachedAgentCommand();
     // Not the daemon's whole environment: it holds secrets (database and broker URLs, the bot token) that
     // the session, which a prompt can steer, must never see (lib/session_env.ts).
     const env: Record<string, string> = {
@@ -27,8 +27,6 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
       STRATAVORE_HOME: s.config.home,
       STRATAVORE_URL: s.url,
       [RUNNER_TOKEN_ENV]: token,
-      // Worktrees go where this daemon's settings say (they were checked there at launch).
-      ...(runner.worktree ? { STRATAVORE_WORKTREES: worktreeRoot(s.config) } : {}),
     };
     // The agent starts with the user's own umask (it makes its own files private and keeps the user's
     // for the session it runs).
@@ -36,22 +34,19 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
       new Deno.Command(exe, {
         args: [
           ...pre,
-          "agent",
-          "--runner",
-          String(runner.id),
-          "--project",
-          runner.project,
-          "--cwd",
-          runner.cwd,
-          "--log",
-          logPath,
-          ...(pty ? ["--pty"] : []),
-          // The worktree the daemon planned: the agent makes it on this machine, then runs in it.
-          ...(runner.worktree ? ["--worktree-plan", JSON.stringify(runner.worktree)] : []),
-          "--",
-          // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
-          runner.command,
-          ...runner.args,
+          ...detachedAgentArgs({
+            url: s.url,
+            runner: { id: runner.id, project: runner.project, cwd: runner.cwd, worktree: runner.worktree },
+            mode: pty ? "pty" : "headless",
+            log: logPath,
+            // This daemon's settings, checked at its start: worktrees go where they say (they were
+            // checked there at launch), sessions get its sessionEnv, heartbeats its interval.
+            settings: Object.fromEntries(AGENT_SETTING_KEYS.map((k) => [k, s.config[k]])) as AgentSettings,
+          }, [
+            // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
+            runner.command,
+            ...runner.args,
+          ]),
         ],
         cwd: runner.cwd,
         env,

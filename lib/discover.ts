@@ -2,7 +2,8 @@
 import { StratavoreClient } from "./client.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
-import { readApiToken, readDaemonInfo } from "./home.ts";
+import { readApiToken } from "./home.ts";
+import { readDaemonInfo } from "./daemon_info.ts";
 import { listenUrl, parseListen } from "./listen.ts";
 
 export function daemonUrl(config: Pick<Config, "url" | "home" | "listen">): string {

@@ -36,13 +36,18 @@ export const AGENT_V8_FLAGS = ["--lite-mode"];
  */
 export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1"];
 
+/** One of this program's modules as `deno run` takes it: a file path (Windows too), or a URL when remote. */
+function moduleFile(relative: string): string {
+  const url = new URL(relative, import.meta.url);
+  return url.protocol === "file:"
+    ? decodeURIComponent(url.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
+    : url.href;
+}
+
 export function selfCommand(extraV8Flags: string[] = []): string[] {
   const exe = Deno.execPath();
   if (!isDenoExecutable(exe)) return [exe];
-  const main = new URL("../main.ts", import.meta.url);
-  const path = main.protocol === "file:"
-    ? decodeURIComponent(main.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
-    : main.href;
+  const path = moduleFile("../main.ts");
   return [
     exe,
     "run",
@@ -54,13 +59,23 @@ export function selfCommand(extraV8Flags: string[] = []): string[] {
 }
 
 /**
- * How to start a detached `stratavore agent`: under `deno run`, with AGENT_V8_FLAGS. A compiled binary bakes
- * one set of flags for every role at build time, so its agents run without them (Deno would read
- * DENO_V8_FLAGS, but the sessions an agent starts could inherit that, and deno programs there would lose their
- * JIT).
+ * How the daemon starts a detached runner's agent (lib/detached_agent.ts gives the arguments that follow):
+ * under `deno run`, its own module (agent/detached.ts, which loads neither commander nor zod) with
+ * AGENT_V8_FLAGS; a compiled binary runs its hidden `detached-agent` command, with the one set of flags it
+ * was built with for every role (Deno would read DENO_V8_FLAGS, but the sessions an agent starts could
+ * inherit that, and deno programs there would lose their JIT).
  */
-export function agentCommand(): string[] {
-  return selfCommand(AGENT_V8_FLAGS);
+export function detachedAgentCommand(): string[] {
+  const exe = Deno.execPath();
+  if (!isDenoExecutable(exe)) return [exe, "detached-agent"];
+  return [
+    exe,
+    "run",
+    "--allow-all",
+    "--quiet",
+    `--v8-flags=${[...V8_FLAGS, ...AGENT_V8_FLAGS].join(",")}`,
+    moduleFile("../agent/detached.ts"),
+  ];
 }
 
 /**
@@ -79,10 +94,7 @@ export function daemonCommand(): string[] {
 export function statuslineArgv(configFile: string): string[] {
   const exe = Deno.execPath();
   if (!isDenoExecutable(exe)) return [exe, "statusline", configFile];
-  const mod = new URL("../agent/statusline.ts", import.meta.url);
-  const path = mod.protocol === "file:"
-    ? decodeURIComponent(mod.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
-    : mod.href;
+  const path = moduleFile("../agent/statusline.ts");
   return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, configFile];
 }
 
@@ -90,9 +102,6 @@ export function statuslineArgv(configFile: string): string[] {
 export function pgliteInitArgv(dataDir: string): string[] {
   const exe = Deno.execPath();
   if (!isDenoExecutable(exe)) return [exe, "pglite-init", dataDir];
-  const mod = new URL("./db/pglite_init.ts", import.meta.url);
-  const path = mod.protocol === "file:"
-    ? decodeURIComponent(mod.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
-    : mod.href;
+  const path = moduleFile("./db/pglite_init.ts");
   return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, dataDir];
 }

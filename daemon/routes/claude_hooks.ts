@@ -7,7 +7,8 @@
  * And the approvals: `GET /api/v1/runners/:id/permissions`, `POST /api/v1/runners/:id/permission` (admin).
  */
 import type { Context } from "hono";
-import { blockPrompt, type HookInput, hookInputSchema, permissionDecision } from "../../lib/claude/hooks.ts";
+import { blockPrompt, permissionDecision } from "../../lib/claude/hooks.ts";
+import { type HookInput, hookInputSchema } from "../../lib/schemas/hook_input.ts";
 import { runnerIdText } from "../../lib/schemas/common.ts";
 import { permissionAnswer } from "../../lib/schemas/runner.ts";
 import { isActive } from "../../lib/runner_states.ts";

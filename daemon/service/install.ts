@@ -7,7 +7,7 @@ import { userInfo } from "node:os";
 import { contextFrom, type GlobalOptions } from "../../lib/startup.ts";
 import type { LoadedConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
-import { readDaemonInfo } from "../../lib/home.ts";
+import { readDaemonInfo } from "../../lib/daemon_info.ts";
 import { daemonCommand } from "../../lib/self.ts";
 import { launchdPlan, launchdPlistPath } from "./launchd.ts";
 import {

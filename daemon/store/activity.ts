@@ -1,6 +1,6 @@
 /** What Claude Code's hooks say about a running session: busy, waiting for its user, idle, error, … */
 import type { Queryable } from "../../lib/db/types.ts";
-import type { HookInput } from "../../lib/claude/hooks.ts";
+import type { HookInput } from "../../lib/schemas/hook_input.ts";
 import type { Activity, Runner } from "../../lib/schemas/runner.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import { emit } from "./outbox.ts";

@@ -5,7 +5,7 @@
  * SessionEnd hook, or when nothing was heard from it for a long time.
  */
 import type { Queryable } from "../../lib/db/types.ts";
-import type { HookInput } from "../../lib/claude/hooks.ts";
+import type { HookInput } from "../../lib/schemas/hook_input.ts";
 import { sha256Hex } from "./tokens.ts";
 import { base64url } from "../../lib/home.ts";
 import { emit } from "./outbox.ts";

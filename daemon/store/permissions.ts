@@ -6,7 +6,7 @@
  */
 import type { Queryable } from "../../lib/db/types.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { HookInput } from "../../lib/claude/hooks.ts";
+import type { HookInput } from "../../lib/schemas/hook_input.ts";
 import type { PermissionAnswer, PermissionRequest } from "../../lib/schemas/runner.ts";
 import { emit } from "./outbox.ts";
 

@@ -1,11 +1,10 @@
 /**
- * Claude Code hooks: the settings that make Claude Code report its lifecycle to Stratavore, and the parser
- * for the JSON it sends. Hooks reach the daemon as Claude Code `http` hooks (no process is started per
+ * Claude Code hooks: the settings that make Claude Code report its lifecycle to Stratavore, and the answers
+ * the daemon gives (the JSON Claude Code sends is lib/schemas/hook_input.ts's; this module loads no zod, as
+ * the agent imports it). Hooks reach the daemon as Claude Code `http` hooks (no process is started per
  * event); `SessionStart`, which Claude Code runs only as a command, appends its JSON to a file the agent
  * follows (a shell `cat`, not a Deno start).
  */
-import { z } from "zod";
-
 /** The events posted to the daemon. Claude Code refuses http hooks for SessionStart (and Setup). */
 export const HTTP_HOOK_EVENTS = [
   "UserPromptSubmit",
@@ -135,50 +134,6 @@ export function observerHookSettings(
       [RUNNER_ENV],
     ),
   };
-}
-
-/** What Claude Code sends a hook; fields we do not use are kept (Claude Code adds new ones). */
-export const hookInputSchema = z.looseObject({
-  session_id: z.string().min(1).max(200),
-  transcript_path: z.string().max(4096).optional(),
-  cwd: z.string().max(4096).optional(),
-  hook_event_name: z.string().min(1).max(100),
-  /** Notification: `idle_prompt`, `permission_prompt`, `elicitation_dialog`, … */
-  notification_type: z.string().max(100).optional(),
-  message: z.string().optional(),
-  /** SessionStart: `startup`, `resume`, `clear`, `compact`. */
-  source: z.string().max(100).optional(),
-  /** SessionEnd: `clear`, `logout`, `prompt_input_exit`, `other`, … */
-  reason: z.string().max(100).optional(),
-  tool_name: z.string().max(200).optional(),
-  tool_input: z.unknown().optional(),
-  tool_use_id: z.string().max(200).optional(),
-  prompt: z.string().optional(),
-  /** StopFailure: what went wrong (an API error, a usage limit …). */
-  error: z.unknown().optional(),
-  /** Stop, StopFailure: the last assistant text ("You've hit your 5-hour limit · resets 4:37am (UTC)"). */
-  last_assistant_message: z.string().optional(),
-  permission_mode: z.string().max(100).optional(),
-  /** PreCompact, PostCompact: `manual` (/compact) or `auto`. */
-  trigger: z.string().max(100).optional(),
-});
-
-export type HookInput = z.infer<typeof hookInputSchema>;
-
-/** Parses a hook's JSON; throws an Error with a one-line message naming what is wrong. */
-export function parseHookInput(text: string): HookInput {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`hook input is not JSON: ${(e as Error).message}`);
-  }
-  const result = hookInputSchema.safeParse(data);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`hook input is invalid: ${problems.join("; ")}`);
-  }
-  return result.data;
 }
 
 /** A hook's answer that lets or refuses a permission request for the user (Claude Code's shape). */

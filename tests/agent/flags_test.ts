@@ -1,14 +1,15 @@
 /**
- * A detached agent runs with its own V8 flags (lib/self.ts AGENT_V8_FLAGS: --lite-mode, for its RSS) and
- * still does its job under them: the session starts, heartbeats arrive, a kill ends it.
+ * A detached agent runs its own module (agent/detached.ts: no config, no CLI) with its own V8 flags
+ * (lib/self.ts AGENT_V8_FLAGS: --lite-mode, for its RSS) and still does its job under them: the session starts, heartbeats arrive, a kill ends it.
  */
 import { assert, eventually } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
 import { cmdlineOf, processEnded, projectFolder } from "../helpers/agent.ts";
-import { AGENT_V8_FLAGS, agentCommand } from "../../lib/self.ts";
+import { AGENT_V8_FLAGS, detachedAgentCommand } from "../../lib/self.ts";
 
-Deno.test("agentCommand: under deno run the agent's V8 flags are on its command line", () => {
-  const argv = agentCommand();
+Deno.test("detachedAgentCommand: under deno run the agent's own module runs, with its V8 flags", () => {
+  const argv = detachedAgentCommand();
+  assert(argv.at(-1)?.replaceAll("\\", "/").endsWith("agent/detached.ts"), argv.join(" "));
   const flags = argv.find((a) => a.startsWith("--v8-flags="));
   for (const f of AGENT_V8_FLAGS) assert(flags?.split(/[=,]/).includes(f), `${f} in ${argv.join(" ")}`);
 });
@@ -33,7 +34,10 @@ eachDaemon("a detached agent runs with AGENT_V8_FLAGS, heartbeats and ends on a 
   const stat = Deno.readTextFileSync(`/proc/${r.pid}/stat`);
   const agentPid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
   const argv = cmdlineOf(agentPid);
-  assert(argv.includes("agent"), `the session's parent is the agent: ${argv.join(" ")}`);
+  assert(
+    argv.some((a) => a.replaceAll("\\", "/").endsWith("agent/detached.ts")),
+    `the session's parent is the detached agent: ${argv.join(" ")}`,
+  );
   const flags = argv.find((a) => a.startsWith("--v8-flags="));
   for (const f of AGENT_V8_FLAGS) assert(flags?.split(/[=,]/).includes(f), `${f} in ${argv.join(" ")}`);
   await t.client.killRunner(r.id);

@@ -3,7 +3,7 @@
  * where the process boundary is the point, else in the test process (startInProcessDaemon).
  */
 import { Arrivals } from "./arrivals.ts";
-import { readDaemonInfo } from "../../lib/home.ts";
+import { readDaemonInfo } from "../../lib/daemon_info.ts";
 import { isAppError } from "../../lib/errors.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { log as processLog, stderrSink } from "../../lib/log.ts";

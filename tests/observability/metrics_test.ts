@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch, eventually } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
-import { readDaemonInfo } from "../../lib/home.ts";
+import { readDaemonInfo } from "../../lib/daemon_info.ts";
 import { assertValidMetrics, families, labelValues, sample } from "./prom.ts";
 
 async function scrape(url: string): Promise<string> {

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { startInProcessDaemon, withoutSubprocesses } from "../helpers/daemon.ts";
 import { REPO } from "../helpers/env.ts";
-import { readDaemonInfo } from "../../lib/home.ts";
+import { readDaemonInfo } from "../../lib/daemon_info.ts";
 import { families, promtool } from "./prom.ts";
 
 const DIR = `${REPO}/docs/observability`;

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
-import { readDaemonInfo } from "../../lib/home.ts";
+import { readDaemonInfo } from "../../lib/daemon_info.ts";
 
 /** One raw HTTP/1.1 request (fetch does not let a test choose Host); returns the status code. */
 async function raw(

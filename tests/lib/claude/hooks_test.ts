@@ -2,12 +2,12 @@ import { assert, assertEquals, assertThrows } from "../../helpers/assert.ts";
 import {
   HTTP_HOOK_EVENTS,
   observerHookSettings,
-  parseHookInput,
   permissionDecision,
   quotePosix,
   runnerHookSettings,
   sessionStartCommand,
 } from "../../../lib/claude/hooks.ts";
+import { parseHookInput } from "../../../lib/schemas/hook_input.ts";
 import { activityFor, hookActivity } from "../../../daemon/store/activity.ts";
 import { summarizeTool } from "../../../daemon/store/permissions.ts";
 
