@@ -61,7 +61,11 @@ export function parseDetachedAgentSpec(text: string): DetachedAgentSpec {
   const { url, runner, mode, log, settings } = data;
   if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw bad("has no daemon url");
   if (mode !== "headless" && mode !== "pty") {
-    throw bad(`has mode ${JSON.stringify(mode)}, not headless or pty`);
+    throw bad(
+      mode === undefined
+        ? "has no mode (headless or pty)"
+        : `has mode ${JSON.stringify(mode)}, not headless or pty`,
+    );
   }
   if (typeof log !== "string" || !log) throw bad("has no log file");
   if (

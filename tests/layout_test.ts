@@ -121,6 +121,24 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
   assertEquals(local.includes("agent/main.ts") && local.includes("lib/startup.ts"), true);
 });
 
+Deno.test("layout: a detached agent (agent/detached.ts) loads no npm package, no config and no zod schema", async () => {
+  const { local, packages } = await staticGraph("agent/detached.ts");
+  // Any npm package costs a Deno process ~10 MB (the npm and Node compatibility layers): zod, commander.
+  assertEquals(packages, [], "npm packages");
+  assertEquals(
+    local.filter((f) => /^(cli|daemon|web)\//.test(f) || f === "lib/config.ts" || f === "lib/client.ts"),
+    [],
+    "modules of other roles, the config and the CLI's client",
+  );
+  // The shapes are lib/schemas' as types only (what the agent reads is checked by hand: runner_client_test).
+  assertEquals(local.filter((f) => f.startsWith("lib/schemas/")), [], "schemas loaded at run time");
+  assertEquals(
+    local.includes("agent/session.ts") && local.includes("lib/runner_client.ts"),
+    true,
+    "the walk works",
+  );
+});
+
 Deno.test("layout: the daemon loads the PostgreSQL driver, PGlite and amqplib only when it uses them", async () => {
   const { local, packages } = await staticGraph("daemon/main.ts");
   assertEquals(packages.filter((p) => ["postgres", "@electric-sql/pglite", "amqplib"].includes(p)), []);
