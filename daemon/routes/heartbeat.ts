@@ -13,7 +13,8 @@ import {
   isPlainHeartbeat,
   type ReportedTotal,
 } from "../../lib/schemas/runner.ts";
-import { SIGNATURE_HEADER, verify } from "../../lib/signature.ts";
+import { SIGNATURE_HEADER } from "../../lib/signature.ts";
+import { verify } from "../../lib/signature_verify.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import { recordReported, recordUsage } from "../store/usage.ts";
 import { runnerNotFound } from "../store/runners.ts";

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Queryable } from "../../lib/db/types.ts";
 import { base64url } from "../../lib/home.ts";
-import { equalConstantTime } from "../../lib/signature.ts";
+import { equalConstantTime } from "../../lib/signature_verify.ts";
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
