@@ -5,7 +5,7 @@
  */
 import { AppError } from "../../lib/errors.ts";
 import { retryOnDeadlock } from "../../lib/db/types.ts";
-import type { ReportedPoint } from "../../lib/claude/telemetry.ts";
+import type { ReportedPoint } from "../../lib/claude/telemetry_usage.ts";
 import {
   type HeartbeatRequest,
   heartbeatRequest,

@@ -3,7 +3,7 @@
  * keyed by runner, session and Claude Code's event sequence so a repeated export is stored once.
  */
 import type { Queryable } from "../../lib/db/types.ts";
-import type { ApiCall } from "../../lib/claude/telemetry.ts";
+import type { ApiCall } from "../../lib/claude/telemetry_usage.ts";
 
 export async function recordApiCalls(q: Queryable, runnerId: number, calls: ApiCall[]): Promise<void> {
   if (calls.length === 0) return;

@@ -13,7 +13,7 @@ import type { Queryable } from "../../lib/db/types.ts";
 import type { UsageTotal } from "../../lib/schemas/runner.ts";
 import type { USAGE_GROUPS } from "../../lib/schemas/session.ts";
 import { costOf, type PriceOverrides } from "../../lib/claude/pricing.ts";
-import type { ReportedPoint, ReportKind } from "../../lib/claude/telemetry.ts";
+import type { ReportedPoint, ReportKind } from "../../lib/claude/telemetry_usage.ts";
 import { tokenTotal } from "../../lib/tokens.ts";
 import { isActive } from "../../lib/runner_states.ts";
 

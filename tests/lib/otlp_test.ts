@@ -1,13 +1,8 @@
 /** OTLP/JSON as Claude Code 2.1.328 exports it (fixtures captured from the real client), and malformed input. */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { anyValue, exportResponse, parseLogs, parseMetrics } from "../../lib/otlp.ts";
-import {
-  apiCalls,
-  reportedPoints,
-  RUNNER_ATTR,
-  telemetryEnv,
-  userTelemetry,
-} from "../../lib/claude/telemetry.ts";
+import { RUNNER_ATTR, telemetryEnv, userTelemetry } from "../../lib/claude/telemetry.ts";
+import { apiCalls, reportedPoints } from "../../lib/claude/telemetry_usage.ts";
 
 const fixture = async (name: string) =>
   JSON.parse(await Deno.readTextFile(new URL(`../fixtures/otlp/${name}`, import.meta.url)));

@@ -10,7 +10,7 @@ import { createProject } from "../../daemon/store/projects.ts";
 import { getRunner, launchRunner, transition } from "../../daemon/store/runners.ts";
 import { recordReported, recordUsage } from "../../daemon/store/usage.ts";
 import { costOf } from "../../lib/claude/pricing.ts";
-import type { ReportedPoint } from "../../lib/claude/telemetry.ts";
+import type { ReportedPoint } from "../../lib/claude/telemetry_usage.ts";
 
 const MODEL = "claude-sonnet-5-5";
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
