@@ -78,8 +78,19 @@ const NOT_IN_AGENT = [
   "commander", // main.ts's own, not the agent module's
 ];
 
-/** Local files and npm packages reached from `root` through static imports (dynamic ones load when used). */
-async function staticGraph(root: string): Promise<{ local: string[]; packages: string[] }> {
+/**
+ * Node built-ins the agent does not load: each costs a Deno process RSS (node:crypto ~4 MB), all day beside
+ * every session. The agent signs in plain JavaScript (lib/signature.ts).
+ */
+const NODE_NOT_IN_AGENT = ["node:crypto"];
+
+/**
+ * Local files, npm packages and node: built-ins reached from `root` through static imports (dynamic ones load
+ * when used).
+ */
+async function staticGraph(
+  root: string,
+): Promise<{ local: string[]; packages: string[]; builtins: string[] }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", `${REPO}/${root}`],
     cwd: REPO,
@@ -110,13 +121,22 @@ async function staticGraph(root: string): Promise<{ local: string[]; packages: s
     local: [...seen].filter((s) => s.startsWith(base)).map((s) => s.slice(base.length)),
     packages: [...seen].map((s) => bySpec.get(s)?.npmPackage).filter((p): p is string => !!p)
       .map((p) => p.replace(/@[^@]+$/, "")),
+    builtins: [...seen].filter((s) => s.startsWith("node:")),
   };
 }
 
 Deno.test("layout: the agent's static module graph holds no daemon, CLI or web module and none of their packages", async () => {
-  const { local, packages } = await staticGraph("agent/main.ts");
+  const { local, packages, builtins } = await staticGraph("agent/main.ts");
   assertEquals(local.filter((f) => /^(cli|daemon|web)\//.test(f)), [], "modules of other roles");
   assertEquals(packages.filter((p) => NOT_IN_AGENT.includes(p)), [], "packages the agent does not need");
+  assertEquals(
+    builtins.filter((b) => NODE_NOT_IN_AGENT.includes(b)),
+    [],
+    "node built-ins the agent does not need",
+  );
+  // Loaded at the first heartbeat (lib/client.ts), so in every session's agent too.
+  const signer = await staticGraph("lib/signature.ts");
+  assertEquals(signer.builtins.filter((b) => NODE_NOT_IN_AGENT.includes(b)), [], "the heartbeat signer's");
   // The sanity of the walk itself: the agent's own modules are in it.
   assertEquals(local.includes("agent/main.ts") && local.includes("lib/startup.ts"), true);
 });
