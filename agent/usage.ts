@@ -3,7 +3,7 @@
  * de-duplicated token totals per (session, model). Totals are cumulative, so reporting them again is
  * harmless: the daemon books only what is new.
  */
-import { join } from "node:path";
+import { join } from "../lib/path_join.ts";
 import { TranscriptFollower } from "../lib/claude/follow.ts";
 import { findTranscript, projectDir, subagentPathsOf, transcriptPaths } from "../lib/claude/paths.ts";
 

@@ -79,10 +79,11 @@ const NOT_IN_AGENT = [
 ];
 
 /**
- * Node built-ins the agent does not load: each costs a Deno process RSS (node:crypto ~4 MB), all day beside
- * every session. The agent signs in plain JavaScript (lib/signature.ts).
+ * Node built-ins the agent does not load: each costs a Deno process RSS (node:crypto ~4 MB, node:path ~1.5),
+ * all day beside every session. The agent signs in plain JavaScript (lib/signature.ts) and joins paths with
+ * lib/path_join.ts.
  */
-const NODE_NOT_IN_AGENT = ["node:crypto"];
+const NODE_NOT_IN_AGENT = ["node:crypto", "node:path"];
 
 /**
  * Local files, npm packages and node: built-ins reached from `root` through static imports (dynamic ones load

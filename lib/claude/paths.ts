@@ -2,11 +2,9 @@
  * Where Claude Code keeps its files: config folders, per-project transcript folders, session transcripts
  * and the transcripts of a session's subagents.
  */
-import { posix, win32 } from "node:path";
+import { joinFor } from "../path_join.ts";
 
 type Os = typeof Deno.build.os;
-
-const pathFor = (os: Os) => (os === "windows" ? win32 : posix);
 
 /**
  * The folders Claude Code reads: `$CLAUDE_CONFIG_DIR` when set (ccusage accepts several, comma-separated),
@@ -19,8 +17,8 @@ export function claudeConfigDirs(
 ): string[] {
   const fromEnv = (env.CLAUDE_CONFIG_DIR ?? "").split(",").map((d) => d.trim()).filter((d) => d !== "");
   if (fromEnv.length > 0) return [...new Set(fromEnv)];
-  const path = pathFor(os);
-  return [path.join(home, ".claude"), path.join(home, ".config", "claude")];
+  const join = joinFor(os);
+  return [join(home, ".claude"), join(home, ".config", "claude")];
 }
 
 /** Claude Code truncates long folder names here and appends a hash so they stay under file-name limits. */
@@ -45,7 +43,7 @@ export function encodeProjectDir(cwd: string): string {
 
 /** `<configDir>/projects/<encoded cwd>` */
 export function projectDir(configDir: string, cwd: string, os: Os = Deno.build.os): string {
-  return pathFor(os).join(configDir, "projects", encodeProjectDir(cwd));
+  return joinFor(os)(configDir, "projects", encodeProjectDir(cwd));
 }
 
 /** Candidate transcript files, one per config folder, in the order Claude Code would look. */
@@ -55,7 +53,7 @@ export function transcriptPaths(
   sessionId: string,
   os: Os = Deno.build.os,
 ): string[] {
-  return configDirs.map((dir) => pathFor(os).join(projectDir(dir, cwd, os), `${sessionId}.jsonl`));
+  return configDirs.map((dir) => joinFor(os)(projectDir(dir, cwd, os), `${sessionId}.jsonl`));
 }
 
 /** The folder holding a session's subagent transcripts (`<session>/subagents/agent-*.jsonl` in new versions). */
@@ -65,7 +63,7 @@ export function sessionSubDirs(
   sessionId: string,
   os: Os = Deno.build.os,
 ): string[] {
-  return configDirs.map((dir) => pathFor(os).join(projectDir(dir, cwd, os), sessionId));
+  return configDirs.map((dir) => joinFor(os)(projectDir(dir, cwd, os), sessionId));
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -84,7 +82,7 @@ async function walkJsonl(dir: string, out: string[], os: Os): Promise<void> {
     return; // missing or unreadable: a session without subagents
   }
   for (const entry of entries) {
-    const full = pathFor(os).join(dir, entry.name);
+    const full = joinFor(os)(dir, entry.name);
     if (entry.isDirectory) await walkJsonl(full, out, os);
     else if (entry.isFile && entry.name.endsWith(".jsonl")) out.push(full);
   }
@@ -124,7 +122,7 @@ export async function findTranscript(
     if (await isFile(path)) return path;
   }
   for (const dir of configDirs) {
-    const projects = pathFor(os).join(dir, "projects");
+    const projects = joinFor(os)(dir, "projects");
     let entries: Deno.DirEntry[];
     try {
       entries = await Array.fromAsync(Deno.readDir(projects));
@@ -133,7 +131,7 @@ export async function findTranscript(
     }
     for (const entry of entries) {
       if (!entry.isDirectory) continue;
-      const path = pathFor(os).join(projects, entry.name, `${sessionId}.jsonl`);
+      const path = joinFor(os)(projects, entry.name, `${sessionId}.jsonl`);
       if (await isFile(path)) return path;
     }
   }

@@ -3,7 +3,7 @@
  * shared project settings over the user's), for the few values Stratavore must respect: the user's
  * statusline (which Stratavore's wraps) and `autoContinueAtUsageLimit`.
  */
-import { join } from "node:path";
+import { join } from "../path_join.ts";
 
 /** The settings files Claude Code reads for a session in `cwd`, highest precedence first. */
 export function settingsFiles(env: Record<string, string | undefined>, home: string, cwd: string): string[] {
