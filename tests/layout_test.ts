@@ -135,7 +135,7 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
     [],
     "node built-ins the agent does not need",
   );
-  // Loaded at the first heartbeat (lib/client.ts), so in every session's agent too.
+  // Loaded at the first heartbeat (lib/client.ts, lib/runner_client.ts), so in every session's agent too.
   const signer = await staticGraph("lib/signature.ts");
   assertEquals(signer.builtins.filter((b) => NODE_NOT_IN_AGENT.includes(b)), [], "the heartbeat signer's");
   // The sanity of the walk itself: the agent's own modules are in it.
@@ -143,9 +143,10 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
 });
 
 Deno.test("layout: a detached agent (agent/detached.ts) loads no npm package, no config and no zod schema", async () => {
-  const { local, packages } = await staticGraph("agent/detached.ts");
+  const { local, packages, builtins } = await staticGraph("agent/detached.ts");
   // Any npm package costs a Deno process ~10 MB (the npm and Node compatibility layers): zod, commander.
   assertEquals(packages, [], "npm packages");
+  assertEquals(builtins.filter((b) => NODE_NOT_IN_AGENT.includes(b)), [], "node built-ins");
   assertEquals(
     local.filter((f) => /^(cli|daemon|web)\//.test(f) || f === "lib/config.ts" || f === "lib/client.ts"),
     [],
