@@ -216,7 +216,7 @@ export class RunnerClient<R extends RunnerAnswer = RunnerAnswer> {
       return hb ? { ok: true, value: hb } : { ok: false, problem: "expected a heartbeat's answer" };
     }, {
       bodyText: text,
-      headers: await this.#signer.headers(text),
+      headers: this.#signer.headers(text),
       timeoutMs: 10_000,
     });
   }
