@@ -36,26 +36,30 @@ export const AGENT_V8_FLAGS = ["--lite-mode"];
  */
 export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1"];
 
-/** One of this program's modules as `deno run` takes it: a file path (Windows too), or a URL when remote. */
-function moduleFile(relative: string): string {
+/**
+ * `deno run` of one of this program's modules, with all permissions and V8_FLAGS plus `extraV8Flags`; the module
+ * as a file path (Windows too), or a URL when remote.
+ */
+function runModule(relative: string, extraV8Flags: string[] = []): string[] {
   const url = new URL(relative, import.meta.url);
-  return url.protocol === "file:"
+  const path = url.protocol === "file:"
     ? decodeURIComponent(url.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
     : url.href;
-}
-
-export function selfCommand(extraV8Flags: string[] = []): string[] {
-  const exe = Deno.execPath();
-  if (!isDenoExecutable(exe)) return [exe];
-  const path = moduleFile("../main.ts");
   return [
-    exe,
+    Deno.execPath(),
     "run",
     "--allow-all",
     "--quiet",
     `--v8-flags=${[...V8_FLAGS, ...extraV8Flags].join(",")}`,
     path,
   ];
+}
+
+/** Under `deno run` (not a compiled binary, which is its own executable). */
+const underDenoRun = () => isDenoExecutable(Deno.execPath());
+
+export function selfCommand(extraV8Flags: string[] = []): string[] {
+  return underDenoRun() ? runModule("../main.ts", extraV8Flags) : [Deno.execPath()];
 }
 
 /**
@@ -66,16 +70,9 @@ export function selfCommand(extraV8Flags: string[] = []): string[] {
  * inherit that, and deno programs there would lose their JIT).
  */
 export function detachedAgentCommand(): string[] {
-  const exe = Deno.execPath();
-  if (!isDenoExecutable(exe)) return [exe, "detached-agent"];
-  return [
-    exe,
-    "run",
-    "--allow-all",
-    "--quiet",
-    `--v8-flags=${[...V8_FLAGS, ...AGENT_V8_FLAGS].join(",")}`,
-    moduleFile("../agent/detached.ts"),
-  ];
+  return underDenoRun()
+    ? runModule("../agent/detached.ts", AGENT_V8_FLAGS)
+    : [Deno.execPath(), "detached-agent"];
 }
 
 /**
@@ -92,16 +89,14 @@ export function daemonCommand(): string[] {
  * binary runs its `statusline` command.
  */
 export function statuslineArgv(configFile: string): string[] {
-  const exe = Deno.execPath();
-  if (!isDenoExecutable(exe)) return [exe, "statusline", configFile];
-  const path = moduleFile("../agent/statusline.ts");
-  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, configFile];
+  return underDenoRun()
+    ? [...runModule("../agent/statusline.ts"), configFile]
+    : [Deno.execPath(), "statusline", configFile];
 }
 
 /** How to run a PGlite data folder's initdb in a process of its own (lib/db/pglite_init.ts). */
 export function pgliteInitArgv(dataDir: string): string[] {
-  const exe = Deno.execPath();
-  if (!isDenoExecutable(exe)) return [exe, "pglite-init", dataDir];
-  const path = moduleFile("./db/pglite_init.ts");
-  return [exe, "run", "--allow-all", "--quiet", `--v8-flags=${V8_FLAGS.join(",")}`, path, dataDir];
+  return underDenoRun()
+    ? [...runModule("./db/pglite_init.ts"), dataDir]
+    : [Deno.execPath(), "pglite-init", dataDir];
 }
