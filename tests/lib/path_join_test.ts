@@ -2,6 +2,7 @@
 import { posix, win32 } from "node:path";
 import { assertEquals } from "../helpers/assert.ts";
 import { joinPosix, joinWindows } from "../../lib/path_join.ts";
+import { rng } from "../helpers/rng.ts";
 
 /**
  * Pieces paths are made of, odd ones included: dots, spaces, doubled and mixed separators. Roots (drives,
@@ -24,18 +25,6 @@ const ROOTS = [
   "//srv",
 ];
 const ATOMS = ["", ".", "..", "...", "a", "b.c", " ", "/", "\\", "//", "\\\\", ".claude", "naïve 🚀"];
-
-/** mulberry32: small and seeded, so every run checks the same cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("path join: the paths Stratavore joins, as node:path joins them", () => {
   const cases = [

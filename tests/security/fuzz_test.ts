@@ -7,21 +7,10 @@ import postgres from "postgres";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { eachDaemon } from "../helpers/daemon.ts";
 import { HeartbeatSigner } from "../../lib/signature.ts";
+import { rng } from "../helpers/rng.ts";
 
 const REQUESTS = Number(Deno.env.get("FUZZ_REQUESTS") ?? 1200);
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 15);
-
-/** mulberry32: a small seeded generator, so a failure can be replayed with FUZZ_SEED. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EDGE_NUMBERS = [
   -1,
