@@ -9,7 +9,7 @@ import { AppError, EXIT, isAppError } from "../lib/errors.ts";
 import { privateUmask } from "../lib/private_files.ts";
 import { RunnerClient } from "../lib/runner_client.ts";
 import { RUNNER_TOKEN_ENV } from "../lib/session_env.ts";
-import { holdStopSignals, runSession } from "./session.ts";
+import { holdStopSignals, runSession, STOP_GRACE_MS } from "./session.ts";
 
 export async function runDetached(specText: string, command: string[]): Promise<number> {
   // Signals before the command runs are kept for it; the agent's files are private (as agent/main.ts).
@@ -28,7 +28,7 @@ export async function runDetached(specText: string, command: string[]): Promise<
     mode: spec.mode,
     log: spec.log,
     quiet: true,
-    grace: 10_000,
+    grace: STOP_GRACE_MS,
     signals,
     // Given by the daemon, not made by our own launch: trusted once the daemon accepts it.
     tokenTrusted: false,

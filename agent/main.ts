@@ -6,6 +6,7 @@
  */
 import { privateUmask } from "../lib/private_files.ts";
 import { contextFrom, type GlobalOptions } from "../lib/startup.ts";
+import type { Config } from "../lib/config.ts";
 import { StratavoreClient } from "../lib/client.ts";
 import { type CommandLine, planCommandLine, type ProjectCommand } from "../lib/command_line.ts";
 import { HOOK_ENV } from "../lib/claude/hooks.ts";
@@ -17,7 +18,7 @@ import type { Project } from "../lib/schemas/project.ts";
 import { which } from "../lib/which.ts";
 import { gitRef, worktreeName, type WorktreeRequest } from "../lib/schemas/worktree.ts";
 import { checkWorktree, worktreeBranch, worktreePath, worktreeRoot } from "../lib/worktree.ts";
-import { holdStopSignals, runSession } from "./session.ts";
+import { holdStopSignals, runSession, STOP_GRACE_MS } from "./session.ts";
 
 /**
  * What the agent runs: a command line of its own (`stratavore agent -- cmd args`, and the daemon's detached
@@ -82,8 +83,12 @@ interface Registered {
   token: string;
 }
 
-async function register(opts: AgentOptions, what: AgentCommand, cwd: string): Promise<Registered> {
-  const { config } = contextFrom(opts).loaded;
+async function register(
+  config: Config,
+  opts: AgentOptions,
+  what: AgentCommand,
+  cwd: string,
+): Promise<Registered> {
   if (opts.runner) {
     // With --runner, --token is that runner's token (the daemon prints it at launch); the environment
     // variable is how the daemon hands it to agents it spawns, keeping it out of the process list.
@@ -150,7 +155,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   if (opts.heartbeat && !userInterval) {
     throw new AppError("usage", `--heartbeat ${opts.heartbeat}: expected a duration such as 10s`);
   }
-  const grace = opts.stopGrace ? parseDuration(opts.stopGrace) ?? 10_000 : 10_000;
+  const grace = opts.stopGrace ? parseDuration(opts.stopGrace) ?? STOP_GRACE_MS : STOP_GRACE_MS;
 
   const wtWanted = worktreeRequestOf(opts) ??
     ("project" in what && what.project.worktree === "auto" ? {} : undefined);
@@ -170,7 +175,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
     });
   }
 
-  const { runner, client, token } = await register(opts, what, opts.cwd ?? Deno.cwd());
+  const { runner, client, token } = await register(config, opts, what, opts.cwd ?? Deno.cwd());
   return await runSession({
     settings: config,
     runner: {

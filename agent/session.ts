@@ -45,6 +45,9 @@ export type HeldSignals = { deliver(fn: (sig: Deno.Signal) => void): void; off()
  */
 const PERMISSION_WAIT_S = 86_400;
 
+/** How long a stop waits for the command before ending its process tree, unless `--stop-grace` says. */
+export const STOP_GRACE_MS = 10_000;
+
 export interface SessionInput {
   settings: AgentSettings;
   runner: {
