@@ -6,7 +6,7 @@
 import { homePath } from "../lib/home.ts";
 import type { Runner } from "../lib/schemas/runner.ts";
 import { detachedAgentCommand } from "../lib/self.ts";
-import { AGENT_SETTING_KEYS, type AgentSettings, detachedAgentArgs } from "../lib/detached_agent.ts";
+import { detachedAgentArgs } from "../lib/detached_agent.ts";
 import { withUserUmask } from "../lib/private_files.ts";
 import { parseEnvList, RUNNER_TOKEN_ENV, sessionEnvironment } from "../lib/session_env.ts";
 import type { Services } from "./services.ts";
@@ -41,7 +41,7 @@ export function agentSpawner(s: Services): (runner: Runner, token: string) => Pr
             log: logPath,
             // This daemon's settings, checked at its start: worktrees go where they say (they were
             // checked there at launch), sessions get its sessionEnv, heartbeats its interval.
-            settings: Object.fromEntries(AGENT_SETTING_KEYS.map((k) => [k, s.config[k]])) as AgentSettings,
+            settings: s.config,
           }, [
             // The runner's command line as lib/command_line.ts planned it at launch (headless flags included).
             runner.command,

@@ -38,6 +38,18 @@ Deno.test("detached agent: the spec and the command line read back as the daemon
   assertEquals(back.runner, SPEC.runner);
   assertEquals([back.url, back.mode, back.log], [SPEC.url, SPEC.mode, SPEC.log]);
   for (const k of AGENT_SETTING_KEYS) assertEquals(back.settings[k], SPEC.settings[k], k);
+  // The daemon passes its whole config; only the agent's settings reach the command line (never a secret).
+  const whole = {
+    ...SPEC.settings,
+    token: "admin-token-0123456789",
+    databaseUrl: "postgres://u:secret@h/db",
+  };
+  const [shown] = detachedAgentArgs({ ...SPEC, settings: whole }, command);
+  assertEquals(
+    Object.keys(JSON.parse(shown).settings).sort(),
+    AGENT_SETTING_KEYS.filter((k) => whole[k] !== undefined).sort(),
+  );
+  assert(!shown.includes("secret") && !shown.includes("admin-token"), shown);
   const planned: WorktreeInfo = {
     state: "planned",
     name: null,
