@@ -251,12 +251,7 @@ export class RunnerClient<R extends RunnerAnswer = RunnerAnswer> {
       timeoutMs: 120_000,
     });
     const data = await res.json().catch(() => undefined);
-    if (!res.ok) {
-      const err = apiErrorOf(data);
-      throw err
-        ? new ApiError(err.code, err.message, res.status, err.details)
-        : new AppError("failed", `transcript upload answered ${res.status}`);
-    }
+    if (!res.ok) throw this.refusal(res, data);
     return data as { session: string; bytes: number; storedBytes: number; sha256: string; lines: number };
   }
 }
