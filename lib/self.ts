@@ -36,22 +36,31 @@ export const AGENT_V8_FLAGS = ["--lite-mode"];
  */
 export const DAEMON_V8_FLAGS = ["--max-semi-space-size=1"];
 
-/**
- * `deno run` of one of this program's modules, with all permissions and V8_FLAGS plus `extraV8Flags`; the module
- * as a file path (Windows too), or a URL when remote.
- */
-function runModule(relative: string, extraV8Flags: string[] = []): string[] {
+/** A module of this program as `deno run` takes it: a file path (Windows too), or a URL when remote. */
+function modulePath(relative: string): string {
   const url = new URL(relative, import.meta.url);
-  const path = url.protocol === "file:"
+  return url.protocol === "file:"
     ? decodeURIComponent(url.pathname.replace(/^\/([A-Za-z]:)/, "$1"))
     : url.href;
+}
+
+/**
+ * `deno run` of one of this program's modules, with all permissions and V8_FLAGS plus `extraV8Flags`.
+ * `standalone` is for modules that load no npm package when they start (the detached agent, the statusline):
+ * they run without the project's deno.json (Deno would find it beside the module and load the workspace,
+ * its lockfile and npm resolver: ~1.2 MB of RSS) and without V8's code cache (a SQLite database: ~1.2 MB,
+ * for a start-up that compiles ~130 KB of JavaScript once). deno.json stays their import map, so a package
+ * they load later (node-pty, ws for a terminal) resolves to the same pinned version, from Deno's cache.
+ */
+function runModule(relative: string, extraV8Flags: string[] = [], standalone = false): string[] {
   return [
     Deno.execPath(),
     "run",
     "--allow-all",
     "--quiet",
+    ...(standalone ? ["--no-config", "--no-code-cache", `--import-map=${modulePath("../deno.json")}`] : []),
     `--v8-flags=${[...V8_FLAGS, ...extraV8Flags].join(",")}`,
-    path,
+    modulePath(relative),
   ];
 }
 
@@ -71,7 +80,7 @@ export function selfCommand(extraV8Flags: string[] = []): string[] {
  */
 export function detachedAgentCommand(): string[] {
   return underDenoRun()
-    ? runModule("../agent/detached.ts", AGENT_V8_FLAGS)
+    ? runModule("../agent/detached.ts", AGENT_V8_FLAGS, true)
     : [Deno.execPath(), "detached-agent"];
 }
 
@@ -90,7 +99,7 @@ export function daemonCommand(): string[] {
  */
 export function statuslineArgv(configFile: string): string[] {
   return underDenoRun()
-    ? [...runModule("../agent/statusline.ts"), configFile]
+    ? [...runModule("../agent/statusline.ts", [], true), configFile]
     : [Deno.execPath(), "statusline", configFile];
 }
 

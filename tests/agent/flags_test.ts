@@ -12,6 +12,10 @@ Deno.test("detachedAgentCommand: under deno run the agent's own module runs, wit
   assert(argv.at(-1)?.replaceAll("\\", "/").endsWith("agent/detached.ts"), argv.join(" "));
   const flags = argv.find((a) => a.startsWith("--v8-flags="));
   for (const f of AGENT_V8_FLAGS) assert(flags?.split(/[=,]/).includes(f), `${f} in ${argv.join(" ")}`);
+  // Neither the project's config (workspace, lockfile, npm resolver) nor V8's code cache: ~2.4 MB of its RSS.
+  for (const f of ["--no-config", "--no-code-cache"]) assert(argv.includes(f), `${f} in ${argv.join(" ")}`);
+  const map = argv.find((a) => a.startsWith("--import-map="));
+  assert(map?.replaceAll("\\", "/").endsWith("/deno.json"), `deno.json is its import map: ${argv.join(" ")}`);
 });
 
 eachDaemon("a detached agent runs with AGENT_V8_FLAGS, heartbeats and ends on a kill", async (t) => {
