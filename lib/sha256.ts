@@ -2,11 +2,15 @@
  * SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104) in plain JavaScript, synchronous, for the agent's
  * heartbeat signatures. The agent runs beside every session all day; hashing a small body every 10 s takes
  * ~0.4 ms here (its --lite-mode interprets), while the alternatives cost its RSS (agent/main.ts after its
- * first heartbeat): node:crypto ~2 MB, WebCrypto ~1 MB (the runtime's crypto code paged in). The daemon,
+ * first heartbeat): node:crypto ~2 MB, WebCrypto ~1.5 MB (the runtime's crypto code paged in). The daemon,
  * which verifies every heartbeat, keeps node:crypto (lib/signature_verify.ts).
+ *
+ * Written for the few code paths it touches, not for speed: each kind of operation an interpreter runs pages
+ * in V8's code for it, so bytes are read and written with shifts on typed arrays (no DataView, no
+ * destructuring, no padStart). An earlier version with those cost the agent ~1.5 MB more RSS.
  */
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -72,40 +76,57 @@ const K = new Uint32Array([
   0xbef9a3f7,
   0xc67178f2,
 ]);
-
-const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
+const INITIAL = [
+  0x6a09e667,
+  0xbb67ae85,
+  0x3c6ef372,
+  0xa54ff53a,
+  0x510e527f,
+  0x9b05688c,
+  0x1f83d9ab,
+  0x5be0cd19,
+];
+/** The message schedule, reused (the functions here are synchronous). */
+const W = new Int32Array(64);
 
 export function sha256(data: Uint8Array): Uint8Array {
   // The message, a 1 bit, zeros, and its length in bits as 64 bits: a whole number of 64-byte blocks.
-  const padded = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(data.length / 2 ** 29));
-  view.setUint32(padded.length - 4, (data.length << 3) >>> 0);
-  const h = Uint32Array.of(
-    0x6a09e667,
-    0xbb67ae85,
-    0x3c6ef372,
-    0xa54ff53a,
-    0x510e527f,
-    0x9b05688c,
-    0x1f83d9ab,
-    0x5be0cd19,
-  );
-  const w = new Uint32Array(64);
-  for (let block = 0; block < padded.length; block += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(block + i * 4);
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  const n = data.length;
+  const len = Math.ceil((n + 9) / 64) * 64;
+  const p = new Uint8Array(len);
+  p.set(data);
+  p[n] = 0x80;
+  const hi = Math.floor(n / 0x20000000); // n * 8 / 2^32
+  const lo = n << 3;
+  p[len - 8] = hi >>> 24;
+  p[len - 7] = hi >>> 16;
+  p[len - 6] = hi >>> 8;
+  p[len - 5] = hi;
+  p[len - 4] = lo >>> 24;
+  p[len - 3] = lo >>> 16;
+  p[len - 2] = lo >>> 8;
+  p[len - 1] = lo;
+  const h = new Int32Array(INITIAL);
+  const w = W;
+  for (let o = 0; o < len; o += 64) {
+    for (let i = 0; i < 16; i++) {
+      const j = o + i * 4;
+      w[i] = (p[j] << 24) | (p[j + 1] << 16) | (p[j + 2] << 8) | p[j + 3];
     }
-    let [a, b, c, d, e, f, g, hh] = h;
+    for (let i = 16; i < 64; i++) {
+      const x = w[i - 15];
+      const y = w[i - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+    }
+    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
     for (let i = 0; i < 64; i++) {
-      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      hh = g;
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (k + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      k = g;
       g = f;
       f = e;
       e = (d + t1) | 0;
@@ -121,11 +142,16 @@ export function sha256(data: Uint8Array): Uint8Array {
     h[4] += e;
     h[5] += f;
     h[6] += g;
-    h[7] += hh;
+    h[7] += k;
   }
   const out = new Uint8Array(32);
-  const outView = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i]);
+  for (let i = 0; i < 8; i++) {
+    const v = h[i];
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = v >>> 16;
+    out[i * 4 + 2] = v >>> 8;
+    out[i * 4 + 3] = v;
+  }
   return out;
 }
 
@@ -136,16 +162,19 @@ export function hmacSha256(key: Uint8Array, message: Uint8Array): Uint8Array {
   const inner = new Uint8Array(BLOCK + message.length);
   const outer = new Uint8Array(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
-    inner[i] = (k[i] ?? 0) ^ 0x36;
-    outer[i] = (k[i] ?? 0) ^ 0x5c;
+    const v = i < k.length ? k[i] : 0;
+    inner[i] = v ^ 0x36;
+    outer[i] = v ^ 0x5c;
   }
   inner.set(message, BLOCK);
   outer.set(sha256(inner), BLOCK);
   return sha256(outer);
 }
 
+const HEX = "0123456789abcdef";
+
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
   return out;
 }
