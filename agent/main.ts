@@ -18,7 +18,8 @@ import type { Project } from "../lib/schemas/project.ts";
 import { which } from "../lib/which.ts";
 import { gitRef, worktreeName, type WorktreeRequest } from "../lib/schemas/worktree.ts";
 import { checkWorktree, worktreeBranch, worktreePath, worktreeRoot } from "../lib/worktree.ts";
-import { holdStopSignals, runSession, STOP_GRACE_MS } from "./session.ts";
+import { HANDOFF_ENV, handoffText } from "../lib/session_handoff.ts";
+import { holdStopSignals, runSession, type SessionInput, STOP_GRACE_MS } from "./session.ts";
 
 /**
  * What the agent runs: a command line of its own (`stratavore agent -- cmd args`, and the daemon's detached
@@ -176,7 +177,7 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
   }
 
   const { runner, client, token } = await register(config, opts, what, opts.cwd ?? Deno.cwd());
-  return await runSession({
+  const session: Omit<SessionInput, "client" | "signals"> = {
     settings: config,
     runner: {
       id: runner.id,
@@ -188,14 +189,20 @@ export async function runAgent(opts: AgentOptions, what: AgentCommand): Promise<
     // The command line the daemon recorded for the runner when it registered it here; with --runner, the
     // one it was given, which the daemon planned the same way.
     command: "argv" in what ? what.argv : [runner.command, ...runner.args],
-    client,
     token,
     mode: opts.pty ? "pty" : opts.log !== undefined ? "headless" : "interactive",
     log: opts.log,
     quiet: opts.quiet,
     heartbeatMs: userInterval,
     grace,
-    signals,
     tokenTrusted: !opts.runner,
-  });
+  };
+  const handoff = Deno.env.get(HANDOFF_ENV);
+  if (handoff) {
+    // Started by agent/foreground.ts: the session runs there, in a process without the CLI.
+    signals.off();
+    await Deno.writeTextFile(handoff, handoffText({ ...session, url: client.url, quiet: !!session.quiet }));
+    return 0;
+  }
+  return await runSession({ ...session, client, signals });
 }

@@ -95,18 +95,31 @@ export interface CompileOptions {
   include?: string[];
 }
 
+/** The modules that load others through `lazy()`: the dispatch and the command tree. */
+export const LAZY_LOADERS = ["main.ts", "cli/program.ts"];
+
 /**
- * The modules main.ts loads through `lazy<typeof import("./x.ts")>("./x.ts")`: its command modules, which it
- * keeps out of Deno's start-up graph walk. deno compile must be told of them (--include).
+ * The modules a file (`file`, relative to the program's root) loads through
+ * `lazy<typeof import("./x.ts")>("./x.ts")`: command modules kept out of Deno's start-up graph walk. deno
+ * compile must be told of them (--include). Paths come back relative to the root ("./daemon/main.ts").
  */
-export function lazyModules(mainSource: string): string[] {
-  const found = [...mainSource.matchAll(/lazy<typeof import\("(\.\/[^"]+)"\)>\("(\.\/[^"]+)"\)/g)];
-  const uses = mainSource.match(/lazy<typeof import\(/g)?.length ?? 0;
-  if (uses !== found.length) throw new Error(`main.ts: ${uses - found.length} lazy loads not on one line`);
+export function lazyModules(source: string, file = "main.ts"): string[] {
+  const found = [...source.matchAll(/lazy<typeof import\("(\.\.?\/[^"]+)"\)>\("(\.\.?\/[^"]+)"\)/g)];
+  const uses = source.match(/lazy<typeof import\(/g)?.length ?? 0;
+  if (uses !== found.length) throw new Error(`${file}: ${uses - found.length} lazy loads not on one line`);
   for (const m of found) {
-    if (m[1] !== m[2]) throw new Error(`main.ts: lazy loads ${m[2]} typed as ${m[1]}`);
+    if (m[1] !== m[2]) throw new Error(`${file}: lazy loads ${m[2]} typed as ${m[1]}`);
   }
-  return [...new Set(found.map((m) => m[2]))].sort();
+  const base = new URL(file, "file:///root/");
+  return [...new Set(found.map((m) => `.${new URL(m[2], base).pathname.slice("/root".length)}`))].sort();
+}
+
+/** Every module the program loads lazily, from LAZY_LOADERS under `root`. */
+export async function programLazyModules(root: string): Promise<string[]> {
+  const all = await Promise.all(
+    LAZY_LOADERS.map(async (f) => lazyModules(await Deno.readTextFile(`${root}/${f}`), f)),
+  );
+  return [...new Set(all.flat())].sort();
 }
 
 /**

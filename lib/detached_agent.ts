@@ -32,10 +32,14 @@ export interface DetachedAgentSpec {
   settings: AgentSettings;
 }
 
+/** The agent's settings out of a whole config: only AGENT_SETTING_KEYS travel. */
+export function agentSettingsOf(settings: AgentSettings): AgentSettings {
+  return Object.fromEntries(AGENT_SETTING_KEYS.map((k) => [k, settings[k]])) as AgentSettings;
+}
+
 /** The arguments after the program: the spec, then the command line. */
 export function detachedAgentArgs(spec: DetachedAgentSpec, command: string[]): string[] {
-  const settings = Object.fromEntries(AGENT_SETTING_KEYS.map((k) => [k, spec.settings[k]]));
-  return [JSON.stringify({ ...spec, settings }), "--", ...command];
+  return [JSON.stringify({ ...spec, settings: agentSettingsOf(spec.settings) }), "--", ...command];
 }
 
 /**
@@ -49,6 +53,19 @@ export function parseDetachedAgentSpec(text: string): DetachedAgentSpec {
       `the detached agent's spec (its first argument, which the daemon passes) ${what}; ` +
         `run sessions with "stratavore launch --detach", or "stratavore agent -- <command>" by hand`,
     );
+  return checkAgentSpec(text, bad, ["headless", "pty"]) as unknown as DetachedAgentSpec;
+}
+
+/**
+ * The checks of a spec's common fields (this module's spec, and lib/session_handoff.ts's, which adds its
+ * own): JSON, the daemon's url, the runner, a mode among `modes`, a log file unless interactive, the
+ * settings. Returns the parsed object; `bad` makes the error for what is wrong.
+ */
+export function checkAgentSpec(
+  text: string,
+  bad: (what: string) => Error,
+  modes: readonly string[],
+): Record<string, unknown> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -60,14 +77,15 @@ export function parseDetachedAgentSpec(text: string): DetachedAgentSpec {
   if (!obj(data)) throw bad("is not a JSON object");
   const { url, runner, mode, log, settings } = data;
   if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw bad("has no daemon url");
-  if (mode !== "headless" && mode !== "pty") {
+  if (typeof mode !== "string" || !modes.includes(mode)) {
+    const choices = modes.join(" or ");
     throw bad(
-      mode === undefined
-        ? "has no mode (headless or pty)"
-        : `has mode ${JSON.stringify(mode)}, not headless or pty`,
+      mode === undefined ? `has no mode (${choices})` : `has mode ${JSON.stringify(mode)}, not ${choices}`,
     );
   }
-  if (typeof log !== "string" || !log) throw bad("has no log file");
+  if (mode === "interactive" ? log !== undefined : typeof log !== "string" || !log) {
+    throw bad(mode === "interactive" ? "has a log file for an interactive session" : "has no log file");
+  }
   if (
     !obj(runner) || !Number.isSafeInteger(runner.id) || (runner.id as number) <= 0 ||
     typeof runner.project !== "string" || typeof runner.cwd !== "string" || !runner.cwd
@@ -87,5 +105,5 @@ export function parseDetachedAgentSpec(text: string): DetachedAgentSpec {
   for (const k of ["sessionEnv", "worktrees"]) {
     if (!optionalText(k)) throw bad(`has a settings.${k} that is not text`);
   }
-  return data as unknown as DetachedAgentSpec;
+  return data;
 }

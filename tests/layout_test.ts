@@ -142,8 +142,9 @@ Deno.test("layout: the agent's static module graph holds no daemon, CLI or web m
   assertEquals(local.includes("agent/main.ts") && local.includes("lib/startup.ts"), true);
 });
 
-Deno.test("layout: a detached agent (agent/detached.ts) loads no npm package, no config and no zod schema", async () => {
-  const { local, packages, builtins } = await staticGraph("agent/detached.ts");
+/** A process that runs a session beside it all day (the detached agent, a session in the foreground). */
+async function assertThinAgent(entry: string) {
+  const { local, packages, builtins } = await staticGraph(entry);
   // Any npm package costs a Deno process ~10 MB (the npm and Node compatibility layers): zod, commander.
   assertEquals(packages, [], "npm packages");
   assertEquals(builtins.filter((b) => NODE_NOT_IN_AGENT.includes(b)), [], "node built-ins");
@@ -159,6 +160,18 @@ Deno.test("layout: a detached agent (agent/detached.ts) loads no npm package, no
     true,
     "the walk works",
   );
+}
+
+Deno.test("layout: a detached agent (agent/detached.ts) loads no npm package, no config and no zod schema", async () => {
+  await assertThinAgent("agent/detached.ts");
+});
+
+Deno.test("layout: a session in the foreground (main.ts, then agent/foreground.ts) loads what a detached agent loads", async () => {
+  await assertThinAgent("agent/foreground.ts");
+  // main.ts itself loads the command tree (commander) only for the commands that are not a session.
+  const main = await staticGraph("main.ts");
+  assertEquals(main.packages, [], "npm packages loaded by main.ts");
+  assertEquals(main.local.filter((f) => /^(cli|daemon|agent)\//.test(f)), [], "modules main.ts loads lazily");
 });
 
 Deno.test("layout: the daemon loads the PostgreSQL driver, PGlite and amqplib only when it uses them", async () => {
@@ -167,14 +180,18 @@ Deno.test("layout: the daemon loads the PostgreSQL driver, PGlite and amqplib on
   assertEquals(local.includes("daemon/outbox/amqp.ts") && packages.includes("hono"), true, "the walk works");
 });
 
-Deno.test("layout: main.ts (--help and every command's parse) loads neither zod nor a command's module", async () => {
-  const { local, packages } = await staticGraph("main.ts");
+Deno.test("layout: the command tree (--help and every command's parse) loads neither zod nor a command's module", async () => {
+  const { local, packages } = await staticGraph("cli/program.ts");
   assertEquals(
     packages.filter((p) => p === "zod"),
     [],
     "the settings table builds its rules only when called",
   );
-  assertEquals(local.filter((f) => /^(cli|daemon|agent)\//.test(f)), [], "command modules load lazily");
+  assertEquals(
+    local.filter((f) => /^(cli|daemon|agent)\//.test(f) && f !== "cli/program.ts"),
+    [],
+    "command modules load lazily",
+  );
   assertEquals(
     local.includes("lib/settings.ts") && packages.some((p) => p.includes("commander")),
     true,

@@ -8,10 +8,12 @@ import {
   denortFailure,
   findNativeAddons,
   hostTarget,
+  LAZY_LOADERS,
   lazyModules,
   npmPlatform,
   parseBuildArgs,
   PERMISSIONS,
+  programLazyModules,
   sha256sums,
   TARGETS,
 } from "../../build/targets.ts";
@@ -97,14 +99,22 @@ Deno.test("build: compile flags list the permissions (no -A), self-extract only 
   assert(native.includes("--self-extracting") && native.includes("--allow-ffi"), native.join(" "));
 });
 
-Deno.test("build: every module main.ts loads lazily is --include'd, and main.ts has no literal dynamic import", async () => {
-  const main = await Deno.readTextFile(`${REPO}/main.ts`);
-  const lazy = lazyModules(main);
-  assert(lazy.length >= 25, `main.ts loads ${lazy.length} modules lazily`);
-  assert(lazy.includes("./daemon/main.ts") && lazy.includes("./agent/main.ts"), lazy.join(" "));
+Deno.test("build: every module main.ts and the command tree load lazily is --include'd, and neither has a literal dynamic import", async () => {
+  const lazy = await programLazyModules(REPO);
+  assert(lazy.length >= 25, `main.ts and cli/program.ts load ${lazy.length} modules lazily`);
+  for (const m of ["./cli/program.ts", "./agent/foreground.ts", "./daemon/main.ts", "./agent/main.ts"]) {
+    assert(lazy.includes(m), `${m} in ${lazy.join(" ")}`);
+  }
   for (const m of lazy) assert((await Deno.stat(`${REPO}/${m.slice(2)}`)).isFile, m);
-  // A literal import("./…") would be walked at every start again (and is embedded without --include).
-  assertEquals(main.match(/(?<!typeof )\bimport\("\.\//g) ?? [], [], "literal dynamic imports in main.ts");
+  for (const file of LAZY_LOADERS) {
+    // A literal import("./…") would be walked at every start again (and is embedded without --include).
+    const source = await Deno.readTextFile(`${REPO}/${file}`);
+    assertEquals(
+      source.match(/(?<!typeof )\bimport\("\.\.?\//g) ?? [],
+      [],
+      `literal dynamic imports in ${file}`,
+    );
+  }
   const args = compileArgs({
     target: "x86_64-unknown-linux-gnu",
     output: "o",
@@ -115,6 +125,7 @@ Deno.test("build: every module main.ts loads lazily is --include'd, and main.ts 
   assertEquals(args.filter((a) => a === "--include").length, lazy.length);
   assertEquals(args.at(-1), "main.ts", "the entry comes last");
   assert(lazyModules('lazy<typeof import("./a.ts")>("./a.ts")').length === 1);
+  assertEquals(lazyModules('lazy<typeof import("../a/b.ts")>("../a/b.ts")', "cli/program.ts"), ["./a/b.ts"]);
   assertThrows(
     () => lazyModules('lazy<typeof import("./a.ts")>("./b.ts")'),
     Error,

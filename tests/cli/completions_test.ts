@@ -2,7 +2,7 @@
  * `stratavore completions`: each script parses in its shell, and completes commands, flags, choices,
  * project names and runner ids (asked from a live daemon) when the shell is installed.
  */
-import { program } from "../../main.ts";
+import { program } from "../../cli/program.ts";
 import { RUNNER_STATES } from "../../lib/schemas/runner.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { baseEnv, runStratavore } from "../helpers/cli.ts";

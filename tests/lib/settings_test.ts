@@ -5,7 +5,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { program } from "../../main.ts";
+import { program } from "../../cli/program.ts";
 import { configSchema, loadConfig } from "../../lib/config.ts";
 import { flagHelp, flagName, type Setting, SETTINGS } from "../../lib/settings.ts";
 
