@@ -308,9 +308,10 @@ export async function benchFootprint(): Promise<string> {
       );
     }
 
-    // The agent as the daemon starts it for a detached runner (lib/self.ts agentCommand: its own V8 flags),
-    // beside the one run as `stratavore agent` (an interactive launch runs its agent in the launching
-    // process, with that process's flags) and the floor, in one window. On a daemon other than the listed
+    // The agent as the daemon starts it for a detached runner (lib/self.ts detachedAgentCommand: its own V8
+    // flags), beside the one run as `stratavore agent` (a session in the terminal: agent/foreground.ts, in the
+    // process the user started, with its flags, after the CLI registered it in a child) and the floor, in one
+    // window. On a daemon other than the listed
     // one, whose window is over.
     const other = subjects[2] ?? subjects[0];
     const { runner } = await other.client!.launch({ project: "bench", spawn: true, prompt: "hello" });
