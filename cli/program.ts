@@ -11,6 +11,7 @@ import {
   Option,
   type OptionValues,
 } from "@commander-js/extra-typings";
+import { RUNNER_STATES } from "../lib/runner_states.ts";
 import { VERSION } from "../lib/version.ts";
 import { flagHelp, type FlagSettingKey, LOG_FORMATS, LOG_LEVELS, SETTINGS } from "../lib/settings.ts";
 
@@ -241,7 +242,7 @@ root.command("runners")
   .option("--project <name>", "only this project's")
   .addOption(
     new Option("--state <state>", "only runners in this state")
-      .choices(["starting", "running", "stopping", "stopped", "failed", "killed"]),
+      .choices(RUNNER_STATES),
   )
   .option("-a, --all", "include ended runners")
   .option("-q, --quiet", "only the ids")
