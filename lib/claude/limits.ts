@@ -6,6 +6,7 @@
  * Also which account a session's windows belong to: the Claude login in its config folder, else the folder.
  */
 import type { AccountRef, LimitsReport, WindowReport } from "../schemas/limits.ts";
+import { readOauthAccount } from "./state_file.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -114,8 +115,7 @@ export async function accountOf(
   // ~/.claude named explicitly is the default folder: its state file is still ~/.claude.json.
   const configDir = given === join(home, ".claude") ? undefined : given;
   try {
-    const state = JSON.parse(await Deno.readTextFile(claudeStateFile(configDir, home)));
-    const acct = isObj(state) && isObj(state.oauthAccount) ? state.oauthAccount : undefined;
+    const acct = await readOauthAccount(claudeStateFile(configDir, home));
     const id = acct && typeof acct.accountUuid === "string" && acct.accountUuid
       ? acct.accountUuid
       : undefined;
