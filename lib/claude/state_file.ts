@@ -1,9 +1,10 @@
 /**
  * The one entry Stratavore reads from Claude Code's state file (`~/.claude.json`): `oauthAccount`, the login.
- * The file also keeps every project's prompt history, so on a working machine it runs to megabytes, and parsing
- * it whole left that much in the heap of each process that asked (every agent beside its session for as long
- * as it ran: +11.5 MB RSS with a 5 MB file; the daemon; the statusline after every turn). So the file is read
- * in chunks, searched for the key, and only that object is parsed.
+ * The file keeps an entry per project folder ever opened, and files written by Claude Code 1.x also hold every
+ * project's prompt history (2.1.328 keeps that in history.jsonl, checked), so a long-used one runs to
+ * megabytes; parsing it whole left that much in the heap of each process that asked (every agent beside its
+ * session for as long as it ran: +11.5 MB RSS with a 5 MB file; the daemon; the statusline after every turn).
+ * So the file is read in chunks, searched for the key, and only that object is parsed.
  */
 
 const KEY = '"oauthAccount"';
