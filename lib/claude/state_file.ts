@@ -69,12 +69,15 @@ export async function readOauthAccount(
       for (;;) {
         const at = text.indexOf(KEY, searched);
         if (at < 0) {
-          // Keep only what could be the start of a key cut by the chunk's end.
-          text = text.slice(Math.max(0, text.length - (KEY.length - 1)));
+          // Keep only what could be the start of a key cut by the chunk's end, and the backslashes before it.
+          text = text.slice(Math.max(0, text.length - (KEY.length - 1 + 64)));
           searched = 0;
           break;
         }
-        const end = objectEnd(text, at + KEY.length);
+        // A quote after an odd run of backslashes is inside a string (`"x\"oauthAccount": …` is one key).
+        let slashes = 0;
+        while (at - slashes > 0 && text[at - slashes - 1] === "\\") slashes++;
+        const end = slashes % 2 ? -2 : objectEnd(text, at + KEY.length);
         if (end === -2) {
           searched = at + KEY.length;
           continue;

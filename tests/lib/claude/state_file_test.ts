@@ -90,6 +90,15 @@ Deno.test("state file: only the account is parsed; a missing or broken file is n
       kind: "account",
       label: "a@b.c",
     });
+    // A key that ends in the same characters, its quote escaped: not the login.
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ 'x"oauthAccount': { accountUuid: "wrong" }, oauthAccount: { accountUuid: "right" } }),
+    );
+    assertEquals(await readOauthAccount(path), { accountUuid: "right" });
+    for (let chunk = 1; chunk <= 40; chunk++) {
+      assertEquals(await readOauthAccount(path, chunk), { accountUuid: "right" }, `in chunks of ${chunk}`);
+    }
     assertEquals(await readOauthAccount(`${dir}/missing.json`), undefined);
     await Deno.writeTextFile(path, '{"oauthAccount": {"accountUuid": "u-1", ');
     assertEquals(await readOauthAccount(path), undefined, "cut off inside the object");
