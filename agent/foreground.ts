@@ -10,7 +10,7 @@ import { privateUmask } from "../lib/private_files.ts";
 import { RunnerClient } from "../lib/runner_client.ts";
 import { selfCommand } from "../lib/self.ts";
 import { HANDOFF_ENV, parseSessionHandoff } from "../lib/session_handoff.ts";
-import { onStopSignal } from "../lib/signals.ts";
+import { onStopSignal, signalToPass } from "../lib/signals.ts";
 import { holdStopSignals, runSession } from "./session.ts";
 
 export async function runForeground(argv: string[]): Promise<number> {
@@ -28,13 +28,12 @@ export async function runForeground(argv: string[]): Promise<number> {
       stderr: "inherit",
     }).spawn();
     // The child is the command meanwhile (a --detach, an --attach, a registration): a stop signal reaches
-    // it as it would have reached the command, and is still kept for a session it hands over. Ctrl-C in a
-    // terminal already reached it with this whole process group.
+    // it as it would have reached the command, and is still kept for a session it hands over.
     const inTerminal = Deno.stdin.isTerminal();
     const stopForwarding = onStopSignal((sig) => {
-      if (sig === "SIGINT" && inTerminal) return;
+      const pass = signalToPass(sig, inTerminal);
       try {
-        child.kill(sig === "SIGBREAK" ? "SIGTERM" : sig);
+        if (pass) child.kill(pass);
       } catch { /* it has ended */ }
     });
     const status = await child.status;

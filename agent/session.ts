@@ -16,7 +16,7 @@ import { statuslineArgv } from "../lib/self.ts";
 import type { StatuslineConfig } from "./statusline.ts";
 import { homePath } from "../lib/home.ts";
 import { log } from "../lib/log.ts";
-import { onStopSignal } from "../lib/signals.ts";
+import { onStopSignal, signalToPass } from "../lib/signals.ts";
 import type { WorktreeInfo } from "../lib/schemas/worktree.ts";
 import { type RunMode, startCommand } from "./command.ts";
 import { SessionControl } from "./control.ts";
@@ -349,11 +349,10 @@ export async function runSession(s: SessionInput): Promise<number> {
 
   const interactive = mode === "interactive" && Deno.stdin.isTerminal();
   s.signals.deliver((sig) => {
-    // In a terminal, Ctrl-C already reached the whole foreground process group, the command included:
-    // passing it on would deliver it twice (and make Claude Code exit instead of interrupting).
-    if (sig === "SIGINT" && interactive) return;
+    const pass = signalToPass(sig, interactive);
+    if (!pass) return;
     rlog.info("passing a signal to the command", { signal: sig });
-    child.signal(sig === "SIGBREAK" ? "SIGTERM" : sig);
+    child.signal(pass);
   });
 
   const status = await child.status;

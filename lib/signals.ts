@@ -24,3 +24,14 @@ export function onStopSignal(handler: (signal: Deno.Signal) => void, signals = s
     }
   };
 }
+
+/**
+ * The signal to pass on to a child for a stop signal this process caught, or undefined to pass nothing: in a
+ * terminal, Ctrl-C already reached the whole foreground process group, the child included (passing it on
+ * would deliver it twice, and make Claude Code exit instead of interrupting); SIGBREAK (Windows) becomes
+ * SIGTERM, which a child can be sent.
+ */
+export function signalToPass(sig: Deno.Signal, inTerminal: boolean): Deno.Signal | undefined {
+  if (sig === "SIGINT" && inTerminal) return undefined;
+  return sig === "SIGBREAK" ? "SIGTERM" : sig;
+}
