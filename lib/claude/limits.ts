@@ -114,16 +114,13 @@ export async function accountOf(
   const given = (env.CLAUDE_CONFIG_DIR ?? "").split(",")[0].trim().replace(/[\\/]+$/, "") || undefined;
   // ~/.claude named explicitly is the default folder: its state file is still ~/.claude.json.
   const configDir = given === join(home, ".claude") ? undefined : given;
-  try {
-    const acct = await readOauthAccount(claudeStateFile(configDir, home));
-    const id = acct && typeof acct.accountUuid === "string" && acct.accountUuid
-      ? acct.accountUuid
-      : undefined;
-    if (id) {
-      const email = typeof acct!.emailAddress === "string" ? acct!.emailAddress : id;
-      return { key: `account:${id.slice(0, 200)}`, kind: "account", label: email.slice(0, 4096) };
-    }
-  } catch { /* no state file yet: the folder it will be in */ }
+  // No state file yet (or no login in it): the folder it will be in.
+  const acct = await readOauthAccount(claudeStateFile(configDir, home));
+  const id = acct && typeof acct.accountUuid === "string" && acct.accountUuid ? acct.accountUuid : undefined;
+  if (id) {
+    const email = typeof acct!.emailAddress === "string" ? acct!.emailAddress : id;
+    return { key: `account:${id.slice(0, 200)}`, kind: "account", label: email.slice(0, 4096) };
+  }
   const folder = configDir ?? join(home, ".claude");
   return { key: `config:${folder.slice(0, 4096)}`, kind: "config_dir", label: folder.slice(0, 4096) };
 }
