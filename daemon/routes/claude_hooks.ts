@@ -17,6 +17,7 @@ import { actorName, type AppEnv } from "../http/types.ts";
 import { type Route, Routes } from "../http/route.ts";
 import type { Services } from "../services.ts";
 import type { PermissionWaiters } from "../permissions.ts";
+import type { ArrivalOrder, Place } from "../hook_order.ts";
 import { answerFromAnywhere } from "../approvals.ts";
 import { recordHook, SETTLES_PERMISSIONS } from "../store/activity.ts";
 import { listPermissions, openPermissionRequest, settleInTerminal } from "../store/permissions.ts";
@@ -39,11 +40,14 @@ import { markLimitedByHook, recordLimits } from "../store/limits.ts";
 
 export interface ClaudeHookDeps {
   waiters: PermissionWaiters;
+  /** Each runner's hooks are recorded one at a time, in the order they arrived. */
+  order: ArrivalOrder;
 }
 
 /**
  * Handles one hook of a runner's session and returns Claude Code's answer. Shared by the runner endpoint
- * and the observed-session endpoint (which first finds or creates the observed runner).
+ * and the observed-session endpoint (which first finds or creates the observed runner). The hook is
+ * recorded at its `place` in the runner's line, which is left before any wait for a remote answer.
  */
 export async function handleHook(
   s: Services,
@@ -51,9 +55,34 @@ export async function handleHook(
   runnerId: number,
   input: HookInput,
   signal: AbortSignal,
+  place: Place,
 ): Promise<Record<string, unknown>> {
+  await place.turn;
+  const recorded = await recordInTurn(s, runnerId, input).finally(() => place.leave());
+  if (!recorded) return {};
+  const { facts, permission } = recorded;
+  if (permission?.remote) {
+    const answered = await deps.waiters.wait(permission.id, runnerId, facts.timeoutSeconds * 1000, signal);
+    if (answered?.status === "allowed") return permissionDecision("allow");
+    if (answered?.status === "denied") {
+      return permissionDecision(
+        "deny",
+        answered.message ?? `denied by ${answered.answeredBy ?? "Stratavore"}`,
+      );
+    }
+    return {}; // no decision: the dialog stays the terminal's
+  }
+  if (input.hook_event_name === "UserPromptSubmit") {
+    const reason = await blockingBudget(s.db, facts, Date.now());
+    if (reason) return blockPrompt(reason);
+  }
+  return {};
+}
+
+/** The hook's effects on the runner, in one transaction; undefined for a runner that is gone. */
+async function recordInTurn(s: Services, runnerId: number, input: HookInput) {
   const facts = await hookFacts(s.db, runnerId);
-  if (!facts) return {};
+  if (!facts) return undefined;
   const event = input.hook_event_name;
   const refused = event === "StopFailure" && isLimitError(input.error)
     ? await refusalReport(input, s.env)
@@ -68,7 +97,6 @@ export async function handleHook(
       true,
     );
     if (SETTLES_PERMISSIONS.has(event)) await settleInTerminal(tx, runnerId);
-    // A turn refused for the usage limit: the runner is limited until its account's window resets.
     // A turn refused for the usage limit: the runner is limited until the window resets (the window and
     // reset its transcript records, else the refusing or fullest window known for its account).
     if (refused) {
@@ -81,22 +109,7 @@ export async function handleHook(
       daemonId: s.daemonId,
     });
   });
-  if (permission?.remote) {
-    const answered = await deps.waiters.wait(permission.id, runnerId, facts.timeoutSeconds * 1000, signal);
-    if (answered?.status === "allowed") return permissionDecision("allow");
-    if (answered?.status === "denied") {
-      return permissionDecision(
-        "deny",
-        answered.message ?? `denied by ${answered.answeredBy ?? "Stratavore"}`,
-      );
-    }
-    return {}; // no decision: the dialog stays the terminal's
-  }
-  if (event === "UserPromptSubmit") {
-    const reason = await blockingBudget(s.db, facts, Date.now());
-    if (reason) return blockPrompt(reason);
-  }
-  return {};
+  return { facts, permission };
 }
 
 /**
@@ -138,8 +151,13 @@ export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Route[] {
   // A PermissionRequest may wait minutes for an answer from elsewhere.
   app.post("/:id/claude-hook", { auth: "runner", longLived: true, audit: "report" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const input = await readBody(c, hookInputSchema, { watchesClient: true });
-    return c.json(await handleHook(s, deps, id, input, c.req.raw.signal));
+    const place = deps.order.enter(id); // on arrival, before the body is read
+    try {
+      const input = await readBody(c, hookInputSchema, { watchesClient: true });
+      return c.json(await handleHook(s, deps, id, input, c.req.raw.signal, place));
+    } finally {
+      place.leave();
+    }
   });
 
   app.get("/:id/permissions", { auth: "admin" }, async (c) => {
@@ -181,7 +199,9 @@ export function observedRoutes(s: Services, deps: ClaudeHookDeps): Route[] {
     const runner = await s.db.transaction((tx) =>
       observedRunner(tx, input, { host: s.host, daemonId: s.daemonId })
     );
-    const answer = await handleHook(s, deps, runner.id, input, c.req.raw.signal);
+    const place = deps.order.enter(runner.id);
+    const answer = await handleHook(s, deps, runner.id, input, c.req.raw.signal, place)
+      .finally(() => place.leave());
     if (input.hook_event_name === "SessionEnd") {
       await s.db.transaction((tx) => endObserved(tx, runner.id, input.reason));
     }

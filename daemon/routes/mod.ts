@@ -17,6 +17,7 @@ import type { TranscriptStore } from "../transcripts.ts";
 import { type AgentRouteHooks, agentRoutes } from "./agent.ts";
 import { budgetRoutes } from "./budgets.ts";
 import { claudeHookRoutes, observedRoutes } from "./claude_hooks.ts";
+import { ArrivalOrder } from "../hook_order.ts";
 import { eventRoutes } from "./events.ts";
 import { healthRoutes, statusRoutes } from "./health.ts";
 import { limitRoutes, observedLimitRoutes, runnerLimitRoutes } from "./limits.ts";
@@ -53,6 +54,7 @@ export const API_PREFIX = "/api/v1";
 /** The whole HTTP surface. Building it only creates the handlers: none of the deps is used until a request. */
 export function routeTable(d: RouteDeps): Route[] {
   const s = d.services;
+  const hooks = { waiters: d.waiters, order: new ArrivalOrder() };
   return [
     ...healthRoutes(s),
     ...under(API_PREFIX, [
@@ -67,8 +69,8 @@ export function routeTable(d: RouteDeps): Route[] {
       ...transcriptUploadRoute(s, d.transcripts),
       ...linkRoutes(s, d.links),
       ...ptyRoutes(s, d.ptyHub),
-      ...claudeHookRoutes(s, { waiters: d.waiters }),
-      ...observedRoutes(s, { waiters: d.waiters }),
+      ...claudeHookRoutes(s, hooks),
+      ...observedRoutes(s, hooks),
       ...runnerLimitRoutes(s),
       ...observedLimitRoutes(s),
       ...limitRoutes(s),
