@@ -29,17 +29,41 @@ export function sessionStartOf(line: string): SessionStartLine | undefined {
   return { input, sessionId: id, ...(typeof path === "string" && path ? { transcriptPath: path } : {}) };
 }
 
+/**
+ * Follows the events file: each new line is passed on at once. The file is the runner's own, on a local
+ * disk, so a file watcher is reliable here (TranscriptFollower's note on watchers is about transcripts in
+ * any folder); `poll()` stays the heartbeat's backstop, for a watcher that cannot start or misses a change.
+ * Polls are serialized: the follower reads from its offset, so two at once would pass a line on twice.
+ */
 export function watchHookEvents(
   path: string,
   onEvent: (h: SessionStartLine) => void,
-): { poll(): Promise<void> } {
+): { poll(): Promise<void>; close(): void } {
   const follower = new TranscriptFollower(path);
-  return {
-    async poll() {
+  let last: Promise<void> = Promise.resolve();
+  const poll = () => {
+    const next = last.then(async () => {
       for (const line of await follower.poll()) {
         const h = line.trim() ? sessionStartOf(line) : undefined;
         if (h) onEvent(h);
       }
-    },
+    });
+    last = next.catch(() => {});
+    return next;
   };
+  let watcher: Deno.FsWatcher | undefined;
+  try {
+    watcher = Deno.watchFs(path, { recursive: false });
+  } catch { /* no watcher here: the heartbeat's poll finds the lines */ }
+  if (watcher) {
+    const changes = watcher;
+    (async () => {
+      try {
+        for await (const e of changes) {
+          if (e.kind === "modify" || e.kind === "create") await poll().catch(() => {});
+        }
+      } catch { /* closed, or the watcher failed: the heartbeat's poll goes on */ }
+    })();
+  }
+  return { poll, close: () => watcher?.close() };
 }

@@ -364,6 +364,7 @@ export async function runSession(s: SessionInput): Promise<number> {
   await loop.stop();
   await captured.catch(() => {});
   await hookWatch.poll();
+  hookWatch.close();
   await tracker.poll({ thorough: true });
   // A headless run's result event carries Claude Code's own cost per model: the source of its cost.
   const reported = headless && facts.sessionId

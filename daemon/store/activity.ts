@@ -67,9 +67,9 @@ export const SETTLES_PERMISSIONS = new Set([
 
 /**
  * The activity a hook brings to a runner as it is now. SessionStart reaches the daemon late (Claude Code
- * runs it only as a command hook, which the agent forwards from a file on its next poll): for the session
- * the runner already follows, it is news only before any other hook or after a compaction; arriving after
- * the turn's Stop or a Notification, its "idle" would overwrite what came later.
+ * runs it only as a command hook, which the agent forwards from a file, after the hooks posted meanwhile):
+ * for the session the runner already follows, it is news only before any other hook or after a compaction;
+ * arriving after the turn's Stop or a Notification, its "idle" would overwrite what came later.
  */
 export function hookActivity(
   h: HookInput,

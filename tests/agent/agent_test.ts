@@ -238,6 +238,44 @@ eachDaemon("agent: Claude Code hooks drive the waiting-for-input state", async (
   await a.done;
 });
 
+eachDaemon("agent: a new session (SessionStart, as after /clear) reaches the daemon at once", async (t) => {
+  const dir = await projectFolder(t.daemon.home, "clear");
+  await t.client.createProject({ name: "clear", path: dir });
+  // Heartbeats a minute apart: only the agent following the events file as it grows can be this quick.
+  const a = spawnAgent(["agent", "--heartbeat", "60s", "--", "claude"], {
+    env: t.env,
+    cwd: dir,
+    plan: { turns: [], hooks: [], sleepMs: 60_000 },
+  });
+  const runner = await eventually(
+    async () => {
+      const [r] = await t.client.listRunners({ project: "clear" });
+      return r?.state === "running" && r.sessionId ? r : undefined;
+    },
+    20_000,
+    "running",
+  );
+  // What Claude Code's SessionStart command does on /clear: append its JSON to the runner's events file.
+  const next = crypto.randomUUID();
+  const line = JSON.stringify({ session_id: next, hook_event_name: "SessionStart", source: "clear" });
+  const appended = Date.now();
+  await Deno.writeTextFile(`${t.daemon.home}/runs/${runner.id}/hook-events.jsonl`, `${line}\n`, {
+    append: true,
+  });
+  const followed = await eventually(
+    async () => {
+      const r = await t.client.getRunner(runner.id);
+      return r.sessionId === next ? r : undefined;
+    },
+    10_000,
+    "the runner to follow the new session",
+  );
+  assertEquals([followed.activity, followed.activityDetail], ["idle", "clear"]);
+  assert(Date.now() - appended < 30_000, `followed after ${Date.now() - appended} ms, not at a heartbeat`);
+  await t.client.stopRunner(runner.id);
+  await a.done;
+});
+
 eachDaemon(
   "agent: the daemon killed and restarted mid-session loses neither the runner nor its tokens",
   async (t) => {
