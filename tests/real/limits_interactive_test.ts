@@ -65,7 +65,12 @@ eachRealDaemon(
         "the runner to be limited",
       );
       assertEquals(r.limitedUntil, new Date((now + 7200) * 1000).toISOString());
-      assertEquals(r.activity, "error");
+      // The stream or the statusline can limit the runner before StopFailure's hook makes it 'error'.
+      await eventually(
+        async () => (await t.client.getRunner(runner.id)).activity === "error",
+        15_000,
+        "StopFailure's 'error' as the runner's activity",
+      );
     } finally {
       t.api.rateLimits = undefined;
       await tmux.kill();

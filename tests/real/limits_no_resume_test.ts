@@ -10,11 +10,16 @@ import { ended, launchHeadless, limitUntil, sleep } from "./limits_fixture.ts";
 eachRealDaemon(
   "with resuming off, a run cut off by the limit stays stopped after the reset",
   async (t) => {
-    const reset = Math.floor(Date.now() / 1000) + 12;
+    // Room for the launch before the reset, on a loaded machine too (the run must meet the limit).
+    const reset = Math.floor(Date.now() / 1000) + 30;
     limitUntil(t, reset);
     try {
       const cut = await launchHeadless(t, `cut-${crypto.randomUUID()} work`);
-      assert((await ended(t, cut)).limitedUntil);
+      const r = await ended(t, cut);
+      assert(
+        r.limitedUntil,
+        `the run met no limit (${reset * 1000 - Date.now()} ms before the reset): ${r.reason}`,
+      );
       await sleep(Math.max(0, reset * 1000 - Date.now()) + 6000);
       const runners = await t.client.listRunners({ project: t.project, all: true });
       assertEquals(runners.map((r) => r.id), [cut]);
