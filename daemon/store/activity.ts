@@ -68,17 +68,16 @@ export const SETTLES_PERMISSIONS = new Set([
 /**
  * The activity a hook brings to a runner as it is now. SessionStart reaches the daemon late (Claude Code
  * runs it only as a command hook, which the agent forwards from a file, after the hooks posted meanwhile):
- * for the session the runner already follows, it is news only before any other hook or after a compaction;
- * arriving after the turn's Stop or a Notification, its "idle" would overwrite what came later.
+ * for the session the runner already follows, it is news only before any other hook; arriving after the
+ * turn's Stop or a Notification, its "idle" would overwrite what came later. After a compaction PostCompact
+ * says what follows (idle after /compact, busy mid-turn), and SessionStart "compact" races it: Claude Code
+ * 2.1.328 was seen to send them in either order.
  */
 export function hookActivity(
   h: HookInput,
   runner: { sessionId: string | null; activity: Activity | null },
 ): { activity: Activity; detail: string | null } | undefined {
-  if (
-    h.hook_event_name === "SessionStart" && h.session_id === runner.sessionId &&
-    runner.activity !== null && runner.activity !== "compacting"
-  ) {
+  if (h.hook_event_name === "SessionStart" && h.session_id === runner.sessionId && runner.activity !== null) {
     return undefined;
   }
   return activityFor(h);

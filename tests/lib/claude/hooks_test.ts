@@ -118,10 +118,10 @@ Deno.test("claude hooks: a SessionStart forwarded after later hooks of its sessi
     activity: "idle",
     detail: "clear",
   }, "a new session after /clear");
-  assertEquals(hookActivity(start("s", "compact"), { sessionId: "s", activity: "compacting" }), {
-    activity: "idle",
-    detail: "compact",
-  });
+  // After a compaction PostCompact says what follows (idle after /compact, busy mid-turn); SessionStart
+  // "compact" races it (either order, seen on Claude Code 2.1.328), so it changes nothing.
+  assertEquals(hookActivity(start("s", "compact"), { sessionId: "s", activity: "compacting" }), undefined);
+  assertEquals(hookActivity(start("s", "compact"), { sessionId: "s", activity: "idle" }), undefined);
   assertEquals(
     hookActivity({ session_id: "s", hook_event_name: "Stop" }, { sessionId: "s", activity: "busy" }),
     {
