@@ -357,12 +357,33 @@ async function killLeftovers(home: string): Promise<void> {
 }
 
 /** A loopback port that was free a moment ago. */
+/**
+ * A port free now, below the kernel's ephemeral range. A test that gives its port up for a while (a daemon
+ * killed and restarted at the same address) must not see another test's `listen` on port 0 take it
+ * meanwhile: its agents would then reach a foreign daemon, which refuses their tokens.
+ */
 export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+  const low = Math.max(EPHEMERAL_LOW, FIXED_PORTS_FROM + 1000);
+  for (let i = 0; i < 500; i++) {
+    const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (low - FIXED_PORTS_FROM));
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch { /* taken: another */ }
+  }
+  throw new Error(`no free port between ${FIXED_PORTS_FROM} and ${low}`);
 }
+
+const FIXED_PORTS_FROM = 20_000;
+/** The first ephemeral port (Linux's range from /proc; 49152 on macOS and Windows). */
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0]) ||
+      32_768;
+  } catch {
+    return 49_152;
+  }
+})();
 
 /**
  * Registers `name [pglite]` and `name [postgres]`, each against a real daemon: a subprocess, or with
