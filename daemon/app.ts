@@ -13,6 +13,7 @@ import type { Services } from "./services.ts";
 import { recordAudit } from "./store/audit.ts";
 import { checkUrlText } from "./http/input.ts";
 import { errorResponse } from "./http/errors.ts";
+import { INSTALLATION_HEADER } from "../lib/runner_client.ts";
 import { originAllowed } from "./http/host.ts";
 import { isLongLived, type Route } from "./http/route.ts";
 
@@ -77,6 +78,13 @@ export function buildApp(s: Services, routes: Route[], ext: AppExtensions = {}):
   // Each route's own handler (a wrapper: one function may serve several routes) finds its declaration.
   const declared = new Map<Handler<AppEnv>, Route>();
 
+  // Every answer, a refusal included, says which installation gave it (lib/runner_client.ts).
+  app.use(async (c, next) => {
+    await next();
+    try {
+      c.res.headers.set(INSTALLATION_HEADER, s.installation);
+    } catch { /* a WebSocket upgrade's headers are fixed */ }
+  });
   app.use(async (c, next) => {
     let route: Route | undefined;
     for (const m of matchedRoutes(c)) if ((route = declared.get(m.handler as Handler<AppEnv>))) break;

@@ -34,6 +34,7 @@ import { AgentLinks } from "./link/links.ts";
 import { agentSpawner } from "./spawn.ts";
 import type { Services } from "./services.ts";
 import { emit } from "./store/outbox.ts";
+import { installationOf } from "./store/daemons.ts";
 import { AgentTokenCache } from "./store/tokens.ts";
 
 export async function runDaemon(opts: GlobalOptions): Promise<void> {
@@ -105,6 +106,7 @@ export async function startDaemon(config: Config, opts: StartOptions = {}): Prom
     config,
     log,
     daemonId: daemonId(config.home),
+    installation: await installationOf(db),
     startedAt,
     url: "",
     host: Deno.hostname(),

@@ -11,6 +11,8 @@ export interface Services {
   config: Config;
   log: Logger;
   daemonId: string;
+  /** The database's installation id (migrations/011), sent with every API answer (lib/runner_client.ts). */
+  installation: string;
   startedAt: Date;
   /** The API's own URL, known once it listens. */
   url: string;

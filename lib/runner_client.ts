@@ -33,6 +33,20 @@ export class ApiError extends AppError {
   }
 }
 
+/**
+ * The header every daemon answer carries: its database's installation id (migrations/011). A client whose
+ * calls have been answered by one installation does not take another's refusal as its daemon's word.
+ */
+export const INSTALLATION_HEADER = "stratavore-installation";
+
+/** A refusal from a daemon of another installation (or not a daemon) at this client's daemon's address. */
+export function foreignDaemon(url: string): AppError {
+  return new AppError(
+    "daemon_unreachable",
+    `another Stratavore installation (or another server) answers at ${url}, not the daemon this client spoke to`,
+  );
+}
+
 export function daemonDown(url: string): AppError {
   return new AppError(
     "daemon_unreachable",
@@ -101,6 +115,8 @@ export class RunnerClient<R extends RunnerAnswer = RunnerAnswer> {
   protected readonly timeoutMs: number;
   protected readonly agent: string;
   #signer?: HeartbeatSigner;
+  /** The installation of the first daemon that answered a call successfully. */
+  #installation?: string;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, "");
@@ -137,7 +153,15 @@ export class RunnerClient<R extends RunnerAnswer = RunnerAnswer> {
         `the daemon at ${this.url} answered ${res.status} with something that is not JSON`,
       );
     }
-    if (!res.ok) throw this.refusal(res, data);
+    const installation = res.headers.get(INSTALLATION_HEADER) ?? undefined;
+    if (!res.ok) {
+      // A port taken by another daemon while ours was away: its refusals say nothing about our runner.
+      if (this.#installation !== undefined && installation !== this.#installation) {
+        throw foreignDaemon(this.url);
+      }
+      throw this.refusal(res, data);
+    }
+    this.#installation ??= installation;
     const checked = check(data);
     if (!checked.ok) {
       throw new AppError(

@@ -12,6 +12,7 @@ import m007 from "./007_security.sql" with { type: "text" };
 import m008 from "./008_limits.sql" with { type: "text" };
 import m009 from "./009_worktrees.sql" with { type: "text" };
 import m010 from "./010_dashboard_sessions.sql" with { type: "text" };
+import m011 from "./011_installation.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -30,4 +31,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 8, name: "008_limits", sql: m008 },
   { version: 9, name: "009_worktrees", sql: m009 },
   { version: 10, name: "010_dashboard_sessions", sql: m010 },
+  { version: 11, name: "011_installation", sql: m011 },
 ];

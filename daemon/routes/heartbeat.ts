@@ -14,6 +14,7 @@ import {
   type ReportedTotal,
 } from "../../lib/schemas/runner.ts";
 import { SIGNATURE_HEADER } from "../../lib/signature.ts";
+import { INSTALLATION_HEADER } from "../../lib/runner_client.ts";
 import { verify } from "../../lib/signature_verify.ts";
 import { isActive } from "../../lib/runner_states.ts";
 import { recordReported, recordUsage } from "../store/usage.ts";
@@ -81,6 +82,7 @@ export function heartbeatFastPath(
   opts: FastPathOptions,
 ): (req: Request) => Promise<Response> | undefined {
   const deadlines = new Deadlines(s.config.requestTimeout);
+  const answerHeaders = { ...JSON_HEADERS, [INSTALLATION_HEADER]: s.installation };
   return (req) => {
     if (req.method !== "POST") return undefined;
     const url = req.url;
@@ -93,7 +95,7 @@ export function heartbeatFastPath(
     const token = bearer(headers.get("authorization") ?? undefined);
     const id = Number(m[1]);
     if (token === undefined || s.tokens.cached(s.db, id, token) !== "ok") return undefined;
-    return serve(s, opts, deadlines, req, id);
+    return serve(s, opts, deadlines, req, id, answerHeaders);
   };
 }
 
@@ -103,6 +105,7 @@ async function serve(
   deadlines: Deadlines,
   req: Request,
   id: number,
+  headers: Record<string, string>,
 ): Promise<Response> {
   const started = performance.now();
   opts.drain.enter();
@@ -110,9 +113,10 @@ async function serve(
   try {
     const reply = await deadlines.race(answer(s, opts.hooks, req, id));
     status = 200;
-    return new Response(JSON.stringify(reply), { headers: JSON_HEADERS });
+    return new Response(JSON.stringify(reply), { headers });
   } catch (e) {
     const res = errorResponse(s.log, e as Error, "POST", new URL(req.url).pathname);
+    res.headers.set(INSTALLATION_HEADER, s.installation);
     status = res.status;
     return res;
   } finally {

@@ -17,3 +17,10 @@ export async function holdingDaemon(
   );
   return owner;
 }
+
+/** The database's installation id (migrations/011_installation.sql): made by the first daemon to ask. */
+export async function installationOf(q: Queryable): Promise<string> {
+  await q.query("INSERT INTO installation (id) VALUES ($1) ON CONFLICT DO NOTHING", [crypto.randomUUID()]);
+  const [row] = await q.query<{ id: string }>("SELECT id FROM installation");
+  return row.id;
+}

@@ -203,3 +203,53 @@ eachDaemon(
   },
   { fixedPort: true, env: SLOW_HEARTBEATS },
 );
+
+eachDaemon(
+  "link: another installation's daemon at the same address does not end the sessions; their own, back, does",
+  async (t) => {
+    const agents: AgentProcess[] = [];
+    const stranger = await Deno.makeTempDir({ prefix: "stratavore-stranger-" });
+    try {
+      const runners = [
+        { ...await sleeper(t, "interactive", "kept-fg", agents), verb: "stop" as const },
+        { ...await sleeper(t, "headless", "kept-bg", agents), verb: "kill" as const },
+      ];
+      await t.daemon.stop("SIGKILL");
+      // Another Stratavore (its own home and database) takes the address: it refuses these runners' tokens.
+      const foreign = await startDaemon({
+        home: stranger,
+        keepHome: true,
+        env: { ...SLOW_HEARTBEATS, STRATAVORE_LISTEN: new URL(t.daemon.url).host },
+      });
+      try {
+        assertEquals(foreign.url, t.daemon.url);
+        // Within 3 s each agent's link tries again and is refused there (401), so the agent asks at once
+        // with a heartbeat, which is refused too.
+        await new Promise((r) => setTimeout(r, 6000));
+        for (const { runner } of runners) {
+          assert(
+            !processEnded(runner.pid!),
+            `runner ${runner.id} was ended by a daemon it does not belong to`,
+          );
+        }
+      } finally {
+        await foreign.stop();
+      }
+      const back = await t.restart();
+      assertEquals(back.url, t.daemon.url);
+      const { StratavoreClient } = await import("../../lib/client.ts");
+      const client = new StratavoreClient({ url: back.url, token: back.token });
+      const since = performance.now();
+      for (const { runner, verb } of runners) {
+        if (verb === "kill") await client.killRunner(runner.id, "test kill");
+        else await client.stopRunner(runner.id, "test stop");
+      }
+      for (const { runner } of runners) await msUntilEnded(runner.pid!, since, 20_000);
+      await finalStates(client, runners);
+    } finally {
+      endAll(agents);
+      await Deno.remove(stranger, { recursive: true }).catch(() => {});
+    }
+  },
+  { fixedPort: true, env: SLOW_HEARTBEATS },
+);

@@ -28,6 +28,7 @@ function services(db: Db, env: Record<string, string> = {}): Services {
       secrets: new Set(),
     }),
     daemonId: "test",
+    installation: "test",
     startedAt: new Date(),
     url: "http://127.0.0.1:1",
     host: "test",
