@@ -151,9 +151,10 @@ export function claudeHookRoutes(s: Services, deps: ClaudeHookDeps): Route[] {
   // A PermissionRequest may wait minutes for an answer from elsewhere.
   app.post("/:id/claude-hook", { auth: "runner", longLived: true, audit: "report" }, async (c) => {
     const id = readParam("runner id", c.req.param("id"), runnerIdText);
-    const place = deps.order.enter(id); // on arrival, before the body is read
+    const input = await readBody(c, hookInputSchema, { watchesClient: true });
+    // In line once the whole hook is here: a client stalling its body must not hold the runner's hooks.
+    const place = deps.order.enter(id);
     try {
-      const input = await readBody(c, hookInputSchema, { watchesClient: true });
       return c.json(await handleHook(s, deps, id, input, c.req.raw.signal, place));
     } finally {
       place.leave();

@@ -65,3 +65,30 @@ eachDaemon(
   },
   { inProcess: true },
 );
+
+eachDaemon(
+  "hook order: a hook whose body never finishes does not hold the runner's next hook",
+  async ({ client, daemon }) => {
+    await client.createProject({ name: "stall", path: "/tmp" });
+    const { runner, token } = await client.launch({ project: "stall" });
+    const agent = client.withToken(token);
+    await agent.started(runner.id, { pid: 4242, host: "test-host" });
+    const { hostname, port } = new URL(daemon.url);
+    const conn = await Deno.connect({ hostname, port: Number(port) });
+    try {
+      // Headers and the start of a body, then nothing more: the connection stays open.
+      await conn.write(new TextEncoder().encode(
+        `POST /api/v1/runners/${runner.id}/claude-hook HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
+          `Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+      ));
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      await agent.claudeHook(runner.id, { session_id: "s-stall", hook_event_name: "UserPromptSubmit" });
+      assert(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`);
+      assertEquals((await client.getRunner(runner.id)).activity, "busy");
+    } finally {
+      conn.close();
+    }
+  },
+  { inProcess: true },
+);
