@@ -1,8 +1,9 @@
 /**
- * A runner's hooks are recorded in the order they reach the daemon. Claude Code posts them one after
- * another, but gives up waiting for an answer after its timeout (5 s) and goes on: on a loaded daemon the
- * next hook (a StopFailure after a UserPromptSubmit, say) can arrive while the last one is still being
- * written, and two transactions racing would let the earlier event's activity overwrite the later one's.
+ * A runner's hooks are recorded in the order they reach the daemon (each takes its place once its body is
+ * read). Claude Code posts them one after another, but gives up waiting for an answer after its timeout (5 s)
+ * and goes on: on a loaded daemon the next hook (a StopFailure after a UserPromptSubmit, say) can arrive
+ * while the last one is still being written, and two transactions racing would let the earlier event's
+ * activity overwrite the later one's.
  */
 export interface Place {
   /** Resolves when every place taken earlier on the same key has been left. */
