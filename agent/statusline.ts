@@ -21,7 +21,12 @@ export interface StatuslineConfig {
   autoContinue?: boolean;
 }
 
-const REPORT_TIMEOUT_MS = 1500;
+/**
+ * A daemon on the same machine answers in milliseconds, but a loaded one (PGlite on a busy laptop) can take
+ * seconds, and a report dropped here is missing until Claude Code runs the statusline again, after the next
+ * turn. The line is printed as soon as it is ready, so only this process's exit waits for the answer.
+ */
+const REPORT_TIMEOUT_MS = 5000;
 const USER_TIMEOUT_MS = 10_000;
 
 async function runUserCommand(command: string, stdin: string, cwd: string | undefined): Promise<string> {
@@ -122,13 +127,12 @@ export async function runStatusline(configFile: string): Promise<number> {
     input = JSON.parse(stdin);
   } catch { /* not JSON: nothing to report */ }
   const cwd = typeof input.cwd === "string" ? input.cwd : undefined;
-  const [out] = await Promise.all([
-    cfg?.command
-      ? runUserCommand(cfg.command, stdin, cwd).catch(() => "")
-      : Promise.resolve(ownLine(input) + "\n"),
-    cfg ? report(cfg, input, configFile) : Promise.resolve(),
-  ]);
+  const reported = cfg ? report(cfg, input, configFile) : Promise.resolve();
+  const out = cfg?.command
+    ? await runUserCommand(cfg.command, stdin, cwd).catch(() => "")
+    : ownLine(input) + "\n";
   await Deno.stdout.write(new TextEncoder().encode(out));
+  await reported;
   return 0;
 }
 
