@@ -33,23 +33,17 @@ export function sessionStartOf(line: string): SessionStartLine | undefined {
  * Follows the events file: each new line is passed on at once. The file is the runner's own, on a local
  * disk, so a file watcher is reliable here (TranscriptFollower's note on watchers is about transcripts in
  * any folder); `poll()` stays the heartbeat's backstop, for a watcher that cannot start or misses a change.
- * Polls are serialized: the follower reads from its offset, so two at once would pass a line on twice.
  */
 export function watchHookEvents(
   path: string,
   onEvent: (h: SessionStartLine) => void,
 ): { poll(): Promise<void>; close(): void } {
   const follower = new TranscriptFollower(path);
-  let last: Promise<void> = Promise.resolve();
-  const poll = () => {
-    const next = last.then(async () => {
-      for (const line of await follower.poll()) {
-        const h = line.trim() ? sessionStartOf(line) : undefined;
-        if (h) onEvent(h);
-      }
-    });
-    last = next.catch(() => {});
-    return next;
+  const poll = async () => {
+    for (const line of await follower.poll()) {
+      const h = line.trim() ? sessionStartOf(line) : undefined;
+      if (h) onEvent(h);
+    }
   };
   let watcher: Deno.FsWatcher | undefined;
   try {

@@ -22,8 +22,20 @@ export class TranscriptFollower {
     return this.#offset;
   }
 
-  /** The new complete lines since the last poll, without line endings; [] while the file does not exist. */
-  async poll(): Promise<string[]> {
+  /**
+   * The new complete lines since the last poll, without line endings; [] while the file does not exist.
+   * Polls run one at a time, in call order: each reads from the offset the last one left, so two at once
+   * would return the same lines twice (the agent polls on a file change and on its heartbeat).
+   */
+  poll(): Promise<string[]> {
+    const next = this.#last.then(() => this.#read());
+    this.#last = next.catch(() => {});
+    return next;
+  }
+
+  #last: Promise<unknown> = Promise.resolve();
+
+  async #read(): Promise<string[]> {
     // Fast path: one stat, no open, when nothing changed (the usual case between two heartbeats).
     try {
       const quick = Deno.statSync(this.path);

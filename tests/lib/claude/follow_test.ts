@@ -88,3 +88,15 @@ Deno.test("claude follow: large files are read in full, across several chunks", 
     await removeDir(dir);
   }
 });
+
+Deno.test("claude follow: polls made at once return each line once, in order", async () => {
+  const dir = await tempDir();
+  try {
+    const f = new TranscriptFollower(`${dir}/t.jsonl`);
+    await append(f.path, Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n") + "\n");
+    const results = await Promise.all(Array.from({ length: 5 }, () => f.poll()));
+    assertEquals(results.flat(), Array.from({ length: 200 }, (_, i) => `line ${i}`));
+  } finally {
+    await removeDir(dir);
+  }
+});
