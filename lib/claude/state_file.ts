@@ -89,7 +89,8 @@ export async function readOauthAccount(
           if (text.length > MAX_OBJECT) return undefined;
           break;
         }
-        const value: unknown = JSON.parse(text.slice(text.indexOf("{", at + KEY.length), end));
+        // The key and its object are one JSON member: parsed as an object of that one member.
+        const value: unknown = JSON.parse(`{${text.slice(at, end)}}`).oauthAccount;
         return typeof value === "object" && value !== null && !Array.isArray(value)
           ? value as Record<string, unknown>
           : undefined;
